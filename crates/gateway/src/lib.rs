@@ -1,0 +1,132 @@
+//! The REST gateway: the public contract on axum. It authenticates every call
+//! but the health probes, validates bodies, calls the owning service over gRPC
+//! with the signed acting principal, and maps answers and errors to the
+//! contract's JSON and problem+json.
+
+pub mod auth;
+pub mod extract;
+pub mod health;
+pub mod problem;
+pub mod request_id;
+pub mod users;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::{Extension, Router, middleware};
+use nexus_domain::Principal;
+use nexus_platform::{InternalAuth, Shutdown};
+use nexus_proto::identity::v1::identity_service_client::IdentityServiceClient;
+use tokio::net::TcpListener;
+use tonic::transport::{Channel, Endpoint};
+use tonic_health::pb::health_client::HealthClient;
+
+pub use auth::Credentials;
+use extract::BodyLimit;
+
+/// What the gateway needs to run.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    pub identity_url: String,
+    pub upn_url: String,
+    pub tenant_access_url: String,
+    pub internal_auth: InternalAuth,
+    pub credentials: Credentials,
+    pub body_limit_bytes: usize,
+}
+
+/// Shared by every handler: the service clients and the signing key.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    identity: IdentityServiceClient<Channel>,
+    health: Vec<(&'static str, HealthClient<Channel>)>,
+    internal_auth: InternalAuth,
+}
+
+/// Why the gateway could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("gateway.{key}: {message}")]
+    BadUrl { key: &'static str, message: String },
+}
+
+fn channel(key: &'static str, url: &str) -> Result<Channel, GatewayError> {
+    let endpoint = Endpoint::from_shared(url.to_owned()).map_err(|e| GatewayError::BadUrl {
+        key,
+        message: e.to_string(),
+    })?;
+    Ok(endpoint
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .tcp_nodelay(true)
+        .connect_lazy())
+}
+
+impl AppState {
+    /// Clients connect lazily: the gateway starts before its services answer.
+    ///
+    /// # Errors
+    /// A malformed service URL.
+    pub fn new(config: &GatewayConfig) -> Result<Self, GatewayError> {
+        let identity = channel("identity_url", &config.identity_url)?;
+        let upn = channel("upn_url", &config.upn_url)?;
+        let tenant_access = channel("tenant_access_url", &config.tenant_access_url)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                identity: IdentityServiceClient::new(identity.clone()),
+                health: vec![
+                    ("identity", HealthClient::new(identity)),
+                    ("upn", HealthClient::new(upn)),
+                    ("tenant-access", HealthClient::new(tenant_access)),
+                ],
+                internal_auth: config.internal_auth.clone(),
+            }),
+        })
+    }
+
+    pub fn identity(&self) -> IdentityServiceClient<Channel> {
+        self.inner.identity.clone()
+    }
+
+    /// A gRPC request carrying the signed acting principal.
+    pub fn identity_request<T>(&self, principal: &Principal, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        self.inner
+            .internal_auth
+            .attach(request.metadata_mut(), principal);
+        request
+    }
+}
+
+/// The whole REST surface.
+pub fn router(state: AppState, config: &GatewayConfig) -> Router {
+    let credentials = Arc::new(config.credentials.clone());
+    let v1 = Router::new()
+        .route("/v1/users", post(users::create_user))
+        .route("/v1/users/{userId}", get(users::get_user))
+        .route_layer(middleware::from_fn_with_state(credentials, auth::authenticate));
+    Router::new()
+        .merge(v1)
+        .route("/healthz", get(health::live))
+        .route("/readyz", get(health::ready))
+        .fallback(request_id::not_found)
+        .method_not_allowed_fallback(request_id::method_not_allowed)
+        .layer(Extension(BodyLimit(config.body_limit_bytes)))
+        .layer(DefaultBodyLimit::disable())
+        .layer(middleware::from_fn(request_id::request_id))
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown`, finishing in-flight requests.
+///
+/// # Errors
+/// The listener failed.
+pub async fn serve(listener: TcpListener, router: Router, shutdown: Shutdown) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move { shutdown.wait().await })
+        .await
+}

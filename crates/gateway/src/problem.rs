@@ -1,0 +1,116 @@
+//! RFC 9457 problem details: every error the gateway answers is
+//! `application/problem+json` with `{type, title, status, detail, instance}`.
+//! 5xx details are logged with the request id, never sent.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// An error answer. `instance` is filled with the request path by the
+/// request-id middleware when it is left empty.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub detail: String,
+    /// Extra headers, such as `WWW-Authenticate` or `Retry-After`.
+    pub headers: Vec<(header::HeaderName, HeaderValue)>,
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+    instance: Option<&'a str>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            detail: detail.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, detail)
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusCode::UNAUTHORIZED, detail);
+        e.headers.push((
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"nexus\", Basic realm=\"nexus\""),
+        ));
+        e
+    }
+
+    /// A 500 whose cause goes to the log only.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(%cause, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The server could not complete the request; quote the X-Request-Id header when reporting it.",
+        )
+    }
+
+    /// Maps a service's gRPC status to the REST answer.
+    pub fn from_status(status: &tonic::Status) -> Self {
+        use tonic::Code;
+        let message = status.message();
+        match status.code() {
+            Code::InvalidArgument | Code::OutOfRange => Self::bad_request(message),
+            Code::NotFound => Self::not_found(message),
+            Code::AlreadyExists | Code::Aborted => Self::new(StatusCode::CONFLICT, message),
+            Code::FailedPrecondition => Self::new(StatusCode::PRECONDITION_FAILED, message),
+            Code::PermissionDenied => Self::new(StatusCode::FORBIDDEN, message),
+            Code::Unauthenticated => Self::internal(&format_args!("service refused the gateway's principal: {message}")),
+            Code::ResourceExhausted => Self::new(StatusCode::TOO_MANY_REQUESTS, message),
+            Code::Unavailable | Code::DeadlineExceeded => {
+                tracing::error!(code = ?status.code(), message, "service unavailable");
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "A service Nexus depends on is unavailable; retry later.")
+            }
+            _ => Self::internal(&format_args!("{:?}: {message}", status.code())),
+        }
+    }
+}
+
+impl From<tonic::Status> for ApiError {
+    fn from(status: tonic::Status) -> Self {
+        Self::from_status(&status)
+    }
+}
+
+/// `about:blank` problem types: the status title says what happened.
+fn title(status: StatusCode) -> &'static str {
+    status.canonical_reason().unwrap_or("Error")
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Problem {
+            kind: "about:blank".to_owned(),
+            title: title(self.status),
+            status: self.status.as_u16(),
+            detail: &self.detail,
+            instance: None,
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        for (name, value) in self.headers {
+            response.headers_mut().insert(name, value);
+        }
+        response
+    }
+}

@@ -1,0 +1,3 @@
+//! sea-orm entities of the identity tables.
+
+pub mod users;

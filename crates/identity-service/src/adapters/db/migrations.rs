@@ -1,0 +1,19 @@
+//! The identity schema, in order.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261128_000002_create_users;
+
+/// Applies the outbox and the identity tables.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(nexus_platform::outbox::migration::CreateOutbox),
+            Box::new(m20261128_000002_create_users::Migration),
+        ]
+    }
+}

@@ -1,0 +1,72 @@
+//! Conversions between `nexus.identity.v1` messages and domain types.
+
+use chrono::{DateTime, Utc};
+use nexus_proto::identity::v1 as pb;
+
+use crate::domain::User;
+use crate::domain::user::NewUserInput;
+
+pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+pub fn new_user_input(r: pb::CreateUserRequest) -> NewUserInput {
+    NewUserInput {
+        email_address: r.email_address,
+        username: r.username,
+        given_name: r.given_name,
+        family_name: r.family_name,
+        display_name: r.display_name,
+        nickname: r.nickname,
+        picture: r.picture,
+        language: r.language,
+        phone_number: r.phone_number,
+        user_type: r.r#type,
+        owner_id: r.owner_id,
+        recovery_email_address: r.recovery_email_address,
+        is_active: r.is_active,
+    }
+}
+
+impl From<&User> for pb::User {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id.to_string(),
+            r#type: u.user_type.clone(),
+            owner_id: u.owner_id.as_ref().map(ToString::to_string),
+            picture: u.picture.clone(),
+            is_active: u.is_active,
+            language: u.language.clone(),
+            nickname: u.nickname.clone(),
+            username: u.username.clone(),
+            given_name: u.given_name.clone(),
+            family_name: u.family_name.clone(),
+            display_name: u.display_name.clone(),
+            phone_number: u.phone_number.clone(),
+            email_address: u.email_address.to_string(),
+            email_verified: u.email_verified,
+            email_verify_sent_date: u.email_verify_sent_date.map(timestamp),
+            email_verification_status_type: u.email_verification_status_type.clone(),
+            is_mfa_disabled: u.is_mfa_disabled,
+            mfa_enrollment_status: u.mfa_enrollment_status.clone(),
+            authentication_method: u.authentication_method.clone(),
+            recovery_email_address: u.recovery_email_address.as_ref().map(ToString::to_string),
+            organization_id: u.organization_id,
+            created: Some(timestamp(u.created)),
+            modified: Some(timestamp(u.modified)),
+            created_by: u.created_by.clone(),
+            modified_by: u.modified_by.clone(),
+            roles: Vec::new(),
+            attributes: Vec::new(),
+            identities: Vec::new(),
+            member_of: Vec::new(),
+            custom_upns: Vec::new(),
+            organization: None,
+            last_login: u.last_login.map(timestamp),
+            version: u.version,
+        }
+    }
+}

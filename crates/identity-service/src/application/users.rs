@@ -1,0 +1,161 @@
+//! User use cases: create and read.
+
+use std::sync::Arc;
+
+use nexus_domain::{Clock, EventMetadata, IdGenerator, Principal, UserId};
+
+use crate::SERVICE_NAME;
+use crate::domain::user::NewUserInput;
+use crate::domain::{NewUser, User, UserError, UserEvent};
+use crate::ports::{Recorded, UserRepository};
+
+/// The user operations.
+pub struct UserService<R> {
+    repo: R,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl<R: UserRepository> UserService<R> {
+    pub fn new(repo: R, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
+        Self { repo, clock, ids }
+    }
+
+    /// Validates and stores a new user, recording `user.created`.
+    ///
+    /// # Errors
+    /// Invalid input, a duplicate email, or storage failure.
+    pub async fn create_user(&self, input: NewUserInput, actor: &Principal) -> Result<User, UserError> {
+        let new = NewUser::new(input)?;
+        let now = self.clock.now();
+        let user = User::create(new, self.ids.user_id(), now, &actor.subject);
+        let event = UserEvent::Created(user.clone());
+        let recorded = self.record(event, actor);
+        self.repo.create(&user, &recorded).await?;
+        Ok(user)
+    }
+
+    /// # Errors
+    /// [`UserError::NotFound`], a malformed id, or storage failure.
+    pub async fn get_user(&self, id: &str) -> Result<User, UserError> {
+        let id = UserId::parse(id)?;
+        self.repo
+            .find(&id)
+            .await?
+            .ok_or(UserError::NotFound(id))
+    }
+
+    fn record(&self, event: UserEvent, actor: &Principal) -> Recorded<UserEvent> {
+        let user = event.user();
+        Recorded {
+            metadata: EventMetadata {
+                id: self.ids.event_id(),
+                event_type: event.event_type(),
+                source: SERVICE_NAME,
+                aggregate_type: "user",
+                aggregate_id: user.id.to_string(),
+                aggregate_version: user.version,
+                tenant: None,
+                occurred_at: self.clock.now(),
+                actor: actor.subject.clone(),
+                traceparent: None,
+            },
+            event,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use chrono::{DateTime, TimeZone, Utc};
+    use nexus_domain::{EventId, UuidV7Ids};
+
+    use super::*;
+
+    #[derive(Default)]
+    struct InMemoryUserRepository {
+        users: Mutex<HashMap<UserId, User>>,
+        events: Mutex<Vec<Recorded<UserEvent>>>,
+    }
+
+    #[async_trait]
+    impl UserRepository for Arc<InMemoryUserRepository> {
+        async fn create(&self, user: &User, event: &Recorded<UserEvent>) -> Result<(), UserError> {
+            let mut users = self.users.lock().unwrap();
+            let email = user.email_address.normalized();
+            if users.values().any(|u| u.email_address.normalized() == email) {
+                return Err(UserError::DuplicateEmail(email));
+            }
+            users.insert(user.id.clone(), user.clone());
+            self.events.lock().unwrap().push(event.clone());
+            Ok(())
+        }
+
+        async fn find(&self, id: &UserId) -> Result<Option<User>, UserError> {
+            Ok(self.users.lock().unwrap().get(id).cloned())
+        }
+    }
+
+    struct FixedClock(DateTime<Utc>);
+    impl Clock for FixedClock {
+        fn now(&self) -> DateTime<Utc> {
+            self.0
+        }
+    }
+
+    fn service() -> (UserService<Arc<InMemoryUserRepository>>, Arc<InMemoryUserRepository>) {
+        let repo = Arc::new(InMemoryUserRepository::default());
+        let clock = Arc::new(FixedClock(Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap()));
+        (UserService::new(repo.clone(), clock, Arc::new(UuidV7Ids)), repo)
+    }
+
+    fn input(email: &str) -> NewUserInput {
+        NewUserInput {
+            email_address: email.into(),
+            username: "ann".into(),
+            ..NewUserInput::default()
+        }
+    }
+
+    fn actor() -> Principal {
+        Principal {
+            subject: "admin".into(),
+            ..Principal::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn create_records_one_created_event_with_the_users_version() {
+        let (svc, repo) = service();
+        let user = svc.create_user(input("ann@example.com"), &actor()).await.unwrap();
+        let events = repo.events.lock().unwrap();
+        assert_eq!(events.len(), 1);
+        let meta = &events[0].metadata;
+        assert_eq!(
+            (meta.event_type, meta.aggregate_id.as_str(), meta.aggregate_version, meta.actor.as_str()),
+            ("user.created", user.id.as_str(), 1, "admin")
+        );
+        assert_ne!(meta.id, EventId(uuid::Uuid::nil()));
+        assert_eq!(meta.subject(), "nexus.identity.user.created");
+    }
+
+    #[tokio::test]
+    async fn a_duplicate_email_in_other_case_is_refused_and_records_nothing() {
+        let (svc, repo) = service();
+        svc.create_user(input("ann@example.com"), &actor()).await.unwrap();
+        let err = svc.create_user(input("ANN@Example.com"), &actor()).await.unwrap_err();
+        assert!(matches!(err, UserError::DuplicateEmail(_)), "{err}");
+        assert_eq!(repo.events.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn get_of_an_unknown_or_malformed_id_fails_distinctly() {
+        let (svc, _) = service();
+        assert!(matches!(svc.get_user("nobody").await, Err(UserError::NotFound(_))));
+        assert!(matches!(svc.get_user("no body").await, Err(UserError::Invalid(_))));
+    }
+}

@@ -1,0 +1,367 @@
+//! Configuration: built-in defaults < a TOML file (`--config FILE` or
+//! `NEXUS_CONFIG`) < environment variables `NEXUS__SECTION__KEY` (for example
+//! `NEXUS__GATEWAY__LISTEN=127.0.0.1:9000`). Loaded into one typed [`Settings`]
+//! and validated at start; secrets are [`SecretString`]s and never printed.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Why the configuration was refused. The message names the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+impl ConfigError {
+    fn invalid(key: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            key,
+            message: message.into(),
+        }
+    }
+}
+
+/// Every setting of a `nexus` process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Where the all-in-one keeps its SQLite files and development keys.
+    pub data_dir: PathBuf,
+    pub gateway: GatewaySettings,
+    pub identity: ServiceSettings,
+    pub upn: ServiceSettings,
+    pub tenant_access: ServiceSettings,
+    pub events: EventSettings,
+    pub telemetry: TelemetrySettings,
+    pub internal_auth: InternalAuthSettings,
+    pub database: DatabaseSettings,
+}
+
+/// The REST gateway.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySettings {
+    pub listen: SocketAddr,
+    /// gRPC address of the identity service (`http://host:port`); the
+    /// all-in-one fills it in itself.
+    pub identity_url: Option<String>,
+    pub upn_url: Option<String>,
+    pub tenant_access_url: Option<String>,
+    /// Largest accepted request body, in bytes (413 above it).
+    pub body_limit_bytes: usize,
+    /// The development ApplicationToken accepted on `/v1` together with a bearer
+    /// token; empty disables it.
+    pub dev_application_token: Option<SecretString>,
+}
+
+/// One gRPC service: where it listens and which database it owns.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSettings {
+    pub listen: SocketAddr,
+    /// `sqlite:PATH`, `sqlite::memory:` or `postgres://…`. Unset in the
+    /// all-in-one: a SQLite file under `data_dir`.
+    pub database_url: Option<SecretString>,
+}
+
+/// Connection-pool settings shared by every service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Pool size for PostgreSQL (SQLite always uses one writer connection).
+    pub max_connections: u32,
+    pub connect_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventBackend {
+    /// In-process delivery: the all-in-one's default.
+    Memory,
+    /// NATS JetStream: what `nexus serve` uses.
+    Nats,
+}
+
+/// The event bus and the outbox relay.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSettings {
+    /// `memory` or `nats`; unset means `memory` for the all-in-one and `nats`
+    /// for `nexus serve`.
+    pub backend: Option<EventBackend>,
+    pub nats_url: String,
+    /// The JetStream stream that holds `nexus.>`.
+    pub stream: String,
+    /// Replicas of the stream (3 on a NATS cluster).
+    pub stream_replicas: usize,
+    /// How long the stream keeps events, in seconds (0: no limit).
+    pub stream_max_age_secs: u64,
+    /// Rows the outbox relay publishes per round.
+    pub relay_batch_size: u64,
+    /// How often the relay looks for rows it was not told about, in milliseconds.
+    pub relay_poll_interval_ms: u64,
+    /// How long published outbox rows are kept before they are pruned, in seconds.
+    pub outbox_retention_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Logs and traces.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    /// A `RUST_LOG`-style filter; `RUST_LOG` itself wins when set.
+    pub filter: String,
+    pub format: LogFormat,
+    /// OTLP/gRPC endpoint (`http://collector:4317`); traces are exported when set.
+    pub otlp_endpoint: Option<String>,
+    pub service_name: String,
+}
+
+/// The shared key with which the gateway signs the principal it passes to the
+/// services. The all-in-one makes a random one at start.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InternalAuthSettings {
+    pub secret: Option<SecretString>,
+}
+
+/// Smallest accepted internal-auth secret, in bytes.
+pub const MIN_INTERNAL_SECRET_LEN: usize = 32;
+
+const DEFAULTS: &str = r#"
+data_dir = "./nexus-data"
+
+[gateway]
+listen = "127.0.0.1:8080"
+body_limit_bytes = 1048576
+
+[identity]
+listen = "127.0.0.1:50051"
+
+[upn]
+listen = "127.0.0.1:50052"
+
+[tenant_access]
+listen = "127.0.0.1:50053"
+
+[database]
+max_connections = 10
+connect_timeout_secs = 10
+
+[events]
+nats_url = "nats://127.0.0.1:4222"
+stream = "NEXUS"
+stream_replicas = 1
+stream_max_age_secs = 604800
+relay_batch_size = 256
+relay_poll_interval_ms = 1000
+outbox_retention_secs = 604800
+
+[telemetry]
+filter = "info"
+format = "text"
+service_name = "nexus"
+
+[internal_auth]
+"#;
+
+/// Which process the settings are for: it decides a few defaults and checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    AllInOne,
+    Component,
+}
+
+impl Settings {
+    /// Loads defaults, then `file` (or `NEXUS_CONFIG` when `file` is `None`), then
+    /// the environment, and validates the result for `mode`.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the offending key.
+    pub fn load(file: Option<&Path>, mode: Mode) -> Result<Self, ConfigError> {
+        let env_file = std::env::var_os("NEXUS_CONFIG").map(PathBuf::from);
+        let file = file.map(Path::to_path_buf).or(env_file);
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(path) = file {
+            builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
+        }
+        let settings: Self = builder
+            .add_source(
+                config::Environment::with_prefix("NEXUS")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()?
+            .try_deserialize()?;
+        settings.validate(mode)?;
+        Ok(settings)
+    }
+
+    /// The checks serde cannot make.
+    ///
+    /// # Errors
+    /// A [`ConfigError::Invalid`] naming the key.
+    pub fn validate(&self, mode: Mode) -> Result<(), ConfigError> {
+        for (key, svc) in [
+            ("identity.database_url", &self.identity),
+            ("upn.database_url", &self.upn),
+            ("tenant_access.database_url", &self.tenant_access),
+        ] {
+            if let Some(url) = &svc.database_url {
+                check_database_url(key, url.expose_secret())?;
+            }
+        }
+        if self.gateway.body_limit_bytes == 0 {
+            return Err(ConfigError::invalid("gateway.body_limit_bytes", "must be greater than 0"));
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::invalid("database.max_connections", "must be greater than 0"));
+        }
+        if !(self.events.nats_url.starts_with("nats://") || self.events.nats_url.starts_with("tls://")) {
+            return Err(ConfigError::invalid("events.nats_url", "must start with nats:// or tls://"));
+        }
+        if self.events.stream.is_empty()
+            || !self.events.stream.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(ConfigError::invalid("events.stream", "must be letters, digits, '-' or '_'"));
+        }
+        if self.events.relay_batch_size == 0 {
+            return Err(ConfigError::invalid("events.relay_batch_size", "must be greater than 0"));
+        }
+        if self.events.relay_poll_interval_ms == 0 {
+            return Err(ConfigError::invalid("events.relay_poll_interval_ms", "must be greater than 0"));
+        }
+        if !(1..=5).contains(&self.events.stream_replicas) {
+            return Err(ConfigError::invalid("events.stream_replicas", "must be 1 to 5"));
+        }
+        if let Some(secret) = &self.internal_auth.secret {
+            if secret.expose_secret().len() < MIN_INTERNAL_SECRET_LEN {
+                return Err(ConfigError::invalid(
+                    "internal_auth.secret",
+                    format!("must be at least {MIN_INTERNAL_SECRET_LEN} bytes"),
+                ));
+            }
+        } else if mode == Mode::Component {
+            return Err(ConfigError::invalid(
+                "internal_auth.secret",
+                "is required for `nexus serve` (the same value on the gateway and every service)",
+            ));
+        }
+        if let Some(endpoint) = &self.telemetry.otlp_endpoint {
+            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                return Err(ConfigError::invalid("telemetry.otlp_endpoint", "must be an http(s) URL"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The event backend to use: the configured one, else the mode's default.
+    pub fn event_backend(&self, mode: Mode) -> EventBackend {
+        self.events.backend.unwrap_or(match mode {
+            Mode::AllInOne => EventBackend::Memory,
+            Mode::Component => EventBackend::Nats,
+        })
+    }
+}
+
+/// The database URL of a service: the configured one, or (all-in-one) a SQLite
+/// file named after the service under `data_dir`.
+///
+/// # Errors
+/// In [`Mode::Component`], a missing URL.
+pub fn database_url(
+    settings: &Settings,
+    key: &'static str,
+    svc: &ServiceSettings,
+    file_name: &str,
+    mode: Mode,
+) -> Result<SecretString, ConfigError> {
+    match (&svc.database_url, mode) {
+        (Some(url), _) => Ok(url.clone()),
+        (None, Mode::AllInOne) => {
+            let path = settings.data_dir.join(file_name);
+            Ok(SecretString::from(format!("sqlite://{}", path.display())))
+        }
+        (None, Mode::Component) => Err(ConfigError::invalid(key, "is required for `nexus serve`")),
+    }
+}
+
+fn check_database_url(key: &'static str, url: &str) -> Result<(), ConfigError> {
+    if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(())
+    } else {
+        // The URL may hold a password: only its scheme is named.
+        let scheme = url.split(':').next().unwrap_or_default();
+        Err(ConfigError::invalid(
+            key,
+            format!("unsupported scheme `{scheme}`: use sqlite: or postgres://"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_load_and_validate_for_all_in_one() {
+        let settings = Settings::load(None, Mode::AllInOne).expect("defaults");
+        assert_eq!(settings.gateway.listen, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(settings.event_backend(Mode::AllInOne), EventBackend::Memory);
+        assert_eq!(settings.event_backend(Mode::Component), EventBackend::Nats);
+    }
+
+    #[test]
+    fn a_file_overrides_defaults_and_errors_name_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nexus.toml");
+        std::fs::write(&path, "[gateway]\nlisten = \"127.0.0.1:0\"\n").unwrap();
+        let settings = Settings::load(Some(&path), Mode::AllInOne).unwrap();
+        assert_eq!(settings.gateway.listen.port(), 0);
+
+        std::fs::write(&path, "[gateway]\nlisten = \"not an address\"\n").unwrap();
+        let err = Settings::load(Some(&path), Mode::AllInOne).unwrap_err().to_string();
+        assert!(err.contains("gateway.listen"), "{err}");
+
+        std::fs::write(&path, "[identity]\ndatabase_url = \"mysql://u:hunter2@h/db\"\n").unwrap();
+        let err = Settings::load(Some(&path), Mode::AllInOne).unwrap_err().to_string();
+        assert!(err.contains("identity.database_url") && !err.contains("hunter2"), "{err}");
+
+        std::fs::write(&path, "[gateway]\nlisten_typo = \"127.0.0.1:0\"\n").unwrap();
+        let err = Settings::load(Some(&path), Mode::AllInOne).unwrap_err().to_string();
+        assert!(err.contains("listen_typo"), "{err}");
+    }
+
+    #[test]
+    fn component_mode_requires_the_internal_secret() {
+        let err = Settings::load(None, Mode::Component).unwrap_err().to_string();
+        assert!(err.contains("internal_auth.secret"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_not_debug_printed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nexus.toml");
+        std::fs::write(
+            &path,
+            "[internal_auth]\nsecret = \"0123456789abcdef0123456789abcdef-hidden\"\n",
+        )
+        .unwrap();
+        let settings = Settings::load(Some(&path), Mode::Component).unwrap();
+        assert!(!format!("{settings:?}").contains("hidden"));
+    }
+}

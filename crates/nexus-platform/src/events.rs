@@ -1,0 +1,66 @@
+//! The event-bus port and its two adapters: NATS JetStream for deployments,
+//! in-process delivery for the all-in-one. The outbox relay is the only
+//! publisher; consumers read from the adapter they were built with.
+
+pub mod memory;
+pub mod nats;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+
+pub use memory::InProcessEventBus;
+pub use nats::NatsEventBus;
+
+/// One event on its way to the bus: the encoded `EventEnvelope` plus what goes
+/// into the message headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusMessage {
+    /// The event id (UUIDv7): `ce-id` and `Nats-Msg-Id`.
+    pub id: String,
+    pub subject: String,
+    /// `ce-type`, for example `user.created`.
+    pub event_type: String,
+    /// `ce-source`, the publishing service.
+    pub source: String,
+    /// `ce-time`.
+    pub time: DateTime<Utc>,
+    pub traceparent: Option<String>,
+    /// The protobuf-encoded `nexus.events.v1.EventEnvelope`.
+    pub payload: Bytes,
+}
+
+/// Why a publish did not reach the bus. The relay retries.
+#[derive(Debug, thiserror::Error)]
+pub enum EventBusError {
+    #[error("event bus unavailable: {0}")]
+    Unavailable(String),
+    #[error("event bus refused the message: {0}")]
+    Rejected(String),
+}
+
+/// Where events are published. `publish` returns once the bus has stored the
+/// message (a JetStream ack), so the outbox may then mark it sent.
+#[async_trait]
+pub trait EventBus: Send + Sync + 'static {
+    /// # Errors
+    /// The bus is unreachable or refused the message.
+    async fn publish(&self, message: &BusMessage) -> Result<(), EventBusError>;
+
+    /// Publishes `messages` in order and returns how many of the first ones the
+    /// bus acknowledged; the rest are to be retried.
+    ///
+    /// # Errors
+    /// Not even the first message was acknowledged.
+    async fn publish_all(&self, messages: &[BusMessage]) -> Result<usize, EventBusError> {
+        for (done, message) in messages.iter().enumerate() {
+            if let Err(e) = self.publish(message).await {
+                return if done == 0 { Err(e) } else { Ok(done) };
+            }
+        }
+        Ok(messages.len())
+    }
+
+    /// Whether the bus is reachable now (readiness probe).
+    async fn is_ready(&self) -> bool;
+}

@@ -1,0 +1,183 @@
+//! NATS JetStream adapter: publishes with `Nats-Msg-Id` = event id (so JetStream
+//! drops a republished duplicate within the stream's duplicate window) and the
+//! CloudEvents attributes as headers, and waits for the stream's ack.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer, stream};
+use async_trait::async_trait;
+
+use super::{BusMessage, EventBus, EventBusError};
+use crate::config::EventSettings;
+
+/// The duplicate window of the stream: a relay that republishes after a crash
+/// within this window is de-duplicated by JetStream itself.
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+
+/// Publishes to, and reads from, the `nexus.>` stream.
+#[derive(Debug)]
+pub struct NatsEventBus {
+    client: async_nats::Client,
+    jetstream: jetstream::Context,
+    stream: stream::Config,
+    stream_ready: AtomicBool,
+}
+
+impl NatsEventBus {
+    /// Connects (retrying in the background while NATS is down) and creates or
+    /// updates the stream when NATS is reachable.
+    ///
+    /// # Errors
+    /// An unusable URL.
+    pub async fn connect(settings: &EventSettings) -> Result<Self, EventBusError> {
+        let client = async_nats::ConnectOptions::new()
+            .name("nexus")
+            .retry_on_initial_connect()
+            .connection_timeout(Duration::from_secs(5))
+            .connect(settings.nats_url.as_str())
+            .await
+            .map_err(|e| EventBusError::Unavailable(e.to_string()))?;
+        let mut jetstream = jetstream::new(client.clone());
+        jetstream.set_timeout(Duration::from_secs(5));
+        let bus = Self {
+            client,
+            jetstream,
+            stream: stream::Config {
+                name: settings.stream.clone(),
+                subjects: vec!["nexus.>".to_owned()],
+                storage: stream::StorageType::File,
+                duplicate_window: DUPLICATE_WINDOW,
+                num_replicas: settings.stream_replicas,
+                max_age: Duration::from_secs(settings.stream_max_age_secs),
+                ..stream::Config::default()
+            },
+            stream_ready: AtomicBool::new(false),
+        };
+        if let Err(e) = bus.ensure_stream().await {
+            tracing::warn!(error = %e, "NATS stream not ready yet; will retry on publish");
+        }
+        Ok(bus)
+    }
+
+    /// Creates the stream, or updates it to the configured limits.
+    ///
+    /// # Errors
+    /// NATS unreachable, or the stream refused.
+    pub async fn ensure_stream(&self) -> Result<(), EventBusError> {
+        self.jetstream
+            .create_or_update_stream(self.stream.clone())
+            .await
+            .map_err(|e| EventBusError::Unavailable(e.to_string()))?;
+        self.stream_ready.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.jetstream
+    }
+
+    pub fn stream_name(&self) -> &str {
+        &self.stream.name
+    }
+
+    /// A durable pull consumer on the stream, delivering subjects matching
+    /// `filter` from the stream's start, with explicit acks.
+    ///
+    /// # Errors
+    /// NATS unreachable, or the consumer refused.
+    pub async fn durable_consumer(
+        &self,
+        durable_name: &str,
+        filter: &str,
+        max_deliver: i64,
+    ) -> Result<consumer::PullConsumer, EventBusError> {
+        self.ensure_stream().await?;
+        let stream = self
+            .jetstream
+            .get_stream(&self.stream.name)
+            .await
+            .map_err(|e| EventBusError::Unavailable(e.to_string()))?;
+        stream
+            .get_or_create_consumer(
+                durable_name,
+                consumer::pull::Config {
+                    durable_name: Some(durable_name.to_owned()),
+                    filter_subject: filter.to_owned(),
+                    ack_policy: consumer::AckPolicy::Explicit,
+                    deliver_policy: consumer::DeliverPolicy::All,
+                    max_deliver,
+                    ..consumer::pull::Config::default()
+                },
+            )
+            .await
+            .map_err(|e| EventBusError::Unavailable(e.to_string()))
+    }
+
+    fn headers(message: &BusMessage) -> async_nats::HeaderMap {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", message.id.as_str());
+        headers.insert("ce-specversion", "1.0");
+        headers.insert("ce-id", message.id.as_str());
+        headers.insert("ce-type", message.event_type.as_str());
+        headers.insert("ce-source", message.source.as_str());
+        headers.insert("ce-time", message.time.to_rfc3339().as_str());
+        headers.insert("content-type", "application/protobuf");
+        if let Some(tp) = &message.traceparent {
+            headers.insert("traceparent", tp.as_str());
+        }
+        headers
+    }
+}
+
+#[async_trait]
+impl EventBus for NatsEventBus {
+    async fn publish(&self, message: &BusMessage) -> Result<(), EventBusError> {
+        self.publish_all(std::slice::from_ref(message))
+            .await
+            .map(|_| ())
+    }
+
+    /// Pipelines the publishes, then waits for their acks in order.
+    async fn publish_all(&self, messages: &[BusMessage]) -> Result<usize, EventBusError> {
+        if !self.stream_ready.load(Ordering::Acquire) {
+            self.ensure_stream().await?;
+        }
+        let mut pending = Vec::with_capacity(messages.len());
+        for message in messages {
+            match self
+                .jetstream
+                .publish_with_headers(
+                    message.subject.clone(),
+                    Self::headers(message),
+                    message.payload.clone(),
+                )
+                .await
+            {
+                Ok(ack) => pending.push(ack),
+                Err(e) => {
+                    if pending.is_empty() {
+                        return Err(EventBusError::Unavailable(e.to_string()));
+                    }
+                    break;
+                }
+            }
+        }
+        let mut acked = 0;
+        for ack in pending {
+            match ack.await {
+                Ok(_) => acked += 1,
+                Err(e) if acked == 0 => {
+                    self.stream_ready.store(false, Ordering::Release);
+                    return Err(EventBusError::Unavailable(e.to_string()));
+                }
+                Err(_) => break,
+            }
+        }
+        Ok(acked)
+    }
+
+    async fn is_ready(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+}

@@ -1,0 +1,4 @@
+//! Adapters: gRPC inbound, sea-orm storage.
+
+pub mod db;
+pub mod grpc;
