@@ -63,7 +63,11 @@ impl Credentials {
             let app_token = headers
                 .get(APPLICATION_TOKEN_HEADER)
                 .and_then(|v| v.to_str().ok())
-                .ok_or_else(|| ApiError::unauthorized("an ApplicationToken header is required with a bearer token"))?;
+                .ok_or_else(|| {
+                    ApiError::unauthorized(
+                        "an ApplicationToken header is required with a bearer token",
+                    )
+                })?;
             let app = self
                 .application_tokens
                 .iter()
@@ -137,12 +141,18 @@ mod tests {
     #[test]
     fn bearer_needs_a_valid_application_token() {
         let c = creds();
-        let ok = c.authenticate(&headers(&[("authorization", "Bearer t"), ("applicationtoken", "app-secret")]));
+        let ok = c.authenticate(&headers(&[
+            ("authorization", "Bearer t"),
+            ("applicationtoken", "app-secret"),
+        ]));
         assert_eq!(ok.unwrap().subject, "console");
         for h in [
             headers(&[("authorization", "Bearer t")]),
             headers(&[("authorization", "Bearer t"), ("applicationtoken", "wrong")]),
-            headers(&[("authorization", "Bearer "), ("applicationtoken", "app-secret")]),
+            headers(&[
+                ("authorization", "Bearer "),
+                ("applicationtoken", "app-secret"),
+            ]),
             headers(&[]),
             headers(&[("authorization", "Digest x")]),
         ] {
@@ -154,10 +164,20 @@ mod tests {
     fn basic_checks_name_and_password() {
         let c = creds();
         let good = format!("Basic {}", STANDARD.encode("ops:pw"));
-        assert_eq!(c.authenticate(&headers(&[("authorization", &good)])).unwrap().subject, "ops");
+        assert_eq!(
+            c.authenticate(&headers(&[("authorization", &good)]))
+                .unwrap()
+                .subject,
+            "ops"
+        );
         for bad in ["ops:nope", "nobody:pw", "garbage"] {
             let h = format!("Basic {}", STANDARD.encode(bad));
-            assert_eq!(c.authenticate(&headers(&[("authorization", &h)])).unwrap_err().status, 401);
+            assert_eq!(
+                c.authenticate(&headers(&[("authorization", &h)]))
+                    .unwrap_err()
+                    .status,
+                401
+            );
         }
     }
 }

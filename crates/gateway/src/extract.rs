@@ -84,7 +84,10 @@ fn missing_field_name(message: &str) -> String {
     message
         .strip_prefix("missing field `")
         .and_then(|rest| rest.strip_suffix('`'))
-        .map_or_else(|| message.to_owned(), |field| format!("{field}: is required"))
+        .map_or_else(
+            || message.to_owned(),
+            |field| format!("{field}: is required"),
+        )
         .replacen("body: ", "", 1)
 }
 
@@ -112,7 +115,11 @@ mod tests {
         let e = parse::<Body>(br#"{}"#).unwrap_err();
         assert_eq!(e.detail, "body: emailAddress: is required");
         let e = parse::<Body>(br#"{"emailAddress": 3}"#).unwrap_err();
-        assert!(e.detail.starts_with("emailAddress: invalid type"), "{}", e.detail);
+        assert!(
+            e.detail.starts_with("emailAddress: invalid type"),
+            "{}",
+            e.detail
+        );
         let e = parse::<Body>(br#"{"emailAddress": "a", "inner": {"n": "x"}}"#).unwrap_err();
         assert!(e.detail.starts_with("inner.n: "), "{}", e.detail);
         let e = parse::<Body>(br#"{"emailAddress": "a", "extra": 1}"#).unwrap_err();

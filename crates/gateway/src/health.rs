@@ -22,17 +22,24 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiErro
     let checks = state.inner.health.iter().map(|(name, client)| {
         let mut client = client.clone();
         async move {
-            let request = tonic::Request::new(HealthCheckRequest { service: String::new() });
-            let serving = tokio::time::timeout(std::time::Duration::from_secs(2), client.check(request))
-                .await
-                .ok()
-                .and_then(Result::ok)
-                .is_some_and(|r| r.into_inner().status == ServingStatus::Serving as i32);
+            let request = tonic::Request::new(HealthCheckRequest {
+                service: String::new(),
+            });
+            let serving =
+                tokio::time::timeout(std::time::Duration::from_secs(2), client.check(request))
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .is_some_and(|r| r.into_inner().status == ServingStatus::Serving as i32);
             (*name, serving)
         }
     });
     let results = futures::future::join_all(checks).await;
-    let down: Vec<&str> = results.iter().filter(|(_, ok)| !ok).map(|(n, _)| *n).collect();
+    let down: Vec<&str> = results
+        .iter()
+        .filter(|(_, ok)| !ok)
+        .map(|(n, _)| *n)
+        .collect();
     if down.is_empty() {
         Ok(Json(json!({ "status": "ready" })))
     } else {

@@ -108,7 +108,10 @@ pub fn router(state: AppState, config: &GatewayConfig) -> Router {
     let v1 = Router::new()
         .route("/v1/users", post(users::create_user))
         .route("/v1/users/{userId}", get(users::get_user))
-        .route_layer(middleware::from_fn_with_state(credentials, auth::authenticate));
+        .route_layer(middleware::from_fn_with_state(
+            credentials,
+            auth::authenticate,
+        ));
     Router::new()
         .merge(v1)
         .route("/healthz", get(health::live))
@@ -125,7 +128,11 @@ pub fn router(state: AppState, config: &GatewayConfig) -> Router {
 ///
 /// # Errors
 /// The listener failed.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: Shutdown) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
     axum::serve(listener, router)
         .with_graceful_shutdown(async move { shutdown.wait().await })
         .await

@@ -72,11 +72,16 @@ impl ApiError {
             Code::AlreadyExists | Code::Aborted => Self::new(StatusCode::CONFLICT, message),
             Code::FailedPrecondition => Self::new(StatusCode::PRECONDITION_FAILED, message),
             Code::PermissionDenied => Self::new(StatusCode::FORBIDDEN, message),
-            Code::Unauthenticated => Self::internal(&format_args!("service refused the gateway's principal: {message}")),
+            Code::Unauthenticated => Self::internal(&format_args!(
+                "service refused the gateway's principal: {message}"
+            )),
             Code::ResourceExhausted => Self::new(StatusCode::TOO_MANY_REQUESTS, message),
             Code::Unavailable | Code::DeadlineExceeded => {
                 tracing::error!(code = ?status.code(), message, "service unavailable");
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "A service Nexus depends on is unavailable; retry later.")
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "A service Nexus depends on is unavailable; retry later.",
+                )
             }
             _ => Self::internal(&format_args!("{:?}: {message}", status.code())),
         }

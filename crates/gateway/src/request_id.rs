@@ -20,7 +20,8 @@ fn accepted_id(value: &HeaderValue) -> Option<String> {
     let v = value.to_str().ok()?;
     (!v.is_empty()
         && v.len() <= 128
-        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)))
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b)))
     .then(|| v.to_owned())
 }
 
@@ -79,7 +80,10 @@ async fn as_problem(response: Response, path: &str) -> Response {
     }
     let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Ok(serde_json::Value::Object(mut map)) => {
-            map.insert("instance".into(), serde_json::Value::String(path.to_owned()));
+            map.insert(
+                "instance".into(),
+                serde_json::Value::String(path.to_owned()),
+            );
             serde_json::to_vec(&map).unwrap_or_else(|_| bytes.to_vec())
         }
         _ => bytes.to_vec(),
@@ -95,5 +99,8 @@ pub async fn not_found() -> ApiError {
 
 /// The answer for a known path with a method it does not support.
 pub async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this resource")
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed on this resource",
+    )
 }

@@ -66,7 +66,11 @@ impl From<CreateUserBody> for pb::CreateUserRequest {
 }
 
 /// Reads a user and, when it has one, its owner.
-async fn user_json(state: &AppState, principal: &Principal, user: pb::User) -> Result<UserJson, ApiError> {
+async fn user_json(
+    state: &AppState,
+    principal: &Principal,
+    user: pb::User,
+) -> Result<UserJson, ApiError> {
     let owner_id = user.owner_id.clone();
     let mut json = UserJson::from(user);
     if let Some(owner_id) = owner_id {

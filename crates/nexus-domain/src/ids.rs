@@ -82,6 +82,9 @@ mod tests {
         assert!(UserId::parse("").is_err());
         assert!(UserId::parse("a/b").is_err());
         assert!(UserId::parse(&"x".repeat(65)).is_err());
-        assert_eq!(UserId::parse("auth0_abc-1").map(UserId::into_string), Ok("auth0_abc-1".into()));
+        assert_eq!(
+            UserId::parse("auth0_abc-1").map(UserId::into_string),
+            Ok("auth0_abc-1".into())
+        );
     }
 }

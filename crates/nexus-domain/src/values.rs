@@ -77,7 +77,9 @@ pub fn is_dns_name(name: &str) -> bool {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
 }
 
@@ -100,7 +102,10 @@ impl BoundedText {
             return Err(ValidationError::new(field, rule));
         }
         if raw.chars().any(char::is_control) {
-            return Err(ValidationError::new(field, "must not contain control characters"));
+            return Err(ValidationError::new(
+                field,
+                "must not contain control characters",
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -125,7 +130,15 @@ mod tests {
             EmailAddress::parse("emailAddress", "Ann@Example.com").map(|e| e.normalized()),
             Ok("ann@example.com".to_owned())
         );
-        for bad in ["", "ann", "@example.com", "a@b@c.com", "a b@c.com", "a@-c.com", "a@c..com"] {
+        for bad in [
+            "",
+            "ann",
+            "@example.com",
+            "a@b@c.com",
+            "a b@c.com",
+            "a@-c.com",
+            "a@c..com",
+        ] {
             let err = EmailAddress::parse("emailAddress", bad).expect_err(bad);
             assert_eq!(err.field, "emailAddress");
         }
@@ -134,7 +147,10 @@ mod tests {
     #[test]
     fn bounded_text_counts_characters() {
         assert!(BoundedText::parse("name", "é", 1, 1).is_ok());
-        assert_eq!(BoundedText::parse("name", "", 1, 5).unwrap_err().message, "must be 1 to 5 characters");
+        assert_eq!(
+            BoundedText::parse("name", "", 1, 5).unwrap_err().message,
+            "must be 1 to 5 characters"
+        );
         assert!(BoundedText::parse("name", "abcdef", 0, 5).is_err());
         assert!(BoundedText::parse("name", "a\u{0}", 0, 5).is_err());
     }

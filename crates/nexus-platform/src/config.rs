@@ -98,6 +98,10 @@ pub struct EventSettings {
     pub nats_url: String,
     /// The JetStream stream that holds `nexus.>`.
     pub stream: String,
+    /// Prepended to every subject (`<prefix>.nexus.identity.user.created`), so
+    /// that several Nexus environments can share one NATS cluster; empty by
+    /// default.
+    pub subject_prefix: String,
     /// Replicas of the stream (3 on a NATS cluster).
     pub stream_replicas: usize,
     /// How long the stream keeps events, in seconds (0: no limit).
@@ -163,6 +167,7 @@ connect_timeout_secs = 10
 [events]
 nats_url = "nats://127.0.0.1:4222"
 stream = "NEXUS"
+subject_prefix = ""
 stream_replicas = 1
 stream_max_age_secs = 604800
 relay_batch_size = 256
@@ -226,27 +231,66 @@ impl Settings {
             }
         }
         if self.gateway.body_limit_bytes == 0 {
-            return Err(ConfigError::invalid("gateway.body_limit_bytes", "must be greater than 0"));
+            return Err(ConfigError::invalid(
+                "gateway.body_limit_bytes",
+                "must be greater than 0",
+            ));
         }
         if self.database.max_connections == 0 {
-            return Err(ConfigError::invalid("database.max_connections", "must be greater than 0"));
+            return Err(ConfigError::invalid(
+                "database.max_connections",
+                "must be greater than 0",
+            ));
         }
-        if !(self.events.nats_url.starts_with("nats://") || self.events.nats_url.starts_with("tls://")) {
-            return Err(ConfigError::invalid("events.nats_url", "must start with nats:// or tls://"));
+        if !(self.events.nats_url.starts_with("nats://")
+            || self.events.nats_url.starts_with("tls://"))
+        {
+            return Err(ConfigError::invalid(
+                "events.nats_url",
+                "must start with nats:// or tls://",
+            ));
         }
         if self.events.stream.is_empty()
-            || !self.events.stream.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            || !self
+                .events
+                .stream
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         {
-            return Err(ConfigError::invalid("events.stream", "must be letters, digits, '-' or '_'"));
+            return Err(ConfigError::invalid(
+                "events.stream",
+                "must be letters, digits, '-' or '_'",
+            ));
+        }
+        if !self.events.subject_prefix.is_empty()
+            && !self.events.subject_prefix.split('.').all(|t| {
+                !t.is_empty()
+                    && t.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            })
+        {
+            return Err(ConfigError::invalid(
+                "events.subject_prefix",
+                "must be dot-separated tokens of letters, digits, '-' or '_'",
+            ));
         }
         if self.events.relay_batch_size == 0 {
-            return Err(ConfigError::invalid("events.relay_batch_size", "must be greater than 0"));
+            return Err(ConfigError::invalid(
+                "events.relay_batch_size",
+                "must be greater than 0",
+            ));
         }
         if self.events.relay_poll_interval_ms == 0 {
-            return Err(ConfigError::invalid("events.relay_poll_interval_ms", "must be greater than 0"));
+            return Err(ConfigError::invalid(
+                "events.relay_poll_interval_ms",
+                "must be greater than 0",
+            ));
         }
         if !(1..=5).contains(&self.events.stream_replicas) {
-            return Err(ConfigError::invalid("events.stream_replicas", "must be 1 to 5"));
+            return Err(ConfigError::invalid(
+                "events.stream_replicas",
+                "must be 1 to 5",
+            ));
         }
         if let Some(secret) = &self.internal_auth.secret {
             if secret.expose_secret().len() < MIN_INTERNAL_SECRET_LEN {
@@ -261,10 +305,13 @@ impl Settings {
                 "is required for `nexus serve` (the same value on the gateway and every service)",
             ));
         }
-        if let Some(endpoint) = &self.telemetry.otlp_endpoint {
-            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-                return Err(ConfigError::invalid("telemetry.otlp_endpoint", "must be an http(s) URL"));
-            }
+        if let Some(endpoint) = &self.telemetry.otlp_endpoint
+            && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+        {
+            return Err(ConfigError::invalid(
+                "telemetry.otlp_endpoint",
+                "must be an http(s) URL",
+            ));
         }
         Ok(())
     }
@@ -301,7 +348,10 @@ pub fn database_url(
 }
 
 fn check_database_url(key: &'static str, url: &str) -> Result<(), ConfigError> {
-    if url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    if url.starts_with("sqlite:")
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://")
+    {
         Ok(())
     } else {
         // The URL may hold a password: only its scheme is named.
@@ -334,21 +384,43 @@ mod tests {
         assert_eq!(settings.gateway.listen.port(), 0);
 
         std::fs::write(&path, "[gateway]\nlisten = \"not an address\"\n").unwrap();
-        let err = Settings::load(Some(&path), Mode::AllInOne).unwrap_err().to_string();
+        let err = Settings::load(Some(&path), Mode::AllInOne)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("gateway.listen"), "{err}");
 
-        std::fs::write(&path, "[identity]\ndatabase_url = \"mysql://u:hunter2@h/db\"\n").unwrap();
-        let err = Settings::load(Some(&path), Mode::AllInOne).unwrap_err().to_string();
-        assert!(err.contains("identity.database_url") && !err.contains("hunter2"), "{err}");
+        std::fs::write(
+            &path,
+            "[identity]\ndatabase_url = \"mysql://u:hunter2@h/db\"\n",
+        )
+        .unwrap();
+        let err = Settings::load(Some(&path), Mode::AllInOne)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("identity.database_url") && !err.contains("hunter2"),
+            "{err}"
+        );
 
         std::fs::write(&path, "[gateway]\nlisten_typo = \"127.0.0.1:0\"\n").unwrap();
-        let err = Settings::load(Some(&path), Mode::AllInOne).unwrap_err().to_string();
+        let err = Settings::load(Some(&path), Mode::AllInOne)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("listen_typo"), "{err}");
     }
 
     #[test]
+    fn the_documented_example_file_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/nexus.example.toml");
+        let settings = Settings::load(Some(&path), Mode::AllInOne).expect("example loads");
+        assert_eq!(settings.events.stream, "NEXUS");
+    }
+
+    #[test]
     fn component_mode_requires_the_internal_secret() {
-        let err = Settings::load(None, Mode::Component).unwrap_err().to_string();
+        let err = Settings::load(None, Mode::Component)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("internal_auth.secret"), "{err}");
     }
 

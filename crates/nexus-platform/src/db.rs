@@ -29,19 +29,23 @@ pub enum DbError {
 ///
 /// # Errors
 /// A [`DbError`] when the directory, connection or pragma fails.
-pub async fn connect(url: &str, settings: &DatabaseSettings) -> Result<DatabaseConnection, DbError> {
+pub async fn connect(
+    url: &str,
+    settings: &DatabaseSettings,
+) -> Result<DatabaseConnection, DbError> {
     let mut opts = ConnectOptions::new(url.to_owned());
     opts.sqlx_logging(false)
         .connect_timeout(Duration::from_secs(settings.connect_timeout_secs))
         .acquire_timeout(Duration::from_secs(settings.connect_timeout_secs));
     if url.starts_with("sqlite:") {
-        if let Some(path) = sqlite_file(url) {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|source| DbError::DataDir {
-                    path: dir.display().to_string(),
-                    source,
-                })?;
-            }
+        if let Some(dir) = sqlite_file(url)
+            .and_then(Path::parent)
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|source| DbError::DataDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
         }
         opts.max_connections(1).min_connections(1);
         opts.map_sqlx_sqlite_opts(|o| {
@@ -77,7 +81,9 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
 }
 
 fn sqlite_file(url: &str) -> Option<&Path> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     if path.is_empty() || path == ":memory:" || path.starts_with(":memory:") {
         None
@@ -92,7 +98,10 @@ mod tests {
 
     #[test]
     fn sqlite_file_paths() {
-        assert_eq!(sqlite_file("sqlite://./data/x.db?mode=rwc"), Some(Path::new("./data/x.db")));
+        assert_eq!(
+            sqlite_file("sqlite://./data/x.db?mode=rwc"),
+            Some(Path::new("./data/x.db"))
+        );
         assert_eq!(sqlite_file("sqlite:x.db"), Some(Path::new("x.db")));
         assert_eq!(sqlite_file("sqlite::memory:"), None);
     }

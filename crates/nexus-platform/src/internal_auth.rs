@@ -87,7 +87,8 @@ impl InternalAuth {
     /// # Errors
     /// `UNAUTHENTICATED` when it is missing, forged, malformed or expired.
     pub fn verify(&self, metadata: &MetadataMap) -> Result<Principal, tonic::Status> {
-        let unauthenticated = || tonic::Status::unauthenticated("missing or invalid caller principal");
+        let unauthenticated =
+            || tonic::Status::unauthenticated("missing or invalid caller principal");
         let value = metadata
             .get(PRINCIPAL_HEADER)
             .and_then(|v| v.to_str().ok())
@@ -99,8 +100,11 @@ impl InternalAuth {
             .ok_or_else(unauthenticated)?;
         let mut mac = self.mac();
         mac.update(value.as_bytes());
-        mac.verify_slice(&signature).map_err(|_| unauthenticated())?;
-        let json = URL_SAFE_NO_PAD.decode(value).map_err(|_| unauthenticated())?;
+        mac.verify_slice(&signature)
+            .map_err(|_| unauthenticated())?;
+        let json = URL_SAFE_NO_PAD
+            .decode(value)
+            .map_err(|_| unauthenticated())?;
         let signed: Signed = serde_json::from_slice(&json).map_err(|_| unauthenticated())?;
         if signed.exp < chrono::Utc::now().timestamp() || signed.principal.subject.is_empty() {
             return Err(unauthenticated());
@@ -112,7 +116,8 @@ impl InternalAuth {
     /// request's extensions for the handler.
     pub fn interceptor(
         &self,
-    ) -> impl FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Clone + use<> {
+    ) -> impl FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Clone + use<>
+    {
         let auth = self.clone();
         move |mut request: tonic::Request<()>| {
             let principal = auth.verify(request.metadata())?;
@@ -156,7 +161,10 @@ mod tests {
         assert_eq!(auth.verify(&md).unwrap(), alice());
 
         let other = InternalAuth::new(b"another-secret-another-secret-xx");
-        assert_eq!(other.verify(&md).unwrap_err().code(), tonic::Code::Unauthenticated);
+        assert_eq!(
+            other.verify(&md).unwrap_err().code(),
+            tonic::Code::Unauthenticated
+        );
     }
 
     #[test]
@@ -168,7 +176,11 @@ mod tests {
         auth.attach(&mut md, &alice());
         let mut forged = alice();
         forged.tenants.push("t2".into());
-        let forged_json = serde_json::to_vec(&Signed { principal: forged, exp: i64::MAX }).unwrap();
+        let forged_json = serde_json::to_vec(&Signed {
+            principal: forged,
+            exp: i64::MAX,
+        })
+        .unwrap();
         md.insert(
             PRINCIPAL_HEADER,
             MetadataValue::try_from(URL_SAFE_NO_PAD.encode(forged_json).as_str()).unwrap(),

@@ -60,7 +60,8 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, message: &BusMessage) -> Resu
         ])
         .map_err(|e| DbErr::Custom(e.to_string()))?
         .to_owned();
-    conn.execute(conn.get_database_backend().build(&stmt)).await?;
+    conn.execute(conn.get_database_backend().build(&stmt))
+        .await?;
     Ok(())
 }
 

@@ -112,7 +112,12 @@ impl ServiceContext<'_> {
 
         let (routes, reporter) = grpc::standard_routes()?;
         let routes = add(routes, db.clone(), signal, &self.auth);
-        spawn_health_monitor(reporter, db.clone(), self.bus.clone(), self.shutdown.clone());
+        spawn_health_monitor(
+            reporter,
+            db.clone(),
+            self.bus.clone(),
+            self.shutdown.clone(),
+        );
 
         let listener = grpc::bind(svc.listen)
             .await
@@ -134,7 +139,9 @@ impl ServiceContext<'_> {
             &self.settings.identity,
             "identity.db",
             identity_service::SERVICE_NAME,
-            |routes, db, signal, auth| routes.add_service(identity_service::grpc_service(db, signal, auth)),
+            |routes, db, signal, auth| {
+                routes.add_service(identity_service::grpc_service(db, signal, auth))
+            },
         )
         .await
     }
@@ -174,7 +181,11 @@ fn spawn_health_monitor(
     tokio::spawn(async move {
         loop {
             let ok = db::ping(&db).await && bus.is_ready().await;
-            let status = if ok { ServingStatus::Serving } else { ServingStatus::NotServing };
+            let status = if ok {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
             reporter.set_service_status("", status).await;
             tokio::select! {
                 () = shutdown.wait() => break,
@@ -184,13 +195,19 @@ fn spawn_health_monitor(
     });
 }
 
-async fn event_bus(settings: &Settings, mode: Mode) -> anyhow::Result<(Arc<dyn EventBus>, Option<InProcessEventBus>)> {
+async fn event_bus(
+    settings: &Settings,
+    mode: Mode,
+) -> anyhow::Result<(Arc<dyn EventBus>, Option<InProcessEventBus>)> {
     Ok(match settings.event_backend(mode) {
         EventBackend::Memory => {
             let bus = InProcessEventBus::new();
             (Arc::new(bus.clone()), Some(bus))
         }
-        EventBackend::Nats => (Arc::new(NatsEventBus::connect(&settings.events).await?), None),
+        EventBackend::Nats => (
+            Arc::new(NatsEventBus::connect(&settings.events).await?),
+            None,
+        ),
     })
 }
 
@@ -215,7 +232,9 @@ async fn start_gateway(
     let [identity_url, upn_url, tenant_access_url] = urls;
     let mut credentials = gateway::Credentials::default();
     if let Some(token) = dev_token.or(settings.gateway.dev_application_token.as_ref()) {
-        credentials.application_tokens.push(("dev".to_owned(), token.clone()));
+        credentials
+            .application_tokens
+            .push(("dev".to_owned(), token.clone()));
     }
     let config = gateway::GatewayConfig {
         identity_url,
@@ -229,7 +248,12 @@ async fn start_gateway(
     let router = gateway::router(state, &config);
     let listener = tokio::net::TcpListener::bind(settings.gateway.listen)
         .await
-        .with_context(|| format!("gateway.listen: cannot listen on {}", settings.gateway.listen))?;
+        .with_context(|| {
+            format!(
+                "gateway.listen: cannot listen on {}",
+                settings.gateway.listen
+            )
+        })?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "REST gateway listening");
     let task = tokio::spawn(async move {
@@ -264,7 +288,11 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
     };
     let (gateway_addr, gateway_task) = start_gateway(
         settings,
-        [url_of(identity.addr), url_of(upn.addr), url_of(tenant_access.addr)],
+        [
+            url_of(identity.addr),
+            url_of(upn.addr),
+            url_of(tenant_access.addr),
+        ],
         auth,
         Some(&dev_token),
         shutdown.clone(),
@@ -313,7 +341,9 @@ pub async fn start_component(
         let g = &settings.gateway;
         let url = |key: &'static str, v: &Option<String>| {
             v.clone().ok_or_else(|| {
-                anyhow::anyhow!("configuration key `gateway.{key}`: is required for `nexus serve gateway`")
+                anyhow::anyhow!(
+                    "configuration key `gateway.{key}`: is required for `nexus serve gateway`"
+                )
             })
         };
         let urls = [
@@ -342,7 +372,9 @@ pub async fn start_component(
     match component {
         Component::Identity => running.identity_addr = Some(started.addr),
         Component::Upn => running.upn_addr = Some(started.addr),
-        Component::TenantAccess | Component::Gateway => running.tenant_access_addr = Some(started.addr),
+        Component::TenantAccess | Component::Gateway => {
+            running.tenant_access_addr = Some(started.addr);
+        }
     }
     running.databases.push((component, started.db));
     running.tasks.push(started.task);

@@ -51,7 +51,13 @@ fn main() -> ExitCode {
     let mode = match &command {
         Command::AllInOne => Mode::AllInOne,
         Command::Serve { .. } => Mode::Component,
-        Command::CheckConfig { serve } => if *serve { Mode::Component } else { Mode::AllInOne },
+        Command::CheckConfig { serve } => {
+            if *serve {
+                Mode::Component
+            } else {
+                Mode::AllInOne
+            }
+        }
     };
     let settings = match Settings::load(cli.config.as_deref(), mode) {
         Ok(s) => s,
@@ -64,7 +70,10 @@ fn main() -> ExitCode {
         println!("configuration is valid");
         return ExitCode::SUCCESS;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("nexus: cannot start the runtime: {e}");
@@ -85,10 +94,14 @@ async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signals();
     let running = match command {
-        Command::Serve { component } => nexus::start_component(settings, component, shutdown).await?,
+        Command::Serve { component } => {
+            nexus::start_component(settings, component, shutdown).await?
+        }
         Command::AllInOne | Command::CheckConfig { .. } => {
             let running = nexus::start_all_in_one(settings, shutdown).await?;
-            if let (Some(addr), Some(token)) = (running.gateway_addr, &running.dev_application_token) {
+            if let (Some(addr), Some(token)) =
+                (running.gateway_addr, &running.dev_application_token)
+            {
                 println!(
                     "Nexus all-in-one is ready.\n  REST gateway: http://{addr}\n  data: {}\n\
                      Development credentials are on: any bearer token with this ApplicationToken.\n\
@@ -99,7 +112,9 @@ async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                     settings.data_dir.display(),
                     token.expose_secret(),
                 );
-                tracing::warn!("development credentials are on: configure credentials before exposing this gateway");
+                tracing::warn!(
+                    "development credentials are on: configure credentials before exposing this gateway"
+                );
             }
             running
         }

@@ -23,8 +23,10 @@ pub fn grpc_service(
     db: DatabaseConnection,
     signal: OutboxSignal,
     auth: &InternalAuth,
-) -> InterceptedService<IdentityServiceServer<IdentityGrpc>, impl tonic::service::Interceptor + Clone + use<>>
-{
+) -> InterceptedService<
+    IdentityServiceServer<IdentityGrpc>,
+    impl tonic::service::Interceptor + Clone + use<>,
+> {
     let repo = SeaOrmUserRepository::new(db, signal);
     let users = UserService::new(repo, Arc::new(SystemClock), Arc::new(UuidV7Ids));
     let server = IdentityServiceServer::new(IdentityGrpc {
@@ -42,9 +44,9 @@ fn status(err: UserError) -> Status {
     match err {
         UserError::Invalid(v) => Status::invalid_argument(v.to_string()),
         UserError::NotFound(id) => Status::not_found(format!("user {id} not found")),
-        UserError::DuplicateEmail(email) => {
-            Status::already_exists(format!("emailAddress: a user with email address {email} already exists"))
-        }
+        UserError::DuplicateEmail(email) => Status::already_exists(format!(
+            "emailAddress: a user with email address {email} already exists"
+        )),
         UserError::Unavailable(cause) => {
             tracing::error!(%cause, "identity storage failed");
             Status::internal("internal error")
@@ -60,7 +62,11 @@ impl IdentityService for IdentityGrpc {
     ) -> Result<Response<pb::User>, Status> {
         let principal = principal_of(&request)?;
         let input = convert::new_user_input(request.into_inner());
-        let user = self.users.create_user(input, &principal).await.map_err(status)?;
+        let user = self
+            .users
+            .create_user(input, &principal)
+            .await
+            .map_err(status)?;
         Ok(Response::new(pb::User::from(&user)))
     }
 

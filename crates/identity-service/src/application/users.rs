@@ -25,8 +25,12 @@ impl<R: UserRepository> UserService<R> {
     ///
     /// # Errors
     /// Invalid input, a duplicate email, or storage failure.
-    pub async fn create_user(&self, input: NewUserInput, actor: &Principal) -> Result<User, UserError> {
-        let new = NewUser::new(input)?;
+    pub async fn create_user(
+        &self,
+        input: NewUserInput,
+        actor: &Principal,
+    ) -> Result<User, UserError> {
+        let new = NewUser::new(&input)?;
         let now = self.clock.now();
         let user = User::create(new, self.ids.user_id(), now, &actor.subject);
         let event = UserEvent::Created(user.clone());
@@ -39,10 +43,7 @@ impl<R: UserRepository> UserService<R> {
     /// [`UserError::NotFound`], a malformed id, or storage failure.
     pub async fn get_user(&self, id: &str) -> Result<User, UserError> {
         let id = UserId::parse(id)?;
-        self.repo
-            .find(&id)
-            .await?
-            .ok_or(UserError::NotFound(id))
+        self.repo.find(&id).await?.ok_or(UserError::NotFound(id))
     }
 
     fn record(&self, event: UserEvent, actor: &Principal) -> Recorded<UserEvent> {
@@ -87,7 +88,10 @@ mod tests {
         async fn create(&self, user: &User, event: &Recorded<UserEvent>) -> Result<(), UserError> {
             let mut users = self.users.lock().unwrap();
             let email = user.email_address.normalized();
-            if users.values().any(|u| u.email_address.normalized() == email) {
+            if users
+                .values()
+                .any(|u| u.email_address.normalized() == email)
+            {
                 return Err(UserError::DuplicateEmail(email));
             }
             users.insert(user.id.clone(), user.clone());
@@ -107,10 +111,18 @@ mod tests {
         }
     }
 
-    fn service() -> (UserService<Arc<InMemoryUserRepository>>, Arc<InMemoryUserRepository>) {
+    fn service() -> (
+        UserService<Arc<InMemoryUserRepository>>,
+        Arc<InMemoryUserRepository>,
+    ) {
         let repo = Arc::new(InMemoryUserRepository::default());
-        let clock = Arc::new(FixedClock(Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap()));
-        (UserService::new(repo.clone(), clock, Arc::new(UuidV7Ids)), repo)
+        let clock = Arc::new(FixedClock(
+            Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+        ));
+        (
+            UserService::new(repo.clone(), clock, Arc::new(UuidV7Ids)),
+            repo,
+        )
     }
 
     fn input(email: &str) -> NewUserInput {
@@ -131,12 +143,20 @@ mod tests {
     #[tokio::test]
     async fn create_records_one_created_event_with_the_users_version() {
         let (svc, repo) = service();
-        let user = svc.create_user(input("ann@example.com"), &actor()).await.unwrap();
+        let user = svc
+            .create_user(input("ann@example.com"), &actor())
+            .await
+            .unwrap();
         let events = repo.events.lock().unwrap();
         assert_eq!(events.len(), 1);
         let meta = &events[0].metadata;
         assert_eq!(
-            (meta.event_type, meta.aggregate_id.as_str(), meta.aggregate_version, meta.actor.as_str()),
+            (
+                meta.event_type,
+                meta.aggregate_id.as_str(),
+                meta.aggregate_version,
+                meta.actor.as_str()
+            ),
             ("user.created", user.id.as_str(), 1, "admin")
         );
         assert_ne!(meta.id, EventId(uuid::Uuid::nil()));
@@ -146,8 +166,13 @@ mod tests {
     #[tokio::test]
     async fn a_duplicate_email_in_other_case_is_refused_and_records_nothing() {
         let (svc, repo) = service();
-        svc.create_user(input("ann@example.com"), &actor()).await.unwrap();
-        let err = svc.create_user(input("ANN@Example.com"), &actor()).await.unwrap_err();
+        svc.create_user(input("ann@example.com"), &actor())
+            .await
+            .unwrap();
+        let err = svc
+            .create_user(input("ANN@Example.com"), &actor())
+            .await
+            .unwrap_err();
         assert!(matches!(err, UserError::DuplicateEmail(_)), "{err}");
         assert_eq!(repo.events.lock().unwrap().len(), 1);
     }
@@ -155,7 +180,13 @@ mod tests {
     #[tokio::test]
     async fn get_of_an_unknown_or_malformed_id_fails_distinctly() {
         let (svc, _) = service();
-        assert!(matches!(svc.get_user("nobody").await, Err(UserError::NotFound(_))));
-        assert!(matches!(svc.get_user("no body").await, Err(UserError::Invalid(_))));
+        assert!(matches!(
+            svc.get_user("nobody").await,
+            Err(UserError::NotFound(_))
+        ));
+        assert!(matches!(
+            svc.get_user("no body").await,
+            Err(UserError::Invalid(_))
+        ));
     }
 }

@@ -91,7 +91,7 @@ impl NewUser {
     ///
     /// # Errors
     /// A [`ValidationError`] naming the field (contract names, camelCase).
-    pub fn new(input: NewUserInput) -> Result<Self, ValidationError> {
+    pub fn new(input: &NewUserInput) -> Result<Self, ValidationError> {
         Ok(Self(NewUserFields {
             email_address: EmailAddress::parse("emailAddress", &input.email_address)?,
             username: text("username", input.username.trim(), 1)?,
@@ -110,9 +110,7 @@ impl NewUser {
             owner_id: input
                 .owner_id
                 .as_deref()
-                .map(|o| {
-                    UserId::parse(o).map_err(|e| ValidationError::new("ownerId", e.message))
-                })
+                .map(|o| UserId::parse(o).map_err(|e| ValidationError::new("ownerId", e.message)))
                 .transpose()?,
             recovery_email_address: input
                 .recovery_email_address
@@ -212,24 +210,38 @@ mod tests {
     #[test]
     fn a_valid_input_creates_an_active_user_at_version_one() {
         let now = Utc::now();
-        let user = User::create(NewUser::new(input()).unwrap(), UserId::parse("u1").unwrap(), now, "admin");
-        assert_eq!((user.version, user.is_active, user.created, user.modified), (1, true, now, now));
-        assert_eq!((user.created_by.as_str(), user.modified_by.as_str()), ("admin", "admin"));
+        let user = User::create(
+            NewUser::new(&input()).unwrap(),
+            UserId::parse("u1").unwrap(),
+            now,
+            "admin",
+        );
+        assert_eq!(
+            (user.version, user.is_active, user.created, user.modified),
+            (1, true, now, now)
+        );
+        assert_eq!(
+            (user.created_by.as_str(), user.modified_by.as_str()),
+            ("admin", "admin")
+        );
     }
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases: [(&str, fn(&mut NewUserInput)); 5] = [
+        type Spoil = fn(&mut NewUserInput);
+        let cases: [(&str, Spoil); 5] = [
             ("emailAddress", |i| i.email_address = "nope".into()),
             ("username", |i| i.username = "  ".into()),
             ("givenName", |i| i.given_name = "x".repeat(256)),
             ("ownerId", |i| i.owner_id = Some("a b".into())),
-            ("recoveryEmailAddress", |i| i.recovery_email_address = Some("@x".into())),
+            ("recoveryEmailAddress", |i| {
+                i.recovery_email_address = Some("@x".into());
+            }),
         ];
         for (field, spoil) in cases {
             let mut bad = input();
             spoil(&mut bad);
-            assert_eq!(NewUser::new(bad).unwrap_err().field, field);
+            assert_eq!(NewUser::new(&bad).unwrap_err().field, field);
         }
     }
 }

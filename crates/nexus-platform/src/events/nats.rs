@@ -21,6 +21,8 @@ pub struct NatsEventBus {
     client: async_nats::Client,
     jetstream: jetstream::Context,
     stream: stream::Config,
+    /// `"<prefix>."`, or empty.
+    prefix: String,
     stream_ready: AtomicBool,
 }
 
@@ -40,18 +42,24 @@ impl NatsEventBus {
             .map_err(|e| EventBusError::Unavailable(e.to_string()))?;
         let mut jetstream = jetstream::new(client.clone());
         jetstream.set_timeout(Duration::from_secs(5));
+        let prefix = if settings.subject_prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}.", settings.subject_prefix)
+        };
         let bus = Self {
             client,
             jetstream,
             stream: stream::Config {
                 name: settings.stream.clone(),
-                subjects: vec!["nexus.>".to_owned()],
+                subjects: vec![format!("{prefix}nexus.>")],
                 storage: stream::StorageType::File,
                 duplicate_window: DUPLICATE_WINDOW,
                 num_replicas: settings.stream_replicas,
                 max_age: Duration::from_secs(settings.stream_max_age_secs),
                 ..stream::Config::default()
             },
+            prefix,
             stream_ready: AtomicBool::new(false),
         };
         if let Err(e) = bus.ensure_stream().await {
@@ -81,8 +89,14 @@ impl NatsEventBus {
         &self.stream.name
     }
 
+    /// The NATS subject of a Nexus subject (`nexus.…`): with the prefix.
+    pub fn subject(&self, subject: &str) -> String {
+        format!("{}{subject}", self.prefix)
+    }
+
     /// A durable pull consumer on the stream, delivering subjects matching
-    /// `filter` from the stream's start, with explicit acks.
+    /// `filter` (a Nexus subject, without the prefix) from the stream's start,
+    /// with explicit acks.
     ///
     /// # Errors
     /// NATS unreachable, or the consumer refused.
@@ -103,7 +117,7 @@ impl NatsEventBus {
                 durable_name,
                 consumer::pull::Config {
                     durable_name: Some(durable_name.to_owned()),
-                    filter_subject: filter.to_owned(),
+                    filter_subject: self.subject(filter),
                     ack_policy: consumer::AckPolicy::Explicit,
                     deliver_policy: consumer::DeliverPolicy::All,
                     max_deliver,
@@ -148,7 +162,7 @@ impl EventBus for NatsEventBus {
             match self
                 .jetstream
                 .publish_with_headers(
-                    message.subject.clone(),
+                    self.subject(&message.subject),
                     Self::headers(message),
                     message.payload.clone(),
                 )

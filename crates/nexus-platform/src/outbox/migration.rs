@@ -29,14 +29,27 @@ impl MigrationTrait for CreateOutbox {
                             .auto_increment()
                             .primary_key(),
                     )
-                    .col(ColumnDef::new(Outbox::EventId).string_len(36).not_null().unique_key())
+                    .col(
+                        ColumnDef::new(Outbox::EventId)
+                            .string_len(36)
+                            .not_null()
+                            .unique_key(),
+                    )
                     .col(ColumnDef::new(Outbox::Subject).string_len(255).not_null())
                     .col(ColumnDef::new(Outbox::EventType).string_len(64).not_null())
                     .col(ColumnDef::new(Outbox::Source).string_len(64).not_null())
-                    .col(ColumnDef::new(Outbox::OccurredAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Outbox::OccurredAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Outbox::Traceparent).string_len(64).null())
                     .col(ColumnDef::new(Outbox::Payload).blob().not_null())
-                    .col(ColumnDef::new(Outbox::SentAt).timestamp_with_time_zone().null())
+                    .col(
+                        ColumnDef::new(Outbox::SentAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
                     .to_owned(),
             )
             .await?;

@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Order, Query};
-use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
 
 use super::{Outbox, OutboxSignal};
 use crate::events::{BusMessage, EventBus};
@@ -184,7 +182,11 @@ impl OutboxRelay {
             .and_where(Expr::col(Outbox::SentAt).lt(cutoff))
             .to_owned();
         let backend = self.db.get_database_backend();
-        Ok(self.db.execute(backend.build(&delete)).await?.rows_affected())
+        Ok(self
+            .db
+            .execute(backend.build(&delete))
+            .await?
+            .rows_affected())
     }
 }
 
@@ -194,8 +196,14 @@ impl OutboxRelay {
 /// The database failed.
 pub async fn backlog<C: ConnectionTrait>(conn: &C) -> Result<(i64, Option<DateTime<Utc>>), DbErr> {
     let q = Query::select()
-        .expr_as(Expr::col(Outbox::Seq).count(), sea_orm::sea_query::Alias::new("pending"))
-        .expr_as(Expr::col(Outbox::OccurredAt).min(), sea_orm::sea_query::Alias::new("oldest"))
+        .expr_as(
+            Expr::col(Outbox::Seq).count(),
+            sea_orm::sea_query::Alias::new("pending"),
+        )
+        .expr_as(
+            Expr::col(Outbox::OccurredAt).min(),
+            sea_orm::sea_query::Alias::new("oldest"),
+        )
         .from(Outbox::Table)
         .and_where(Expr::col(Outbox::SentAt).is_null())
         .to_owned();

@@ -70,7 +70,9 @@ impl TenantAccessService for TenantAccessGrpc {
         let principal = principal_of(&request)?;
         let tenant = &request.get_ref().tenant_id;
         if tenant.is_empty() || tenant.len() > 128 {
-            return Err(Status::invalid_argument("tenantId: must be 1 to 128 characters"));
+            return Err(Status::invalid_argument(
+                "tenantId: must be 1 to 128 characters",
+            ));
         }
         if !principal.may_act_on_tenant(tenant) {
             return Err(Status::permission_denied("not entitled to this tenant"));

@@ -17,7 +17,8 @@ use crate::ports::UpnRepository;
 pub fn grpc_service(
     db: DatabaseConnection,
     auth: &InternalAuth,
-) -> InterceptedService<UpnServiceServer<UpnGrpc>, impl tonic::service::Interceptor + Clone + use<>> {
+) -> InterceptedService<UpnServiceServer<UpnGrpc>, impl tonic::service::Interceptor + Clone + use<>>
+{
     InterceptedService::new(
         UpnServiceServer::new(UpnGrpc {
             repo: SeaOrmUpnRepository::new(db),

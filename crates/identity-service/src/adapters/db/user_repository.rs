@@ -47,7 +47,10 @@ fn to_model(user: &User) -> users::Model {
         phone_number: user.phone_number.clone(),
         user_type: user.user_type.clone(),
         owner_id: user.owner_id.as_ref().map(ToString::to_string),
-        recovery_email_address: user.recovery_email_address.as_ref().map(ToString::to_string),
+        recovery_email_address: user
+            .recovery_email_address
+            .as_ref()
+            .map(ToString::to_string),
         is_active: user.is_active,
         email_verified: user.email_verified,
         email_verify_sent_date: user.email_verify_sent_date,
@@ -66,7 +69,8 @@ fn to_model(user: &User) -> users::Model {
 }
 
 fn to_domain(m: users::Model) -> Result<User, UserError> {
-    let corrupt = |what: &str| UserError::Unavailable(format!("stored user {} has a bad {what}", m.id));
+    let corrupt =
+        |what: &str| UserError::Unavailable(format!("stored user {} has a bad {what}", m.id));
     Ok(User {
         id: UserId::parse(&m.id).map_err(|_| corrupt("id"))?,
         email_address: EmailAddress::parse("emailAddress", &m.email_address)
@@ -113,7 +117,11 @@ fn to_domain(m: users::Model) -> Result<User, UserError> {
 impl UserRepository for SeaOrmUserRepository {
     async fn create(&self, user: &User, event: &Recorded<UserEvent>) -> Result<(), UserError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
-        let inserted = to_model(user).into_active_model().reset_all().insert(&txn).await;
+        let inserted = to_model(user)
+            .into_active_model()
+            .reset_all()
+            .insert(&txn)
+            .await;
         if let Err(e) = inserted {
             return Err(match e.sql_err() {
                 Some(SqlErr::UniqueConstraintViolation(_)) => {

@@ -28,15 +28,48 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(CustomUpns::Table)
-                    .col(ColumnDef::new(CustomUpns::Id).string_len(64).not_null().primary_key())
+                    .col(
+                        ColumnDef::new(CustomUpns::Id)
+                            .string_len(64)
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(CustomUpns::UserId).string_len(64).not_null())
-                    .col(ColumnDef::new(CustomUpns::ClientUpnKey).string_len(255).null())
-                    .col(ColumnDef::new(CustomUpns::CustomUpnValue).string_len(1024).null())
-                    .col(ColumnDef::new(CustomUpns::CustomUpnValueNormalized).string_len(1024).null())
-                    .col(ColumnDef::new(CustomUpns::Created).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(CustomUpns::Modified).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(CustomUpns::CreatedBy).string_len(255).not_null())
-                    .col(ColumnDef::new(CustomUpns::ModifiedBy).string_len(255).not_null())
+                    .col(
+                        ColumnDef::new(CustomUpns::ClientUpnKey)
+                            .string_len(255)
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(CustomUpns::CustomUpnValue)
+                            .string_len(1024)
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(CustomUpns::CustomUpnValueNormalized)
+                            .string_len(1024)
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(CustomUpns::Created)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(CustomUpns::Modified)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(CustomUpns::CreatedBy)
+                            .string_len(255)
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(CustomUpns::ModifiedBy)
+                            .string_len(255)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(CustomUpns::Version).big_integer().not_null())
                     .to_owned(),
             )
@@ -66,6 +99,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(CustomUpns::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(CustomUpns::Table).to_owned())
+            .await
     }
 }

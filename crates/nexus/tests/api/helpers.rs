@@ -1,0 +1,250 @@
+//! Starts Nexus in-process on free ports with fresh databases, and calls it
+//! over HTTP.
+//!
+//! PostgreSQL and NATS come from `NEXUS_TEST_DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`) and `NEXUS_TEST_NATS_URL`
+//! (default `nats://127.0.0.1:4222`). When one is unreachable its tests say so
+//! and pass, unless `NEXUS_TEST_REQUIRE_SERVICES=1`, where they fail.
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use nexus::Running;
+use nexus_platform::Shutdown;
+use nexus_platform::config::{EventBackend, Mode, Settings};
+use sea_orm::{ConnectionTrait, Database};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+
+pub fn database_url() -> String {
+    std::env::var("NEXUS_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+pub fn nats_url() -> String {
+    std::env::var("NEXUS_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned())
+}
+
+fn services_required() -> bool {
+    std::env::var("NEXUS_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1")
+}
+
+/// Reports a missing service: a failure when services are required.
+pub fn unavailable(what: &str, url: &str, error: &dyn std::fmt::Display) {
+    assert!(
+        !services_required(),
+        "{what} is required (NEXUS_TEST_REQUIRE_SERVICES=1) but unreachable at {url}: {error}"
+    );
+    eprintln!(
+        "SKIPPED: {what} unreachable at {url} ({error}); set NEXUS_TEST_REQUIRE_SERVICES=1 to fail instead"
+    );
+}
+
+/// Which database the services of a test run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running Nexus and a client for its REST gateway.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub app_token: String,
+    pub running: Option<Running>,
+    pub settings: Settings,
+    client: Client<HttpConnector, Full<Bytes>>,
+    _data_dir: tempfile::TempDir,
+    pg_databases: Vec<String>,
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Settings of a test instance: every port 0, data in a temporary directory.
+pub fn test_settings(data_dir: &std::path::Path) -> Settings {
+    let mut settings = Settings::load(None, Mode::AllInOne).expect("default settings");
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    settings.data_dir = data_dir.to_path_buf();
+    settings.gateway.listen = any;
+    settings.identity.listen = any;
+    settings.upn.listen = any;
+    settings.tenant_access.listen = any;
+    settings.gateway.dev_application_token =
+        Some(SecretString::from(format!("test-{}", uuid::Uuid::new_v4())));
+    settings
+}
+
+/// Fresh PostgreSQL databases, one per service; `None` when PostgreSQL is
+/// unreachable (and not required).
+async fn create_pg_databases(settings: &mut Settings) -> Option<Vec<String>> {
+    let admin_url = database_url();
+    let admin = match Database::connect(admin_url.as_str()).await {
+        Ok(db) => db,
+        Err(e) => {
+            unavailable("PostgreSQL", &admin_url, &e);
+            return None;
+        }
+    };
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(b, _)| b);
+    let stem = format!("nexus_t_{}", uuid::Uuid::new_v4().simple());
+    let mut names = Vec::new();
+    for (suffix, svc) in [
+        ("identity", &mut settings.identity),
+        ("upn", &mut settings.upn),
+        ("tenant_access", &mut settings.tenant_access),
+    ] {
+        let name = format!("{stem}_{suffix}");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        svc.database_url = Some(SecretString::from(format!("{base}/{name}")));
+        names.push(name);
+    }
+    Some(names)
+}
+
+impl TestApp {
+    /// Starts an all-in-one on `backend`, with `adjust` applied to its settings.
+    /// `None` when the backend's server is unreachable and not required.
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<Self> {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = test_settings(data_dir.path());
+        let pg_databases = match backend {
+            Backend::Sqlite => Vec::new(),
+            Backend::Postgres => create_pg_databases(&mut settings).await?,
+        };
+        adjust(&mut settings);
+        let running = nexus::start_all_in_one(&settings, Shutdown::new())
+            .await
+            .expect("start nexus");
+        let addr = running.gateway_addr.expect("gateway address");
+        let app_token = running
+            .dev_application_token
+            .as_ref()
+            .expect("dev token")
+            .expose_secret()
+            .to_owned();
+        Some(Self {
+            addr,
+            app_token,
+            running: Some(running),
+            settings,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            _data_dir: data_dir,
+            pg_databases,
+        })
+    }
+
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Sends a request; `auth` adds the development credentials.
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>, auth: bool) -> Answer {
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(format!("http://{}{path}", self.addr));
+        if auth {
+            builder = builder
+                .header("authorization", "Bearer test")
+                .header("applicationtoken", &self.app_token);
+        }
+        let body = match body {
+            Some(json) => {
+                builder = builder.header("content-type", "application/json");
+                Full::new(Bytes::from(serde_json::to_vec(&json).unwrap()))
+            }
+            None => Full::new(Bytes::new()),
+        };
+        self.send(builder.body(body).unwrap()).await
+    }
+
+    /// Sends a prepared request.
+    pub async fn send(&self, request: http::Request<Full<Bytes>>) -> Answer {
+        let response = self.client.request(request).await.expect("HTTP call");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub fn authed(&self, method: &str, path: &str) -> http::request::Builder {
+        http::Request::builder()
+            .method(method)
+            .uri(format!("http://{}{path}", self.addr))
+            .header("authorization", "Bearer test")
+            .header("applicationtoken", &self.app_token)
+    }
+
+    /// Stops Nexus and drops its PostgreSQL databases.
+    pub async fn stop(mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await.expect("clean stop");
+        }
+        if !self.pg_databases.is_empty() {
+            let admin = Database::connect(database_url().as_str())
+                .await
+                .expect("admin");
+            for name in &self.pg_databases {
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+                    .expect("drop test database");
+            }
+        }
+    }
+}
+
+/// A user body the contract accepts.
+pub fn new_user(email: &str) -> Value {
+    serde_json::json!({
+        "emailAddress": email,
+        "username": email.split('@').next().unwrap_or("user"),
+        "givenName": "Ann",
+        "familyName": "Lee",
+        "displayName": "Ann Lee",
+    })
+}
+
+/// Sets the event backend to NATS with an isolated stream and subject prefix.
+pub fn use_nats(settings: &mut Settings, tag: &str) {
+    settings.events.backend = Some(EventBackend::Nats);
+    settings.events.nats_url = nats_url();
+    settings.events.stream = format!("NEXUS_TEST_{tag}");
+    settings.events.subject_prefix = format!("test{tag}");
+    settings.events.stream_max_age_secs = 600;
+}

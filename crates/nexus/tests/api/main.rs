@@ -1,0 +1,8 @@
+//! Integration tests through the public REST interface of a started Nexus, on
+//! SQLite and on PostgreSQL, with events on NATS JetStream.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod events;
+mod helpers;
+mod users;

@@ -1,0 +1,310 @@
+//! `/v1/users` through REST, on SQLite and PostgreSQL.
+
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp, new_user};
+
+/// Every field of the contract's User, hyphenated keys included.
+const USER_FIELDS: [&str; 34] = [
+    "id",
+    "type",
+    "owner",
+    "roles",
+    "created",
+    "ownerId",
+    "picture",
+    "isActive",
+    "language",
+    "memberOf",
+    "modified",
+    "nickname",
+    "username",
+    "createdBy",
+    "givenName",
+    "attributes",
+    "customUpns",
+    "familyName",
+    "identities",
+    "modifiedBy",
+    "displayName",
+    "phoneNumber",
+    "emailAddress",
+    "organization",
+    "isMfaDisabled",
+    "subscriptions",
+    "email-verified",
+    "organizationId",
+    "mfaEnrollmentStatus",
+    "authenticationMethod",
+    "recoveryEmailAddress",
+    "applicationDeployments",
+    "email-verify-sent-date",
+    "email-verification-status-type",
+];
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                if let Some(app) = super::TestApp::spawn(super::Backend::Sqlite).await {
+                    super::$name(&app).await;
+                    app.stop().await;
+                }
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $name() {
+                if let Some(app) = super::TestApp::spawn(super::Backend::Postgres).await {
+                    super::$name(&app).await;
+                    app.stop().await;
+                }
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    created_user_is_read_back_with_the_contract_shape,
+    duplicate_email_in_another_case_is_409,
+    unknown_user_is_404_problem,
+    invalid_bodies_are_400_naming_the_field,
+    calls_without_valid_credentials_are_401,
+    owner_is_embedded_when_owner_id_is_set,
+);
+
+async fn created_user_is_read_back_with_the_contract_shape(app: &TestApp) {
+    let created = app
+        .call("POST", "/v1/users", Some(new_user("ann@example.com")), true)
+        .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        created.header("location"),
+        Some(format!("/v1/users/{id}").as_str())
+    );
+
+    let read = app
+        .call("GET", &format!("/v1/users/{id}"), None, true)
+        .await;
+    assert_eq!(read.status, 200);
+    let user = read.body.as_object().expect("object");
+    let mut keys: Vec<&str> = user.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    let mut expected = USER_FIELDS.to_vec();
+    expected.sort_unstable();
+    assert_eq!(keys, expected);
+
+    assert_eq!(read.body, created.body);
+    assert_eq!(user["emailAddress"], "ann@example.com");
+    assert_eq!(user["username"], "ann");
+    assert_eq!(user["displayName"], "Ann Lee");
+    assert_eq!(user["isActive"], true);
+    assert_eq!(user["email-verified"], false);
+    assert_eq!(user["createdBy"], "dev");
+    for list in [
+        "roles",
+        "memberOf",
+        "attributes",
+        "customUpns",
+        "identities",
+        "subscriptions",
+        "applicationDeployments",
+    ] {
+        assert_eq!(user[list], json!([]), "{list}");
+    }
+    let created_at = user["created"].as_str().expect("created");
+    assert!(
+        created_at.ends_with('Z') && created_at.contains('T'),
+        "{created_at}"
+    );
+    assert_eq!(user["created"], user["modified"]);
+}
+
+async fn duplicate_email_in_another_case_is_409(app: &TestApp) {
+    assert_eq!(
+        app.call("POST", "/v1/users", Some(new_user("bo@example.com")), true)
+            .await
+            .status,
+        201
+    );
+    let dup = app
+        .call("POST", "/v1/users", Some(new_user("BO@Example.COM")), true)
+        .await;
+    assert_eq!(dup.status, 409);
+    assert_eq!(dup.header("content-type"), Some("application/problem+json"));
+    assert!(
+        dup.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("emailAddress")
+    );
+}
+
+async fn unknown_user_is_404_problem(app: &TestApp) {
+    let answer = app.call("GET", "/v1/users/doesnotexist", None, true).await;
+    assert_eq!(answer.status, 404);
+    assert_eq!(
+        answer.header("content-type"),
+        Some("application/problem+json")
+    );
+    assert_eq!(answer.body["status"], 404);
+    assert_eq!(answer.body["instance"], "/v1/users/doesnotexist");
+    assert!(answer.header("x-request-id").is_some());
+
+    let malformed = app.call("GET", "/v1/users/not%20an%20id", None, true).await;
+    assert_eq!(malformed.status, 400);
+    assert!(
+        malformed.body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("userId")
+    );
+}
+
+async fn invalid_bodies_are_400_naming_the_field(app: &TestApp) {
+    let cases = [
+        (json!({"username": "x"}), "emailAddress"),
+        (
+            json!({"emailAddress": "no-at-sign", "username": "x"}),
+            "emailAddress",
+        ),
+        (
+            json!({"emailAddress": "a@example.com", "username": ""}),
+            "username",
+        ),
+        (
+            json!({"emailAddress": "a@example.com", "username": "x", "givenName": "g".repeat(256)}),
+            "givenName",
+        ),
+        (
+            json!({"emailAddress": "a@example.com", "username": "x", "isActive": "yes"}),
+            "isActive",
+        ),
+        (
+            json!({"emailAddress": "a@example.com", "username": "x", "unknown": 1}),
+            "unknown",
+        ),
+    ];
+    for (body, field) in cases {
+        let answer = app
+            .call("POST", "/v1/users", Some(body.clone()), true)
+            .await;
+        assert_eq!(answer.status, 400, "{body}");
+        assert_eq!(
+            answer.header("content-type"),
+            Some("application/problem+json")
+        );
+        let detail = answer.body["detail"].as_str().unwrap();
+        assert!(detail.contains(field), "{body} -> {detail}");
+    }
+    let not_json = app
+        .send(
+            app.authed("POST", "/v1/users")
+                .header("content-type", "application/json")
+                .body("{".into())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(not_json.status, 400);
+    let wrong_type = app
+        .send(
+            app.authed("POST", "/v1/users")
+                .header("content-type", "text/plain")
+                .body("x".into())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(wrong_type.status, 415);
+    let huge = format!("{{\"emailAddress\":\"{}\"}}", "a".repeat(2 * 1024 * 1024));
+    let too_large = app
+        .send(
+            app.authed("POST", "/v1/users")
+                .header("content-type", "application/json")
+                .body(huge.into())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(too_large.status, 413);
+
+    // Nothing of the above was stored.
+    let ok = app
+        .call("POST", "/v1/users", Some(new_user("a@example.com")), true)
+        .await;
+    assert_eq!(ok.status, 201);
+}
+
+async fn calls_without_valid_credentials_are_401(app: &TestApp) {
+    let none = app.call("GET", "/v1/users/x", None, false).await;
+    assert_eq!(none.status, 401);
+    assert!(none.header("www-authenticate").is_some());
+    assert_eq!(
+        none.header("content-type"),
+        Some("application/problem+json")
+    );
+    let wrong = app
+        .send(
+            http::Request::builder()
+                .uri(format!("http://{}/v1/users", app.addr))
+                .method("POST")
+                .header("authorization", "Bearer t")
+                .header("applicationtoken", "wrong")
+                .header("content-type", "application/json")
+                .body(
+                    serde_json::to_vec(&new_user("c@example.com"))
+                        .unwrap()
+                        .into(),
+                )
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    let health = app.call("GET", "/healthz", None, false).await;
+    assert_eq!(health.status, 200);
+    let ready = app.call("GET", "/readyz", None, false).await;
+    assert_eq!(ready.status, 200, "{:?}", ready.body);
+}
+
+async fn owner_is_embedded_when_owner_id_is_set(app: &TestApp) {
+    let owner = app
+        .call(
+            "POST",
+            "/v1/users",
+            Some(new_user("owner@example.com")),
+            true,
+        )
+        .await;
+    let owner_id = owner.body["id"].as_str().unwrap();
+    let mut body = new_user("owned@example.com");
+    body["ownerId"] = json!(owner_id);
+    let owned = app.call("POST", "/v1/users", Some(body), true).await;
+    assert_eq!(owned.status, 201);
+    assert_eq!(owned.body["ownerId"], owner_id);
+    assert_eq!(owned.body["owner"]["id"], owner_id);
+    assert_eq!(owned.body["owner"]["emailAddress"], "owner@example.com");
+}
+
+#[tokio::test]
+async fn two_instances_run_side_by_side_on_port_zero() {
+    let a = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let b = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    assert_ne!(a.addr, b.addr);
+    let created = a
+        .call(
+            "POST",
+            "/v1/users",
+            Some(new_user("solo@example.com")),
+            true,
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap();
+    assert_eq!(
+        b.call("GET", &format!("/v1/users/{id}"), None, true)
+            .await
+            .status,
+        404
+    );
+    a.stop().await;
+    b.stop().await;
+}
