@@ -14,7 +14,13 @@ fn help_documents_the_commands() {
     let out = nexus().arg("--help").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for word in ["serve", "all-in-one", "check-config", "--config", "NEXUS__GATEWAY__LISTEN"] {
+    for word in [
+        "serve",
+        "all-in-one",
+        "check-config",
+        "--config",
+        "NEXUS__GATEWAY__LISTEN",
+    ] {
         assert!(text.contains(word), "--help lacks {word}:\n{text}");
     }
 }
@@ -40,7 +46,10 @@ fn serve_requires_the_internal_secret_and_a_database() {
 
     let out = nexus()
         .args(["serve", "identity"])
-        .env("NEXUS__INTERNAL_AUTH__SECRET", "0123456789abcdef0123456789abcdef")
+        .env(
+            "NEXUS__INTERNAL_AUTH__SECRET",
+            "0123456789abcdef0123456789abcdef",
+        )
         .env("NEXUS__IDENTITY__LISTEN", "127.0.0.1:0")
         .output()
         .unwrap();
@@ -52,5 +61,9 @@ fn serve_requires_the_internal_secret_and_a_database() {
 #[test]
 fn a_valid_configuration_checks_clean() {
     let out = nexus().arg("check-config").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
