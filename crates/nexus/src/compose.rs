@@ -88,13 +88,13 @@ struct ServiceContext<'a> {
 impl ServiceContext<'_> {
     async fn start<M: MigratorTrait>(
         &self,
-        key: &'static str,
+        (listen_key, database_key): (&'static str, &'static str),
         svc: &ServiceSettings,
         file_name: &str,
         service_name: &'static str,
         add: impl FnOnce(Routes, DatabaseConnection, OutboxSignal, &InternalAuth) -> Routes,
     ) -> anyhow::Result<Started> {
-        let url = config::database_url(self.settings, key, svc, file_name, self.mode)?;
+        let url = config::database_url(self.settings, database_key, svc, file_name, self.mode)?;
         let db = db::connect_and_migrate::<M>(url.expose_secret(), &self.settings.database)
             .await
             .with_context(|| format!("{service_name} database"))?;
@@ -121,7 +121,7 @@ impl ServiceContext<'_> {
 
         let listener = grpc::bind(svc.listen)
             .await
-            .with_context(|| format!("{key}: cannot listen on {}", svc.listen))?;
+            .with_context(|| format!("{listen_key}: cannot listen on {}", svc.listen))?;
         let addr = listener.local_addr()?;
         tracing::info!(service = service_name, %addr, "gRPC service listening");
         let shutdown = self.shutdown.clone();
@@ -135,7 +135,7 @@ impl ServiceContext<'_> {
 
     async fn identity(&self) -> anyhow::Result<Started> {
         self.start::<identity_service::Migrator>(
-            "identity.listen",
+            ("identity.listen", "identity.database_url"),
             &self.settings.identity,
             "identity.db",
             identity_service::SERVICE_NAME,
@@ -148,7 +148,7 @@ impl ServiceContext<'_> {
 
     async fn upn(&self) -> anyhow::Result<Started> {
         self.start::<upn_service::Migrator>(
-            "upn.listen",
+            ("upn.listen", "upn.database_url"),
             &self.settings.upn,
             "upn.db",
             upn_service::SERVICE_NAME,
@@ -159,7 +159,7 @@ impl ServiceContext<'_> {
 
     async fn tenant_access(&self) -> anyhow::Result<Started> {
         self.start::<tenant_access_service::Migrator>(
-            "tenant_access.listen",
+            ("tenant_access.listen", "tenant_access.database_url"),
             &self.settings.tenant_access,
             "tenant-access.db",
             tenant_access_service::SERVICE_NAME,
