@@ -91,6 +91,15 @@ fn missing_field_name(message: &str) -> String {
         .replacen("body: ", "", 1)
 }
 
+/// A path parameter that must be an int32.
+///
+/// # Errors
+/// 400 naming the parameter.
+pub fn int32_param(name: &str, raw: &str) -> Result<i32, ApiError> {
+    raw.parse::<i32>()
+        .map_err(|_| ApiError::bad_request(format!("{name}: must be an int32")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

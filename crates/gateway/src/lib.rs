@@ -6,6 +6,8 @@
 pub mod auth;
 pub mod extract;
 pub mod health;
+pub mod identities;
+pub mod idp_tenants;
 pub mod problem;
 pub mod request_id;
 pub mod users;
@@ -13,7 +15,7 @@ pub mod users;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Extension, Router, middleware};
 use nexus_domain::Principal;
 use nexus_platform::{InternalAuth, Shutdown};
@@ -108,6 +110,22 @@ pub fn router(state: AppState, config: &GatewayConfig) -> Router {
     let v1 = Router::new()
         .route("/v1/users", post(users::create_user))
         .route("/v1/users/{userId}", get(users::get_user))
+        .route("/v1/users/{userId}/$sync", put(identities::sync))
+        .route("/v1/users/{userId}/idp_tenants", get(identities::list))
+        .route(
+            "/v1/users/{userId}/idp_tenants/{idpTenantId}",
+            put(identities::link).delete(identities::unlink),
+        )
+        .route(
+            "/v1/idp_tenants",
+            post(idp_tenants::create).get(idp_tenants::list),
+        )
+        .route(
+            "/v1/idp_tenants/{idpTenantId}",
+            get(idp_tenants::get)
+                .patch(idp_tenants::update)
+                .delete(idp_tenants::delete),
+        )
         .route_layer(middleware::from_fn_with_state(
             credentials,
             auth::authenticate,

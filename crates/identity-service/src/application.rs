@@ -1,6 +1,10 @@
 //! Use cases of the identity service: one method per operation, talking to
 //! ports only.
 
+pub mod idp_tenants;
+pub mod links;
 pub mod users;
 
+pub use idp_tenants::IdpTenantService;
+pub use links::{IdentityLinkService, SyncOutcome};
 pub use users::UserService;

@@ -1,28 +1,113 @@
 //! What the application layer needs from the outside, as traits named by role.
+//! Every write records its event in the same transaction as the change.
 
 use async_trait::async_trait;
-use nexus_domain::{EventMetadata, UserId};
+use nexus_domain::UserId;
 
-use crate::domain::{User, UserError, UserEvent};
+use crate::domain::{
+    Attribute, ChangeContext, Identity, IdpTenant, IdpTenantFields, IdpTenantPatch, LinkFields,
+    Recorded, RoleGrant, SyncFields, User, UserError, UserEvent,
+};
 
-/// A change together with the event that describes it: stored atomically.
-#[derive(Debug, Clone)]
-pub struct Recorded<E> {
-    pub metadata: EventMetadata,
-    pub event: E,
+/// A user with everything that hangs off it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserView {
+    pub user: User,
+    pub identities: Vec<Identity>,
+    pub attributes: Vec<Attribute>,
+    pub roles: Vec<RoleGrant>,
 }
 
-/// Where users live. Every write also records its event in the same
-/// transaction.
+/// Where users live.
 #[async_trait]
 pub trait UserRepository: Send + Sync + 'static {
     /// Stores a new user and its `user.created` event.
     ///
     /// # Errors
-    /// [`UserError::DuplicateEmail`] when the email is taken case-insensitively.
+    /// [`UserError::Conflict`] when the email is taken case-insensitively.
     async fn create(&self, user: &User, event: &Recorded<UserEvent>) -> Result<(), UserError>;
 
     /// # Errors
-    /// [`UserError::Unavailable`] when storage fails.
-    async fn find(&self, id: &UserId) -> Result<Option<User>, UserError>;
+    /// Storage failure.
+    async fn view(&self, id: &UserId) -> Result<Option<UserView>, UserError>;
+}
+
+/// Where IdP tenants live.
+#[async_trait]
+pub trait IdpTenantRepository: Send + Sync + 'static {
+    /// # Errors
+    /// [`UserError::Conflict`] when the name is taken.
+    async fn create_idp_tenant(
+        &self,
+        fields: &IdpTenantFields,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<IdpTenant, UserError>;
+
+    /// # Errors
+    /// Storage failure.
+    async fn get_idp_tenant(&self, id: i32) -> Result<Option<IdpTenant>, UserError>;
+
+    /// Tenants with an id greater than `after`, by id, at most `limit`.
+    ///
+    /// # Errors
+    /// Storage failure.
+    async fn list_idp_tenants(
+        &self,
+        after: Option<i32>,
+        limit: u64,
+    ) -> Result<Vec<IdpTenant>, UserError>;
+
+    /// # Errors
+    /// Not found, a bad field, or a name conflict.
+    async fn update_idp_tenant(
+        &self,
+        id: i32,
+        patch: &IdpTenantPatch,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<IdpTenant, UserError>;
+
+    /// # Errors
+    /// Not found, or identities still linked to it.
+    async fn delete_idp_tenant(&self, id: i32, ctx: &ChangeContext<'_>) -> Result<(), UserError>;
+}
+
+/// Where identities (links), their groups, attributes and logins live.
+#[async_trait]
+pub trait IdentityRepository: Send + Sync + 'static {
+    /// Creates or updates the user's link to the IdP tenant.
+    ///
+    /// # Errors
+    /// Unknown user or tenant; the Auth0 user linked to another user.
+    async fn link(
+        &self,
+        user: &UserId,
+        idp_tenant_id: i32,
+        fields: &LinkFields,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<Identity, UserError>;
+
+    /// # Errors
+    /// Unknown user, or no link to that tenant.
+    async fn unlink(
+        &self,
+        user: &UserId,
+        idp_tenant_id: i32,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<(), UserError>;
+
+    /// # Errors
+    /// Unknown user.
+    async fn identities(&self, user: &UserId) -> Result<Vec<Identity>, UserError>;
+
+    /// Applies a login: groups of the connection's identity, attributes, login
+    /// time. Returns the user as it is after the sync.
+    ///
+    /// # Errors
+    /// Unknown user, or no identity on the connection.
+    async fn sync(
+        &self,
+        user: &UserId,
+        fields: &SyncFields,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<UserView, UserError>;
 }

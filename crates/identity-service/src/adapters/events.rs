@@ -5,8 +5,8 @@ use nexus_platform::BusMessage;
 use nexus_proto::events::v1 as pb;
 use prost::Message as _;
 
-use crate::domain::{User, UserEvent};
-use crate::ports::Recorded;
+use crate::domain::{Identity, IdpTenantEvent, Recorded, User, UserEvent};
+use nexus_domain::EventMetadata;
 
 fn timestamp(t: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
@@ -28,14 +28,61 @@ fn snapshot(user: &User) -> pb::UserSnapshot {
     }
 }
 
+fn identity_changed(user: &User, identity: &Identity) -> pb::IdentityChanged {
+    pb::IdentityChanged {
+        user_id: user.id.to_string(),
+        identity_id: identity.id,
+        idp_tenant_id: identity.idp_tenant_id,
+        strategy: identity.strategy.clone(),
+        azo_user_id: identity.azo_user_id.clone(),
+        azo_connection_id: identity.azo_connection_id.clone(),
+    }
+}
+
 /// The outbox message for a recorded user event.
 pub fn user_event_message(recorded: &Recorded<UserEvent>) -> BusMessage {
-    let meta = &recorded.metadata;
+    use pb::event_envelope::Payload;
     let payload = match &recorded.event {
-        UserEvent::Created(user) => pb::event_envelope::Payload::UserCreated(pb::UserChanged {
+        UserEvent::Created(user) => Payload::UserCreated(pb::UserChanged {
             user: Some(snapshot(user)),
         }),
+        UserEvent::Updated(user) => Payload::UserUpdated(pb::UserChanged {
+            user: Some(snapshot(user)),
+        }),
+        UserEvent::LoggedIn(user) => Payload::UserLoggedIn(pb::UserLoggedIn {
+            user_id: user.id.to_string(),
+            at: user.last_login.map(timestamp),
+        }),
+        UserEvent::IdentityLinked(user, identity) => {
+            Payload::IdentityLinked(identity_changed(user, identity))
+        }
+        UserEvent::IdentityUnlinked(user, identity) => {
+            Payload::IdentityUnlinked(identity_changed(user, identity))
+        }
     };
+    message(&recorded.metadata, payload)
+}
+
+/// The outbox message for a recorded IdP tenant event.
+pub fn idp_tenant_event_message(recorded: &Recorded<IdpTenantEvent>) -> BusMessage {
+    use pb::event_envelope::Payload;
+    let t = recorded.event.tenant();
+    let changed = pb::IdpTenantChanged {
+        id: t.id,
+        name: t.name.clone(),
+        azo_name: t.azo_name.clone(),
+        fqdn: t.fqdn.clone(),
+        login_domain: t.login_domain.clone(),
+    };
+    let payload = match &recorded.event {
+        IdpTenantEvent::Created(_) => Payload::IdpTenantCreated(changed),
+        IdpTenantEvent::Updated(_) => Payload::IdpTenantUpdated(changed),
+        IdpTenantEvent::Deleted(_) => Payload::IdpTenantDeleted(changed),
+    };
+    message(&recorded.metadata, payload)
+}
+
+fn message(meta: &EventMetadata, payload: pb::event_envelope::Payload) -> BusMessage {
     let envelope = pb::EventEnvelope {
         id: meta.id.to_string(),
         r#type: meta.event_type.to_owned(),

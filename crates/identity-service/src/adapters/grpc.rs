@@ -5,7 +5,7 @@ mod convert;
 
 use std::sync::Arc;
 
-use nexus_domain::{SystemClock, UuidV7Ids};
+use nexus_domain::{Clock, IdGenerator, SystemClock, UuidV7Ids};
 use nexus_platform::internal_auth::{InternalAuth, principal_of};
 use nexus_platform::outbox::OutboxSignal;
 use nexus_proto::identity::v1 as pb;
@@ -14,9 +14,9 @@ use sea_orm::DatabaseConnection;
 use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status};
 
-use crate::adapters::db::SeaOrmUserRepository;
-use crate::application::UserService;
-use crate::domain::UserError;
+use crate::adapters::db::SeaOrmIdentityStore;
+use crate::application::{IdentityLinkService, IdpTenantService, UserService};
+use crate::domain::{IdpTenantPatch, SyncFields, UserError};
 
 /// The identity gRPC service, wired to its database and outbox.
 pub fn grpc_service(
@@ -27,26 +27,30 @@ pub fn grpc_service(
     IdentityServiceServer<IdentityGrpc>,
     impl tonic::service::Interceptor + Clone + use<>,
 > {
-    let repo = SeaOrmUserRepository::new(db, signal);
-    let users = UserService::new(repo, Arc::new(SystemClock), Arc::new(UuidV7Ids));
+    let store = SeaOrmIdentityStore::new(db, signal);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Ids);
     let server = IdentityServiceServer::new(IdentityGrpc {
-        users: Arc::new(users),
+        users: UserService::new(store.clone(), clock.clone(), ids.clone()),
+        tenants: IdpTenantService::new(store.clone(), clock.clone(), ids.clone()),
+        links: IdentityLinkService::new(store, clock, ids),
     });
     InterceptedService::new(server, auth.interceptor())
 }
 
 /// Handlers of `IdentityService`.
 pub struct IdentityGrpc {
-    users: Arc<UserService<SeaOrmUserRepository>>,
+    users: UserService<SeaOrmIdentityStore>,
+    tenants: IdpTenantService<SeaOrmIdentityStore>,
+    links: IdentityLinkService<SeaOrmIdentityStore>,
 }
 
 fn status(err: UserError) -> Status {
     match err {
         UserError::Invalid(v) => Status::invalid_argument(v.to_string()),
-        UserError::NotFound(id) => Status::not_found(format!("user {id} not found")),
-        UserError::DuplicateEmail(email) => Status::already_exists(format!(
-            "emailAddress: a user with email address {email} already exists"
-        )),
+        UserError::NotFound(m) => Status::not_found(m),
+        UserError::Conflict(m) => Status::already_exists(m),
+        UserError::FailedPrecondition(m) => Status::failed_precondition(m),
         UserError::Unavailable(cause) => {
             tracing::error!(%cause, "identity storage failed");
             Status::internal("internal error")
@@ -54,32 +58,188 @@ fn status(err: UserError) -> Status {
     }
 }
 
+type Answer<T> = Result<Response<T>, Status>;
+
 #[tonic::async_trait]
 impl IdentityService for IdentityGrpc {
-    async fn create_user(
-        &self,
-        request: Request<pb::CreateUserRequest>,
-    ) -> Result<Response<pb::User>, Status> {
+    async fn create_user(&self, request: Request<pb::CreateUserRequest>) -> Answer<pb::User> {
         let principal = principal_of(&request)?;
         let input = convert::new_user_input(request.into_inner());
         let user = self
             .users
-            .create_user(input, &principal)
+            .create_user(&input, &principal)
             .await
             .map_err(status)?;
-        Ok(Response::new(pb::User::from(&user)))
+        Ok(Response::new(convert::user(&crate::ports::UserView {
+            user,
+            identities: Vec::new(),
+            attributes: Vec::new(),
+            roles: Vec::new(),
+        })))
     }
 
-    async fn get_user(
-        &self,
-        request: Request<pb::GetUserRequest>,
-    ) -> Result<Response<pb::User>, Status> {
+    async fn get_user(&self, request: Request<pb::GetUserRequest>) -> Answer<pb::User> {
         principal_of(&request)?;
-        let user = self
+        let view = self
             .users
             .get_user(&request.get_ref().user_id)
             .await
             .map_err(status)?;
-        Ok(Response::new(pb::User::from(&user)))
+        Ok(Response::new(convert::user(&view)))
+    }
+
+    async fn create_idp_tenant(
+        &self,
+        request: Request<pb::CreateIdpTenantRequest>,
+    ) -> Answer<pb::IdpTenant> {
+        let principal = principal_of(&request)?;
+        let r = request.get_ref();
+        let tenant = self
+            .tenants
+            .create(&r.name, &r.azo_name, &r.fqdn, &r.login_domain, &principal)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(convert::idp_tenant(&tenant)))
+    }
+
+    async fn get_idp_tenant(
+        &self,
+        request: Request<pb::GetIdpTenantRequest>,
+    ) -> Answer<pb::IdpTenant> {
+        principal_of(&request)?;
+        let tenant = self
+            .tenants
+            .get(request.get_ref().id)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(convert::idp_tenant(&tenant)))
+    }
+
+    async fn list_idp_tenants(
+        &self,
+        request: Request<pb::ListIdpTenantsRequest>,
+    ) -> Answer<pb::ListIdpTenantsResponse> {
+        principal_of(&request)?;
+        let r = request.get_ref();
+        let page = self
+            .tenants
+            .list(u64::from(r.limit), &r.cursor)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::ListIdpTenantsResponse {
+            idp_tenants: page.items.iter().map(convert::idp_tenant).collect(),
+            next_cursor: page.next_cursor,
+        }))
+    }
+
+    async fn update_idp_tenant(
+        &self,
+        request: Request<pb::UpdateIdpTenantRequest>,
+    ) -> Answer<pb::IdpTenant> {
+        let principal = principal_of(&request)?;
+        let r = request.into_inner();
+        let patch = IdpTenantPatch {
+            name: r.name,
+            azo_name: r.azo_name,
+            fqdn: r.fqdn,
+            login_domain: r.login_domain,
+        };
+        let tenant = self
+            .tenants
+            .update(r.id, &patch, &principal)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(convert::idp_tenant(&tenant)))
+    }
+
+    async fn delete_idp_tenant(
+        &self,
+        request: Request<pb::DeleteIdpTenantRequest>,
+    ) -> Answer<pb::DeleteIdpTenantResponse> {
+        let principal = principal_of(&request)?;
+        self.tenants
+            .delete(request.get_ref().id, &principal)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::DeleteIdpTenantResponse {}))
+    }
+
+    async fn link_identity(
+        &self,
+        request: Request<pb::LinkIdentityRequest>,
+    ) -> Answer<pb::Identity> {
+        let principal = principal_of(&request)?;
+        let r = request.get_ref();
+        let identity = self
+            .links
+            .link(
+                &r.user_id,
+                r.idp_tenant_id,
+                &r.strategy,
+                &r.azo_user_id,
+                &r.azo_connection_id,
+                &principal,
+            )
+            .await
+            .map_err(status)?;
+        Ok(Response::new(convert::identity(&identity)))
+    }
+
+    async fn unlink_identity(
+        &self,
+        request: Request<pb::UnlinkIdentityRequest>,
+    ) -> Answer<pb::UnlinkIdentityResponse> {
+        let principal = principal_of(&request)?;
+        let r = request.get_ref();
+        self.links
+            .unlink(&r.user_id, r.idp_tenant_id, &principal)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::UnlinkIdentityResponse {}))
+    }
+
+    async fn list_identities(
+        &self,
+        request: Request<pb::ListIdentitiesRequest>,
+    ) -> Answer<pb::ListIdentitiesResponse> {
+        principal_of(&request)?;
+        let identities = self
+            .links
+            .identities(&request.get_ref().user_id)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::ListIdentitiesResponse {
+            identities: identities.iter().map(convert::identity).collect(),
+        }))
+    }
+
+    async fn sync_user(
+        &self,
+        request: Request<pb::SyncUserRequest>,
+    ) -> Answer<pb::SyncUserResponse> {
+        let principal = principal_of(&request)?;
+        let r = request.into_inner();
+        let fields = SyncFields::new(
+            &r.audience,
+            &r.connection_id,
+            r.groups,
+            r.attributes.into_iter().map(|a| (a.key, a.value)).collect(),
+            r.client_upn_key,
+        )
+        .map_err(|e| status(e.into()))?;
+        let outcome = self
+            .links
+            .sync(&r.user_id, fields, &principal)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::SyncUserResponse {
+            user_id: outcome.view.user.id.to_string(),
+            user: Some(convert::user(&outcome.view)),
+            roles: outcome.roles.iter().map(convert::role).collect(),
+            given_name: outcome.names.given_name,
+            family_name: outcome.names.family_name,
+            display_name: outcome.names.display_name,
+            is_authenticated: true,
+        }))
     }
 }

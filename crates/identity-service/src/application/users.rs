@@ -2,12 +2,10 @@
 
 use std::sync::Arc;
 
-use nexus_domain::{Clock, EventMetadata, IdGenerator, Principal, UserId};
+use nexus_domain::{Clock, IdGenerator, Principal, UserId};
 
-use crate::SERVICE_NAME;
-use crate::domain::user::NewUserInput;
-use crate::domain::{NewUser, User, UserError, UserEvent};
-use crate::ports::{Recorded, UserRepository};
+use crate::domain::{ChangeContext, NewUser, NewUserInput, User, UserError, UserEvent};
+use crate::ports::{UserRepository, UserView};
 
 /// The user operations.
 pub struct UserService<R> {
@@ -27,42 +25,31 @@ impl<R: UserRepository> UserService<R> {
     /// Invalid input, a duplicate email, or storage failure.
     pub async fn create_user(
         &self,
-        input: NewUserInput,
+        input: &NewUserInput,
         actor: &Principal,
     ) -> Result<User, UserError> {
-        let new = NewUser::new(&input)?;
-        let now = self.clock.now();
-        let user = User::create(new, self.ids.user_id(), now, &actor.subject);
-        let event = UserEvent::Created(user.clone());
-        let recorded = self.record(event, actor);
+        let new = NewUser::new(input)?;
+        let ctx = ChangeContext {
+            actor: &actor.subject,
+            now: self.clock.now(),
+            ids: self.ids.as_ref(),
+        };
+        let user = User::create(new, self.ids.user_id(), ctx.now, ctx.actor);
+        let recorded = ctx.user_event(UserEvent::Created(user.clone()));
         self.repo.create(&user, &recorded).await?;
         Ok(user)
     }
 
+    /// The user with its identities, attributes and roles.
+    ///
     /// # Errors
     /// [`UserError::NotFound`], a malformed id, or storage failure.
-    pub async fn get_user(&self, id: &str) -> Result<User, UserError> {
+    pub async fn get_user(&self, id: &str) -> Result<UserView, UserError> {
         let id = UserId::parse(id)?;
-        self.repo.find(&id).await?.ok_or(UserError::NotFound(id))
-    }
-
-    fn record(&self, event: UserEvent, actor: &Principal) -> Recorded<UserEvent> {
-        let user = event.user();
-        Recorded {
-            metadata: EventMetadata {
-                id: self.ids.event_id(),
-                event_type: event.event_type(),
-                source: SERVICE_NAME,
-                aggregate_type: "user",
-                aggregate_id: user.id.to_string(),
-                aggregate_version: user.version,
-                tenant: None,
-                occurred_at: self.clock.now(),
-                actor: actor.subject.clone(),
-                traceparent: None,
-            },
-            event,
-        }
+        self.repo
+            .view(&id)
+            .await?
+            .ok_or_else(|| UserError::user_not_found(&id))
     }
 }
 
@@ -76,6 +63,7 @@ mod tests {
     use nexus_domain::{EventId, UuidV7Ids};
 
     use super::*;
+    use crate::domain::Recorded;
 
     #[derive(Default)]
     struct InMemoryUserRepository {
@@ -92,15 +80,26 @@ mod tests {
                 .values()
                 .any(|u| u.email_address.normalized() == email)
             {
-                return Err(UserError::DuplicateEmail(email));
+                return Err(UserError::Conflict(email));
             }
             users.insert(user.id.clone(), user.clone());
             self.events.lock().unwrap().push(event.clone());
             Ok(())
         }
 
-        async fn find(&self, id: &UserId) -> Result<Option<User>, UserError> {
-            Ok(self.users.lock().unwrap().get(id).cloned())
+        async fn view(&self, id: &UserId) -> Result<Option<UserView>, UserError> {
+            Ok(self
+                .users
+                .lock()
+                .unwrap()
+                .get(id)
+                .cloned()
+                .map(|user| UserView {
+                    user,
+                    identities: Vec::new(),
+                    attributes: Vec::new(),
+                    roles: Vec::new(),
+                }))
         }
     }
 
@@ -144,7 +143,7 @@ mod tests {
     async fn create_records_one_created_event_with_the_users_version() {
         let (svc, repo) = service();
         let user = svc
-            .create_user(input("ann@example.com"), &actor())
+            .create_user(&input("ann@example.com"), &actor())
             .await
             .unwrap();
         let events = repo.events.lock().unwrap();
@@ -166,14 +165,14 @@ mod tests {
     #[tokio::test]
     async fn a_duplicate_email_in_other_case_is_refused_and_records_nothing() {
         let (svc, repo) = service();
-        svc.create_user(input("ann@example.com"), &actor())
+        svc.create_user(&input("ann@example.com"), &actor())
             .await
             .unwrap();
         let err = svc
-            .create_user(input("ANN@Example.com"), &actor())
+            .create_user(&input("ANN@Example.com"), &actor())
             .await
             .unwrap_err();
-        assert!(matches!(err, UserError::DuplicateEmail(_)), "{err}");
+        assert!(matches!(err, UserError::Conflict(_)), "{err}");
         assert_eq!(repo.events.lock().unwrap().len(), 1);
     }
 

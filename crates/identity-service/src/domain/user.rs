@@ -158,38 +158,28 @@ impl User {
     }
 }
 
-/// What happened to a user; becomes an event in the outbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UserEvent {
-    Created(User),
-}
-
-impl UserEvent {
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            Self::Created(_) => "user.created",
-        }
-    }
-
-    pub fn user(&self) -> &User {
-        match self {
-            Self::Created(user) => user,
-        }
-    }
-}
-
-/// Why a user operation failed.
+/// Why an identity operation failed. Messages are for callers: they name the
+/// field or the missing resource, never storage details (except `Unavailable`,
+/// which is logged and not sent).
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
     #[error("{0}")]
     Invalid(#[from] ValidationError),
-    #[error("user {0} not found")]
-    NotFound(UserId),
-    #[error("a user with email address {0} already exists")]
-    DuplicateEmail(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    FailedPrecondition(String),
     /// Storage or another dependency failed; the message is for logs only.
     #[error("unavailable: {0}")]
     Unavailable(String),
+}
+
+impl UserError {
+    pub fn user_not_found(id: &UserId) -> Self {
+        Self::NotFound(format!("user {id} not found"))
+    }
 }
 
 #[cfg(test)]

@@ -6,4 +6,6 @@
 mod cli;
 mod events;
 mod helpers;
+mod identities;
+mod sync;
 mod users;

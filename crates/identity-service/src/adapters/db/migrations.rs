@@ -3,6 +3,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261128_000002_create_users;
+mod m20261128_000003_create_identities;
 
 /// Applies the outbox and the identity tables.
 #[derive(Debug)]
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(nexus_platform::outbox::migration::CreateOutbox),
             Box::new(m20261128_000002_create_users::Migration),
+            Box::new(m20261128_000003_create_identities::Migration),
         ]
     }
 }

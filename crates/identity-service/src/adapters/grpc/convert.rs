@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use nexus_proto::identity::v1 as pb;
 
-use crate::domain::User;
-use crate::domain::user::NewUserInput;
+use crate::domain::{Attribute, Identity, IdpTenant, NewUserInput, RoleGrant};
+use crate::ports::UserView;
 
 pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
@@ -31,42 +31,101 @@ pub fn new_user_input(r: pb::CreateUserRequest) -> NewUserInput {
     }
 }
 
-impl From<&User> for pb::User {
-    fn from(u: &User) -> Self {
-        Self {
-            id: u.id.to_string(),
-            r#type: u.user_type.clone(),
-            owner_id: u.owner_id.as_ref().map(ToString::to_string),
-            picture: u.picture.clone(),
-            is_active: u.is_active,
-            language: u.language.clone(),
-            nickname: u.nickname.clone(),
-            username: u.username.clone(),
-            given_name: u.given_name.clone(),
-            family_name: u.family_name.clone(),
-            display_name: u.display_name.clone(),
-            phone_number: u.phone_number.clone(),
-            email_address: u.email_address.to_string(),
-            email_verified: u.email_verified,
-            email_verify_sent_date: u.email_verify_sent_date.map(timestamp),
-            email_verification_status_type: u.email_verification_status_type.clone(),
-            is_mfa_disabled: u.is_mfa_disabled,
-            mfa_enrollment_status: u.mfa_enrollment_status.clone(),
-            authentication_method: u.authentication_method.clone(),
-            recovery_email_address: u.recovery_email_address.as_ref().map(ToString::to_string),
-            organization_id: u.organization_id,
-            created: Some(timestamp(u.created)),
-            modified: Some(timestamp(u.modified)),
-            created_by: u.created_by.clone(),
-            modified_by: u.modified_by.clone(),
-            roles: Vec::new(),
-            attributes: Vec::new(),
-            identities: Vec::new(),
-            member_of: Vec::new(),
-            custom_upns: Vec::new(),
-            organization: None,
-            last_login: u.last_login.map(timestamp),
-            version: u.version,
-        }
+pub fn idp_tenant(t: &IdpTenant) -> pb::IdpTenant {
+    pb::IdpTenant {
+        id: t.id,
+        name: t.name.clone(),
+        azo_name: t.azo_name.clone(),
+        fqdn: t.fqdn.clone(),
+        login_domain: t.login_domain.clone(),
+        created: Some(timestamp(t.created)),
+        modified: Some(timestamp(t.modified)),
+        created_by: t.created_by.clone(),
+        modified_by: t.modified_by.clone(),
+    }
+}
+
+/// An identity; each group's `identityId` and `userIdentityId` are both the
+/// identity's id (the identity is the user's identity in that tenant).
+pub fn identity(i: &Identity) -> pb::Identity {
+    pb::Identity {
+        id: i.id,
+        groups: i
+            .groups
+            .iter()
+            .map(|g| pb::IdentityGroup {
+                id: g.id,
+                expires: g.expires.map(timestamp),
+                group_name: g.group_name.clone(),
+                identity_id: g.identity_id,
+                user_identity_id: g.identity_id,
+            })
+            .collect(),
+        strategy: i.strategy.clone(),
+        azo_user_id: i.azo_user_id.clone(),
+        idp_tenant_id: i.idp_tenant_id,
+        login_domain: Some(i.login_domain.clone()),
+        azo_tenant_name: Some(i.azo_tenant_name.clone()),
+        idp_tenant_fqdn: Some(i.idp_tenant_fqdn.clone()),
+        idp_tenant_name: Some(i.idp_tenant_name.clone()),
+        azo_connection_id: i.azo_connection_id.clone(),
+    }
+}
+
+pub fn role(r: &RoleGrant) -> pb::Role {
+    pb::Role {
+        id: r.role_id.clone(),
+        name: r.name.clone(),
+        expires: r.expires.map(timestamp),
+        description: r.description.clone(),
+    }
+}
+
+fn attribute(a: &Attribute) -> pb::Attribute {
+    pb::Attribute {
+        id: a.id,
+        name: a.name.clone(),
+        value: a.value.clone(),
+        user_id: a.user_id.clone(),
+        expires: a.expires.map(timestamp),
+    }
+}
+
+pub fn user(view: &UserView) -> pb::User {
+    let u = &view.user;
+    pb::User {
+        id: u.id.to_string(),
+        r#type: u.user_type.clone(),
+        owner_id: u.owner_id.as_ref().map(ToString::to_string),
+        picture: u.picture.clone(),
+        is_active: u.is_active,
+        language: u.language.clone(),
+        nickname: u.nickname.clone(),
+        username: u.username.clone(),
+        given_name: u.given_name.clone(),
+        family_name: u.family_name.clone(),
+        display_name: u.display_name.clone(),
+        phone_number: u.phone_number.clone(),
+        email_address: u.email_address.to_string(),
+        email_verified: u.email_verified,
+        email_verify_sent_date: u.email_verify_sent_date.map(timestamp),
+        email_verification_status_type: u.email_verification_status_type.clone(),
+        is_mfa_disabled: u.is_mfa_disabled,
+        mfa_enrollment_status: u.mfa_enrollment_status.clone(),
+        authentication_method: u.authentication_method.clone(),
+        recovery_email_address: u.recovery_email_address.as_ref().map(ToString::to_string),
+        organization_id: u.organization_id,
+        created: Some(timestamp(u.created)),
+        modified: Some(timestamp(u.modified)),
+        created_by: u.created_by.clone(),
+        modified_by: u.modified_by.clone(),
+        roles: view.roles.iter().map(role).collect(),
+        attributes: view.attributes.iter().map(attribute).collect(),
+        identities: view.identities.iter().map(identity).collect(),
+        member_of: Vec::new(),
+        custom_upns: Vec::new(),
+        organization: None,
+        last_login: u.last_login.map(timestamp),
+        version: u.version,
     }
 }

@@ -1,0 +1,302 @@
+//! [`IdentityRepository`] on sea-orm: links and the login-time sync. Each
+//! operation locks the user row first (PostgreSQL), so concurrent syncs of one
+//! user apply one after the other and always leave a consistent state.
+
+use async_trait::async_trait;
+use nexus_domain::UserId;
+use nexus_platform::outbox;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    QueryFilter, TransactionTrait,
+};
+
+use super::entities::{attributes, identities, identity_groups, idp_tenants, users};
+use super::queries::{identities_of, lock_user, user_to_model, view_of};
+use super::{SeaOrmIdentityStore, is_unique_violation, unavailable};
+use crate::adapters::events::user_event_message;
+use crate::domain::identity::group_diff;
+use crate::domain::sync::attribute_diff;
+use crate::domain::{ChangeContext, Identity, LinkFields, SyncFields, User, UserError, UserEvent};
+use crate::ports::{IdentityRepository, UserView};
+
+async fn locked_user(txn: &DatabaseTransaction, id: &UserId) -> Result<User, UserError> {
+    lock_user(txn, id)
+        .await?
+        .ok_or_else(|| UserError::user_not_found(id))
+}
+
+fn touch(user: &mut User, ctx: &ChangeContext<'_>) {
+    user.version += 1;
+    user.modified = ctx.now;
+    user.modified_by = ctx.actor.to_owned();
+}
+
+async fn save_user(txn: &DatabaseTransaction, user: &User) -> Result<(), UserError> {
+    user_to_model(user)
+        .into_active_model()
+        .reset_all()
+        .update(txn)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    Ok(())
+}
+
+async fn record(
+    txn: &DatabaseTransaction,
+    ctx: &ChangeContext<'_>,
+    event: UserEvent,
+) -> Result<(), UserError> {
+    outbox::enqueue(txn, &user_event_message(&ctx.user_event(event)))
+        .await
+        .map_err(|e| unavailable(&e))
+}
+
+fn taken(azo_user_id: &str, tenant: i32) -> UserError {
+    UserError::Conflict(format!(
+        "azoUserId: Auth0 user {azo_user_id} of IdP tenant {tenant} is linked to another user"
+    ))
+}
+
+impl SeaOrmIdentityStore {
+    async fn commit(&self, txn: DatabaseTransaction) -> Result<(), UserError> {
+        txn.commit().await.map_err(|e| unavailable(&e))?;
+        self.signal.notify();
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl IdentityRepository for SeaOrmIdentityStore {
+    async fn link(
+        &self,
+        user_id: &UserId,
+        idp_tenant_id: i32,
+        fields: &LinkFields,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<Identity, UserError> {
+        let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
+        let mut user = locked_user(&txn, user_id).await?;
+        idp_tenants::Entity::find_by_id(idp_tenant_id)
+            .one(&txn)
+            .await
+            .map_err(|e| unavailable(&e))?
+            .ok_or_else(|| UserError::NotFound(format!("IdP tenant {idp_tenant_id} not found")))?;
+        let owner = identities::Entity::find()
+            .filter(identities::Column::IdpTenantId.eq(idp_tenant_id))
+            .filter(identities::Column::AzoUserId.eq(fields.azo_user_id.as_str()))
+            .one(&txn)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        if owner
+            .as_ref()
+            .is_some_and(|o| o.user_id != user_id.as_str())
+        {
+            return Err(taken(&fields.azo_user_id, idp_tenant_id));
+        }
+        let existing = identities::Entity::find()
+            .filter(identities::Column::UserId.eq(user_id.as_str()))
+            .filter(identities::Column::IdpTenantId.eq(idp_tenant_id))
+            .one(&txn)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        let identity_id = match existing {
+            Some(row)
+                if row.strategy == fields.strategy
+                    && row.azo_user_id == fields.azo_user_id
+                    && row.azo_connection_id == fields.azo_connection_id =>
+            {
+                // Linking again with the same values changes nothing.
+                let id = row.id;
+                let identity = identities_of(&txn, user_id)
+                    .await?
+                    .into_iter()
+                    .find(|i| i.id == id);
+                txn.rollback().await.map_err(|e| unavailable(&e))?;
+                return identity.ok_or_else(|| UserError::Unavailable("identity vanished".into()));
+            }
+            Some(row) => {
+                let id = row.id;
+                let mut active = row.into_active_model();
+                active.strategy = ActiveValue::Set(fields.strategy.clone());
+                active.azo_user_id = ActiveValue::Set(fields.azo_user_id.clone());
+                active.azo_connection_id = ActiveValue::Set(fields.azo_connection_id.clone());
+                active.modified = ActiveValue::Set(ctx.now);
+                active.modified_by = ActiveValue::Set(ctx.actor.to_owned());
+                active.update(&txn).await.map_err(|e| {
+                    if is_unique_violation(&e) {
+                        taken(&fields.azo_user_id, idp_tenant_id)
+                    } else {
+                        unavailable(&e)
+                    }
+                })?;
+                id
+            }
+            None => {
+                let row = identities::ActiveModel {
+                    id: ActiveValue::NotSet,
+                    user_id: ActiveValue::Set(user_id.to_string()),
+                    idp_tenant_id: ActiveValue::Set(idp_tenant_id),
+                    strategy: ActiveValue::Set(fields.strategy.clone()),
+                    azo_user_id: ActiveValue::Set(fields.azo_user_id.clone()),
+                    azo_connection_id: ActiveValue::Set(fields.azo_connection_id.clone()),
+                    created: ActiveValue::Set(ctx.now),
+                    modified: ActiveValue::Set(ctx.now),
+                    created_by: ActiveValue::Set(ctx.actor.to_owned()),
+                    modified_by: ActiveValue::Set(ctx.actor.to_owned()),
+                }
+                .insert(&txn)
+                .await
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        taken(&fields.azo_user_id, idp_tenant_id)
+                    } else {
+                        unavailable(&e)
+                    }
+                })?;
+                row.id
+            }
+        };
+        touch(&mut user, ctx);
+        save_user(&txn, &user).await?;
+        let identity = identities_of(&txn, user_id)
+            .await?
+            .into_iter()
+            .find(|i| i.id == identity_id)
+            .ok_or_else(|| UserError::Unavailable("identity vanished".into()))?;
+        record(&txn, ctx, UserEvent::IdentityLinked(user, identity.clone())).await?;
+        self.commit(txn).await?;
+        Ok(identity)
+    }
+
+    async fn unlink(
+        &self,
+        user_id: &UserId,
+        idp_tenant_id: i32,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<(), UserError> {
+        let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
+        let mut user = locked_user(&txn, user_id).await?;
+        let identity = identities_of(&txn, user_id)
+            .await?
+            .into_iter()
+            .find(|i| i.idp_tenant_id == idp_tenant_id)
+            .ok_or_else(|| {
+                UserError::NotFound(format!(
+                    "user {user_id} is not linked to IdP tenant {idp_tenant_id}"
+                ))
+            })?;
+        identity_groups::Entity::delete_many()
+            .filter(identity_groups::Column::IdentityId.eq(identity.id))
+            .exec(&txn)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        identities::Entity::delete_by_id(identity.id)
+            .exec(&txn)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        touch(&mut user, ctx);
+        save_user(&txn, &user).await?;
+        record(&txn, ctx, UserEvent::IdentityUnlinked(user, identity)).await?;
+        self.commit(txn).await
+    }
+
+    async fn identities(&self, user_id: &UserId) -> Result<Vec<Identity>, UserError> {
+        if super::queries::find_user(&self.db, user_id)
+            .await?
+            .is_none()
+        {
+            return Err(UserError::user_not_found(user_id));
+        }
+        identities_of(&self.db, user_id).await
+    }
+
+    async fn sync(
+        &self,
+        user_id: &UserId,
+        fields: &SyncFields,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<UserView, UserError> {
+        let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
+        let mut user = locked_user(&txn, user_id).await?;
+        let identity = identities_of(&txn, user_id)
+            .await?
+            .into_iter()
+            .find(|i| i.azo_connection_id == fields.connection_id)
+            .ok_or_else(|| {
+                UserError::NotFound(format!(
+                    "connection.connectionId: user {user_id} has no identity on connection {}",
+                    fields.connection_id
+                ))
+            })?;
+
+        let groups = group_diff(&identity.groups, &fields.groups);
+        if !groups.remove.is_empty() {
+            identity_groups::Entity::delete_many()
+                .filter(identity_groups::Column::Id.is_in(groups.remove.clone()))
+                .exec(&txn)
+                .await
+                .map_err(|e| unavailable(&e))?;
+        }
+        if !groups.add.is_empty() {
+            identity_groups::Entity::insert_many(groups.add.iter().map(|name| {
+                identity_groups::ActiveModel {
+                    id: ActiveValue::NotSet,
+                    identity_id: ActiveValue::Set(identity.id),
+                    group_name: ActiveValue::Set(name.clone()),
+                    expires: ActiveValue::Set(None),
+                }
+            }))
+            .exec(&txn)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        }
+
+        let current = super::queries::attributes_of(&txn, user_id).await?;
+        let attrs = attribute_diff(&current, &fields.attributes);
+        for (id, value) in &attrs.update {
+            attributes::ActiveModel {
+                id: ActiveValue::Unchanged(*id),
+                value: ActiveValue::Set(value.clone()),
+                ..Default::default()
+            }
+            .update(&txn)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        }
+        if !attrs.insert.is_empty() {
+            attributes::Entity::insert_many(attrs.insert.iter().map(|(name, value)| {
+                attributes::ActiveModel {
+                    id: ActiveValue::NotSet,
+                    user_id: ActiveValue::Set(user_id.to_string()),
+                    name: ActiveValue::Set(name.clone()),
+                    value: ActiveValue::Set(value.clone()),
+                    expires: ActiveValue::Set(None),
+                }
+            }))
+            .exec(&txn)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        }
+
+        user.last_login = Some(ctx.now);
+        if groups.is_empty() && attrs.is_empty() {
+            // Only the login time changes: one column, no new version.
+            users::ActiveModel {
+                id: ActiveValue::Unchanged(user_id.to_string()),
+                last_login: ActiveValue::Set(user.last_login),
+                ..Default::default()
+            }
+            .update(&txn)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        } else {
+            touch(&mut user, ctx);
+            save_user(&txn, &user).await?;
+            record(&txn, ctx, UserEvent::Updated(user.clone())).await?;
+        }
+        record(&txn, ctx, UserEvent::LoggedIn(user.clone())).await?;
+        let view = view_of(&txn, user).await?;
+        self.commit(txn).await?;
+        Ok(view)
+    }
+}
