@@ -108,8 +108,13 @@ impl AppState {
 pub fn router(state: AppState, config: &GatewayConfig) -> Router {
     let credentials = Arc::new(config.credentials.clone());
     let v1 = Router::new()
-        .route("/v1/users", post(users::create_user))
-        .route("/v1/users/{userId}", get(users::get_user))
+        .route("/v1/users", post(users::create_user).get(users::list_users))
+        .route(
+            "/v1/users/{userId}",
+            get(users::get_user)
+                .patch(users::update_user)
+                .delete(users::delete_user),
+        )
         .route("/v1/users/{userId}/$sync", put(identities::sync))
         .route("/v1/users/{userId}/idp_tenants", get(identities::list))
         .route(

@@ -1,9 +1,10 @@
 //! `/v1/users`: create and read users through the identity service.
 
 pub mod json;
+pub mod patch;
 
 use axum::Extension;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use nexus_domain::Principal;
@@ -13,6 +14,7 @@ use serde::Deserialize;
 use self::json::UserJson;
 use crate::AppState;
 use crate::extract::ApiJson;
+use crate::idp_tenants::Page;
 use crate::problem::ApiError;
 
 /// `POST /v1/users` body.
@@ -110,4 +112,69 @@ pub async fn get_user(
     let request = state.identity_request(&principal, pb::GetUserRequest { user_id });
     let user = state.identity().get_user(request).await?.into_inner();
     Ok(axum::Json(user_json(&state, &principal, user).await?))
+}
+
+/// `GET /v1/users` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ListUsersQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub email_address: Option<String>,
+    pub username: Option<String>,
+}
+
+/// `GET /v1/users` → a page of users, in creation order.
+pub async fn list_users(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    query: Result<Query<ListUsersQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<axum::Json<Page<UserJson>>, ApiError> {
+    let Query(query) =
+        query.map_err(|e| ApiError::bad_request(format!("query: {}", e.body_text())))?;
+    if query.limit == Some(0) {
+        return Err(ApiError::bad_request("limit: must be 1 to 200"));
+    }
+    let request = state.identity_request(
+        &principal,
+        pb::ListUsersRequest {
+            limit: query.limit.unwrap_or(0),
+            cursor: query.cursor.unwrap_or_default(),
+            email_address: query.email_address,
+            username: query.username,
+        },
+    );
+    let page = state.identity().list_users(request).await?.into_inner();
+    let mut items = Vec::with_capacity(page.users.len());
+    for user in page.users {
+        items.push(user_json(&state, &principal, user).await?);
+    }
+    Ok(axum::Json(Page {
+        items,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// `PATCH /v1/users/{userId}` (JSON merge patch) → the updated User.
+pub async fn update_user(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(user_id): Path<String>,
+    ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> Result<axum::Json<UserJson>, ApiError> {
+    let update = patch::update_request(user_id, &body)?;
+    let request = state.identity_request(&principal, update);
+    let user = state.identity().update_user(request).await?.into_inner();
+    Ok(axum::Json(user_json(&state, &principal, user).await?))
+}
+
+/// `DELETE /v1/users/{userId}` → 204.
+pub async fn delete_user(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(user_id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let request = state.identity_request(&principal, pb::DeleteUserRequest { user_id });
+    state.identity().delete_user(request).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

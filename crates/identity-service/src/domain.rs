@@ -10,4 +10,4 @@ pub use events::{ChangeContext, IdpTenantEvent, Recorded, UserEvent};
 pub use identity::{Identity, IdentityGroup, LinkFields};
 pub use idp_tenant::{IdpTenant, IdpTenantFields, IdpTenantPatch};
 pub use sync::{Attribute, RoleGrant, SyncFields};
-pub use user::{NewUser, NewUserInput, User, UserError};
+pub use user::{NewUser, NewUserInput, User, UserError, UserPatch};

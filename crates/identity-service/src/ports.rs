@@ -6,7 +6,7 @@ use nexus_domain::UserId;
 
 use crate::domain::{
     Attribute, ChangeContext, Identity, IdpTenant, IdpTenantFields, IdpTenantPatch, LinkFields,
-    Recorded, RoleGrant, SyncFields, User, UserError, UserEvent,
+    Recorded, RoleGrant, SyncFields, User, UserError, UserEvent, UserPatch,
 };
 
 /// A user with everything that hangs off it.
@@ -30,6 +30,42 @@ pub trait UserRepository: Send + Sync + 'static {
     /// # Errors
     /// Storage failure.
     async fn view(&self, id: &UserId) -> Result<Option<UserView>, UserError>;
+
+    /// Users with an id after `after`, by id, at most `limit`, matching the
+    /// lower-cased email address and username when given.
+    ///
+    /// # Errors
+    /// Storage failure.
+    async fn list(&self, query: &UserQuery) -> Result<Vec<UserView>, UserError>;
+
+    /// Applies `patch` to the user (under its row lock) and records
+    /// `user.updated` when anything changed.
+    ///
+    /// # Errors
+    /// Unknown user, a bad field, a taken email address.
+    async fn update(
+        &self,
+        id: &UserId,
+        patch: &UserPatch,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<UserView, UserError>;
+
+    /// Deletes the user and everything that hangs off it; records `user.deleted`.
+    ///
+    /// # Errors
+    /// Unknown user.
+    async fn delete(&self, id: &UserId, ctx: &ChangeContext<'_>) -> Result<(), UserError>;
+}
+
+/// A page request over users.
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    pub after: Option<String>,
+    pub limit: u64,
+    /// Lower-cased.
+    pub email_normalized: Option<String>,
+    /// Lower-cased.
+    pub username_normalized: Option<String>,
 }
 
 /// Where IdP tenants live.

@@ -49,6 +49,9 @@ pub fn user_event_message(recorded: &Recorded<UserEvent>) -> BusMessage {
         UserEvent::Updated(user) => Payload::UserUpdated(pb::UserChanged {
             user: Some(snapshot(user)),
         }),
+        UserEvent::Deleted(user) => Payload::UserDeleted(pb::UserDeleted {
+            user_id: user.id.to_string(),
+        }),
         UserEvent::LoggedIn(user) => Payload::UserLoggedIn(pb::UserLoggedIn {
             user_id: user.id.to_string(),
             at: user.last_login.map(timestamp),

@@ -88,6 +88,53 @@ impl IdentityService for IdentityGrpc {
         Ok(Response::new(convert::user(&view)))
     }
 
+    async fn list_users(
+        &self,
+        request: Request<pb::ListUsersRequest>,
+    ) -> Answer<pb::ListUsersResponse> {
+        principal_of(&request)?;
+        let r = request.get_ref();
+        let page = self
+            .users
+            .list_users(
+                u64::from(r.limit),
+                &r.cursor,
+                r.email_address.as_deref(),
+                r.username.as_deref(),
+            )
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::ListUsersResponse {
+            users: page.items.iter().map(convert::user).collect(),
+            next_cursor: page.next_cursor,
+        }))
+    }
+
+    async fn update_user(&self, request: Request<pb::UpdateUserRequest>) -> Answer<pb::User> {
+        let principal = principal_of(&request)?;
+        let r = request.into_inner();
+        let id = r.user_id.clone();
+        let patch = convert::user_patch(r);
+        let view = self
+            .users
+            .update_user(&id, &patch, &principal)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(convert::user(&view)))
+    }
+
+    async fn delete_user(
+        &self,
+        request: Request<pb::DeleteUserRequest>,
+    ) -> Answer<pb::DeleteUserResponse> {
+        let principal = principal_of(&request)?;
+        self.users
+            .delete_user(&request.get_ref().user_id, &principal)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::DeleteUserResponse {}))
+    }
+
     async fn create_idp_tenant(
         &self,
         request: Request<pb::CreateIdpTenantRequest>,

@@ -4,8 +4,21 @@ use std::sync::Arc;
 
 use nexus_domain::{Clock, IdGenerator, Principal, UserId};
 
-use crate::domain::{ChangeContext, NewUser, NewUserInput, User, UserError, UserEvent};
-use crate::ports::{UserRepository, UserView};
+use nexus_domain::ValidationError;
+
+use crate::domain::{ChangeContext, NewUser, NewUserInput, User, UserError, UserEvent, UserPatch};
+use crate::ports::{UserQuery, UserRepository, UserView};
+
+/// Default and largest page of the user list.
+pub const DEFAULT_PAGE: u64 = 50;
+pub const MAX_PAGE: u64 = 200;
+
+/// A page of users and the cursor of the next one.
+#[derive(Debug, Clone)]
+pub struct UserPage {
+    pub items: Vec<UserView>,
+    pub next_cursor: Option<String>,
+}
 
 /// The user operations.
 pub struct UserService<R> {
@@ -38,6 +51,80 @@ impl<R: UserRepository> UserService<R> {
         let recorded = ctx.user_event(UserEvent::Created(user.clone()));
         self.repo.create(&user, &recorded).await?;
         Ok(user)
+    }
+
+    fn ctx<'a>(&'a self, actor: &'a Principal) -> ChangeContext<'a> {
+        ChangeContext {
+            actor: &actor.subject,
+            now: self.clock.now(),
+            ids: self.ids.as_ref(),
+        }
+    }
+
+    /// A page of users in creation order; `email_address` and `username`
+    /// filter by exact, case-insensitive match.
+    ///
+    /// # Errors
+    /// A bad limit or cursor.
+    pub async fn list_users(
+        &self,
+        limit: u64,
+        cursor: &str,
+        email_address: Option<&str>,
+        username: Option<&str>,
+    ) -> Result<UserPage, UserError> {
+        let limit = match limit {
+            0 => DEFAULT_PAGE,
+            1..=MAX_PAGE => limit,
+            _ => {
+                return Err(
+                    ValidationError::new("limit", format!("must be 1 to {MAX_PAGE}")).into(),
+                );
+            }
+        };
+        let after = if cursor.is_empty() {
+            None
+        } else {
+            Some(
+                UserId::parse(cursor)
+                    .map_err(|_| ValidationError::new("cursor", "is not a cursor of this list"))?
+                    .into_string(),
+            )
+        };
+        let query = UserQuery {
+            after,
+            limit: limit + 1,
+            email_normalized: email_address.map(|e| e.trim().to_lowercase()),
+            username_normalized: username.map(|u| u.trim().to_lowercase()),
+        };
+        let mut items = self.repo.list(&query).await?;
+        let more = items.len() as u64 > limit;
+        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let next_cursor = if more {
+            items.last().map(|v| v.user.id.to_string())
+        } else {
+            None
+        };
+        Ok(UserPage { items, next_cursor })
+    }
+
+    /// # Errors
+    /// Unknown user, a bad field, a taken email address.
+    pub async fn update_user(
+        &self,
+        id: &str,
+        patch: &UserPatch,
+        actor: &Principal,
+    ) -> Result<UserView, UserError> {
+        let id = UserId::parse(id)?;
+        self.repo.update(&id, patch, &self.ctx(actor)).await
+    }
+
+    /// # Errors
+    /// Unknown user.
+    pub async fn delete_user(&self, id: &str, actor: &Principal) -> Result<(), UserError> {
+        let id = UserId::parse(id)?;
+        self.repo.delete(&id, &self.ctx(actor)).await
     }
 
     /// The user with its identities, attributes and roles.
@@ -100,6 +187,23 @@ mod tests {
                     attributes: Vec::new(),
                     roles: Vec::new(),
                 }))
+        }
+
+        async fn list(&self, _query: &UserQuery) -> Result<Vec<UserView>, UserError> {
+            Ok(Vec::new())
+        }
+
+        async fn update(
+            &self,
+            id: &UserId,
+            _: &UserPatch,
+            _: &ChangeContext<'_>,
+        ) -> Result<UserView, UserError> {
+            Err(UserError::user_not_found(id))
+        }
+
+        async fn delete(&self, id: &UserId, _: &ChangeContext<'_>) -> Result<(), UserError> {
+            Err(UserError::user_not_found(id))
         }
     }
 

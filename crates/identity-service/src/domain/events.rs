@@ -12,6 +12,8 @@ use crate::domain::identity::Identity;
 pub enum UserEvent {
     Created(User),
     Updated(User),
+    /// The user is gone; carries it as it was, with the version of its removal.
+    Deleted(User),
     /// A sync recorded a login; the user's version does not change.
     LoggedIn(User),
     IdentityLinked(User, Identity),
@@ -23,6 +25,7 @@ impl UserEvent {
         match self {
             Self::Created(_) => "user.created",
             Self::Updated(_) => "user.updated",
+            Self::Deleted(_) => "user.deleted",
             Self::LoggedIn(_) => "user.logged_in",
             Self::IdentityLinked(..) => "identity.linked",
             Self::IdentityUnlinked(..) => "identity.unlinked",
@@ -33,6 +36,7 @@ impl UserEvent {
         match self {
             Self::Created(u)
             | Self::Updated(u)
+            | Self::Deleted(u)
             | Self::LoggedIn(u)
             | Self::IdentityLinked(u, _)
             | Self::IdentityUnlinked(u, _) => u,

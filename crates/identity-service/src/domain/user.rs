@@ -158,6 +158,147 @@ impl User {
     }
 }
 
+/// A partial update of a user (from a JSON merge patch): `None` keeps a
+/// field; `Some(None)` clears a nullable one (name fields become empty).
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub email_address: Option<String>,
+    pub username: Option<String>,
+    pub given_name: Option<Option<String>>,
+    pub family_name: Option<Option<String>>,
+    pub display_name: Option<Option<String>>,
+    pub nickname: Option<Option<String>>,
+    pub picture: Option<Option<String>>,
+    pub language: Option<Option<String>>,
+    pub phone_number: Option<Option<String>>,
+    pub user_type: Option<Option<String>>,
+    pub owner_id: Option<Option<String>>,
+    pub recovery_email_address: Option<Option<String>>,
+    pub is_active: Option<bool>,
+    pub email_verified: Option<bool>,
+    pub is_mfa_disabled: Option<bool>,
+    pub mfa_enrollment_status: Option<Option<String>>,
+    pub authentication_method: Option<Option<String>>,
+    pub email_verification_status_type: Option<Option<String>>,
+}
+
+fn patch_text(
+    field: &str,
+    target: &mut String,
+    value: Option<&Option<String>>,
+) -> Result<(), ValidationError> {
+    if let Some(v) = value {
+        *target = text(field, v.as_deref().unwrap_or_default(), 0)?;
+    }
+    Ok(())
+}
+
+fn patch_optional(
+    field: &str,
+    target: &mut Option<String>,
+    value: Option<&Option<String>>,
+) -> Result<(), ValidationError> {
+    if let Some(v) = value {
+        *target = optional_text(field, v.as_deref())?;
+    }
+    Ok(())
+}
+
+impl User {
+    /// Applies `patch`; when anything changed, bumps the version and records who
+    /// and when. Returns whether anything changed. Checks everything before
+    /// changing anything.
+    ///
+    /// # Errors
+    /// The first broken rule, naming its field; a user may not own itself.
+    pub fn apply(
+        &mut self,
+        patch: &UserPatch,
+        now: DateTime<Utc>,
+        actor: &str,
+    ) -> Result<bool, ValidationError> {
+        let mut next = self.clone();
+        if let Some(email) = &patch.email_address {
+            next.email_address = EmailAddress::parse("emailAddress", email)?;
+        }
+        if let Some(username) = &patch.username {
+            next.username = text("username", username.trim(), 1)?;
+        }
+        patch_text("givenName", &mut next.given_name, patch.given_name.as_ref())?;
+        patch_text(
+            "familyName",
+            &mut next.family_name,
+            patch.family_name.as_ref(),
+        )?;
+        patch_text(
+            "displayName",
+            &mut next.display_name,
+            patch.display_name.as_ref(),
+        )?;
+        patch_optional("nickname", &mut next.nickname, patch.nickname.as_ref())?;
+        if let Some(p) = &patch.picture {
+            next.picture = p
+                .as_deref()
+                .map(|v| BoundedText::parse("picture", v, 0, 2048).map(BoundedText::into_string))
+                .transpose()?;
+        }
+        patch_optional("language", &mut next.language, patch.language.as_ref())?;
+        patch_optional(
+            "phoneNumber",
+            &mut next.phone_number,
+            patch.phone_number.as_ref(),
+        )?;
+        patch_optional("type", &mut next.user_type, patch.user_type.as_ref())?;
+        patch_optional(
+            "mfaEnrollmentStatus",
+            &mut next.mfa_enrollment_status,
+            patch.mfa_enrollment_status.as_ref(),
+        )?;
+        patch_optional(
+            "authenticationMethod",
+            &mut next.authentication_method,
+            patch.authentication_method.as_ref(),
+        )?;
+        patch_optional(
+            "email-verification-status-type",
+            &mut next.email_verification_status_type,
+            patch.email_verification_status_type.as_ref(),
+        )?;
+        if let Some(owner) = &patch.owner_id {
+            next.owner_id = owner
+                .as_deref()
+                .map(|o| UserId::parse(o).map_err(|e| ValidationError::new("ownerId", e.message)))
+                .transpose()?;
+            if next.owner_id.as_ref() == Some(&self.id) {
+                return Err(ValidationError::new("ownerId", "a user cannot own itself"));
+            }
+        }
+        if let Some(r) = &patch.recovery_email_address {
+            next.recovery_email_address = r
+                .as_deref()
+                .map(|e| EmailAddress::parse("recoveryEmailAddress", e))
+                .transpose()?;
+        }
+        if let Some(v) = patch.is_active {
+            next.is_active = v;
+        }
+        if let Some(v) = patch.email_verified {
+            next.email_verified = v;
+        }
+        if let Some(v) = patch.is_mfa_disabled {
+            next.is_mfa_disabled = v;
+        }
+        if next == *self {
+            return Ok(false);
+        }
+        next.version += 1;
+        next.modified = now;
+        next.modified_by = actor.to_owned();
+        *self = next;
+        Ok(true)
+    }
+}
+
 /// Why an identity operation failed. Messages are for callers: they name the
 /// field or the missing resource, never storage details (except `Unavailable`,
 /// which is logged and not sent).
@@ -213,6 +354,63 @@ mod tests {
         assert_eq!(
             (user.created_by.as_str(), user.modified_by.as_str()),
             ("admin", "admin")
+        );
+    }
+
+    #[test]
+    fn a_patch_changes_only_what_it_names_and_clears_nulls() {
+        let now = Utc::now();
+        let mut user = User::create(
+            NewUser::new(&input()).unwrap(),
+            UserId::parse("u1").unwrap(),
+            now,
+            "a",
+        );
+        let before = user.clone();
+        let patch = UserPatch {
+            nickname: Some(Some("annie".into())),
+            ..UserPatch::default()
+        };
+        assert!(user.apply(&patch, now, "b").unwrap());
+        assert_eq!(
+            (
+                user.version,
+                user.nickname.as_deref(),
+                user.given_name.as_str()
+            ),
+            (2, Some("annie"), "Ann")
+        );
+        let clear = UserPatch {
+            nickname: Some(None),
+            given_name: Some(None),
+            ..UserPatch::default()
+        };
+        assert!(user.apply(&clear, now, "b").unwrap());
+        assert_eq!(
+            (user.nickname.as_deref(), user.given_name.as_str()),
+            (None, "")
+        );
+        assert!(!user.apply(&UserPatch::default(), now, "c").unwrap());
+        assert_eq!(user.modified_by, "b");
+
+        let mut untouched = before.clone();
+        let bad = UserPatch {
+            nickname: Some(Some("ok".into())),
+            email_address: Some("bad".into()),
+            ..UserPatch::default()
+        };
+        assert_eq!(
+            untouched.apply(&bad, now, "b").unwrap_err().field,
+            "emailAddress"
+        );
+        assert_eq!(untouched, before);
+        let own = UserPatch {
+            owner_id: Some(Some("u1".into())),
+            ..UserPatch::default()
+        };
+        assert_eq!(
+            untouched.apply(&own, now, "b").unwrap_err().field,
+            "ownerId"
         );
     }
 

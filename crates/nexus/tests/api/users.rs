@@ -72,6 +72,9 @@ on_both_backends!(
     invalid_bodies_are_400_naming_the_field,
     calls_without_valid_credentials_are_401,
     owner_is_embedded_when_owner_id_is_set,
+    users_are_listed_by_cursor_and_filtered_case_insensitively,
+    a_merge_patch_changes_named_fields_and_clears_nulls,
+    a_deleted_user_is_gone_with_its_links,
 );
 
 async fn created_user_is_read_back_with_the_contract_shape(app: &TestApp) {
@@ -307,4 +310,194 @@ async fn two_instances_run_side_by_side_on_port_zero() {
     );
     a.stop().await;
     b.stop().await;
+}
+
+async fn users_are_listed_by_cursor_and_filtered_case_insensitively(app: &TestApp) {
+    let mut ids = Vec::new();
+    for email in ["l1@example.com", "l2@example.com", "L3@Example.com"] {
+        ids.push(
+            app.call("POST", "/v1/users", Some(new_user(email)), true)
+                .await
+                .body["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let first = app.call("GET", "/v1/users?limit=2", None, true).await;
+    assert_eq!(first.status, 200);
+    let page: Vec<&str> = first.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(page, [ids[0].as_str(), ids[1].as_str()]);
+    let cursor = first.body["nextCursor"].as_str().unwrap();
+    let second = app
+        .call(
+            "GET",
+            &format!("/v1/users?limit=2&cursor={cursor}"),
+            None,
+            true,
+        )
+        .await;
+    assert_eq!(second.body["items"][0]["id"], ids[2].as_str());
+    assert_eq!(second.body["nextCursor"], serde_json::Value::Null);
+
+    let by_email = app
+        .call("GET", "/v1/users?emailAddress=l3%40example.COM", None, true)
+        .await;
+    assert_eq!(by_email.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(by_email.body["items"][0]["id"], ids[2].as_str());
+    let by_username = app.call("GET", "/v1/users?username=L2", None, true).await;
+    assert_eq!(by_username.body["items"][0]["id"], ids[1].as_str());
+    let none = app.call("GET", "/v1/users?username=l", None, true).await;
+    assert_eq!(none.body["items"], json!([]));
+    for bad in ["limit=0", "limit=201", "cursor=a%20b", "unknown=1"] {
+        assert_eq!(
+            app.call("GET", &format!("/v1/users?{bad}"), None, true)
+                .await
+                .status,
+            400,
+            "{bad}"
+        );
+    }
+}
+
+async fn a_merge_patch_changes_named_fields_and_clears_nulls(app: &TestApp) {
+    let mut body = new_user("patch@example.com");
+    body["nickname"] = json!("annie");
+    let created = app.call("POST", "/v1/users", Some(body), true).await;
+    let id = created.body["id"].as_str().unwrap();
+    let path = format!("/v1/users/{id}");
+
+    let patched = app
+        .call("PATCH", &path, Some(json!({"nickname": null, "displayName": "A. Lee", "isActive": false, "email-verified": true})), true)
+        .await;
+    assert_eq!(patched.status, 200, "{:?}", patched.body);
+    assert_eq!(patched.body["nickname"], serde_json::Value::Null);
+    assert_eq!(patched.body["displayName"], "A. Lee");
+    assert_eq!(patched.body["isActive"], false);
+    assert_eq!(patched.body["email-verified"], true);
+    assert_eq!(patched.body["givenName"], "Ann");
+    assert_eq!(patched.body["created"], created.body["created"]);
+
+    let other = app
+        .call(
+            "POST",
+            "/v1/users",
+            Some(new_user("taken@example.com")),
+            true,
+        )
+        .await;
+    assert_eq!(other.status, 201);
+    let clash = app
+        .call(
+            "PATCH",
+            &path,
+            Some(json!({"emailAddress": "TAKEN@example.com"})),
+            true,
+        )
+        .await;
+    assert_eq!(clash.status, 409);
+    for (bad, field) in [
+        (json!({"emailAddress": "nope"}), "emailAddress"),
+        (json!({"id": "x"}), "id"),
+        (json!({"whatever": 1}), "whatever"),
+        (json!({"isActive": null}), "isActive"),
+    ] {
+        let answer = app.call("PATCH", &path, Some(bad.clone()), true).await;
+        assert_eq!(answer.status, 400, "{bad}");
+        assert!(
+            answer.body["detail"].as_str().unwrap().starts_with(field),
+            "{:?}",
+            answer.body
+        );
+    }
+    let unchanged = app.call("GET", &path, None, true).await;
+    assert_eq!(
+        unchanged.body, patched.body,
+        "refused patches change nothing"
+    );
+    assert_eq!(
+        app.call(
+            "PATCH",
+            "/v1/users/nobody",
+            Some(json!({"nickname": "x"})),
+            true
+        )
+        .await
+        .status,
+        404
+    );
+}
+
+async fn a_deleted_user_is_gone_with_its_links(app: &TestApp) {
+    let created = app
+        .call(
+            "POST",
+            "/v1/users",
+            Some(new_user("gone@example.com")),
+            true,
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap();
+    let tenant = app
+        .call("POST", "/v1/idp_tenants", Some(json!({"name": "del", "azoName": "d", "fqdn": "d.auth0.com", "loginDomain": "d.com"})), true)
+        .await;
+    let tid = tenant.body["id"].as_i64().unwrap();
+    let link = json!({"strategy": "auth0", "azoUserId": "auth0|gone", "azoConnectionId": "c"});
+    assert_eq!(
+        app.call(
+            "PUT",
+            &format!("/v1/users/{id}/idp_tenants/{tid}"),
+            Some(link.clone()),
+            true
+        )
+        .await
+        .status,
+        200
+    );
+
+    assert_eq!(
+        app.call("DELETE", &format!("/v1/users/{id}"), None, true)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        app.call("GET", &format!("/v1/users/{id}"), None, true)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.call("DELETE", &format!("/v1/users/{id}"), None, true)
+            .await
+            .status,
+        404
+    );
+    // The Auth0 user and the email address are free again.
+    let again = app
+        .call(
+            "POST",
+            "/v1/users",
+            Some(new_user("gone@example.com")),
+            true,
+        )
+        .await;
+    assert_eq!(again.status, 201);
+    let new_id = again.body["id"].as_str().unwrap();
+    assert_eq!(
+        app.call(
+            "PUT",
+            &format!("/v1/users/{new_id}/idp_tenants/{tid}"),
+            Some(link),
+            true
+        )
+        .await
+        .status,
+        200
+    );
 }

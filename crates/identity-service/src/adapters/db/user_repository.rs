@@ -3,13 +3,23 @@
 use async_trait::async_trait;
 use nexus_domain::UserId;
 use nexus_platform::outbox;
-use sea_orm::{ActiveModelTrait, IntoActiveModel, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
 
-use super::queries::{find_user, user_to_model, view_of};
+use super::entities::{attributes, identities, identity_groups, role_grants, users};
+use super::queries::{find_user, identities_of, lock_user, user_to_domain, user_to_model, view_of};
 use super::{SeaOrmIdentityStore, is_unique_violation, unavailable};
 use crate::adapters::events::user_event_message;
-use crate::domain::{Recorded, User, UserError, UserEvent};
-use crate::ports::{UserRepository, UserView};
+use crate::domain::{ChangeContext, Recorded, User, UserError, UserEvent, UserPatch};
+use crate::ports::{UserQuery, UserRepository, UserView};
+
+fn email_taken(email: &str) -> UserError {
+    UserError::Conflict(format!(
+        "emailAddress: a user with email address {email} already exists"
+    ))
+}
 
 #[async_trait]
 impl UserRepository for SeaOrmIdentityStore {
@@ -22,10 +32,7 @@ impl UserRepository for SeaOrmIdentityStore {
             .await;
         if let Err(e) = inserted {
             return Err(if is_unique_violation(&e) {
-                UserError::Conflict(format!(
-                    "emailAddress: a user with email address {} already exists",
-                    user.email_address
-                ))
+                email_taken(user.email_address.as_str())
             } else {
                 unavailable(&e)
             });
@@ -43,5 +50,122 @@ impl UserRepository for SeaOrmIdentityStore {
             Some(user) => Ok(Some(view_of(&self.db, user).await?)),
             None => Ok(None),
         }
+    }
+
+    async fn list(&self, query: &UserQuery) -> Result<Vec<UserView>, UserError> {
+        let mut select = users::Entity::find().order_by_asc(users::Column::Id);
+        if let Some(after) = &query.after {
+            select = select.filter(users::Column::Id.gt(after.as_str()));
+        }
+        if let Some(email) = &query.email_normalized {
+            select = select.filter(users::Column::EmailNormalized.eq(email.as_str()));
+        }
+        if let Some(username) = &query.username_normalized {
+            select = select.filter(users::Column::UsernameNormalized.eq(username.as_str()));
+        }
+        let rows = select
+            .limit(query.limit)
+            .all(&self.db)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        let mut views = Vec::with_capacity(rows.len());
+        for row in rows {
+            views.push(view_of(&self.db, user_to_domain(row)?).await?);
+        }
+        Ok(views)
+    }
+
+    async fn update(
+        &self,
+        id: &UserId,
+        patch: &UserPatch,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<UserView, UserError> {
+        let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
+        let mut user = lock_user(&txn, id)
+            .await?
+            .ok_or_else(|| UserError::user_not_found(id))?;
+        if user.apply(patch, ctx.now, ctx.actor)? {
+            user_to_model(&user)
+                .into_active_model()
+                .reset_all()
+                .update(&txn)
+                .await
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        email_taken(user.email_address.as_str())
+                    } else {
+                        unavailable(&e)
+                    }
+                })?;
+            outbox::enqueue(
+                &txn,
+                &user_event_message(&ctx.user_event(UserEvent::Updated(user.clone()))),
+            )
+            .await
+            .map_err(|e| unavailable(&e))?;
+        }
+        let view = view_of(&txn, user).await?;
+        txn.commit().await.map_err(|e| unavailable(&e))?;
+        self.signal.notify();
+        Ok(view)
+    }
+
+    async fn delete(&self, id: &UserId, ctx: &ChangeContext<'_>) -> Result<(), UserError> {
+        let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
+        let mut user = lock_user(&txn, id)
+            .await?
+            .ok_or_else(|| UserError::user_not_found(id))?;
+        let identity_ids: Vec<i32> = identities_of(&txn, id)
+            .await?
+            .iter()
+            .map(|i| i.id)
+            .collect();
+        let gone = |e: sea_orm::DbErr| unavailable(&e);
+        identity_groups::Entity::delete_many()
+            .filter(identity_groups::Column::IdentityId.is_in(identity_ids))
+            .exec(&txn)
+            .await
+            .map_err(gone)?;
+        identities::Entity::delete_many()
+            .filter(identities::Column::UserId.eq(id.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(gone)?;
+        attributes::Entity::delete_many()
+            .filter(attributes::Column::UserId.eq(id.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(gone)?;
+        role_grants::Entity::delete_many()
+            .filter(role_grants::Column::UserId.eq(id.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(gone)?;
+        users::Entity::update_many()
+            .col_expr(
+                users::Column::OwnerId,
+                sea_orm::sea_query::Expr::value(Option::<String>::None),
+            )
+            .filter(users::Column::OwnerId.eq(id.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(gone)?;
+        users::Entity::delete_by_id(id.as_str())
+            .exec(&txn)
+            .await
+            .map_err(gone)?;
+        user.version += 1;
+        user.modified = ctx.now;
+        user.modified_by = ctx.actor.to_owned();
+        outbox::enqueue(
+            &txn,
+            &user_event_message(&ctx.user_event(UserEvent::Deleted(user))),
+        )
+        .await
+        .map_err(|e| unavailable(&e))?;
+        txn.commit().await.map_err(|e| unavailable(&e))?;
+        self.signal.notify();
+        Ok(())
     }
 }

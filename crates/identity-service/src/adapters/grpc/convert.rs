@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use nexus_proto::identity::v1 as pb;
 
-use crate::domain::{Attribute, Identity, IdpTenant, NewUserInput, RoleGrant};
+use crate::domain::{Attribute, Identity, IdpTenant, NewUserInput, RoleGrant, UserPatch};
 use crate::ports::UserView;
 
 pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
@@ -28,6 +28,33 @@ pub fn new_user_input(r: pb::CreateUserRequest) -> NewUserInput {
         owner_id: r.owner_id,
         recovery_email_address: r.recovery_email_address,
         is_active: r.is_active,
+    }
+}
+
+fn nullable(v: Option<pb::NullableString>) -> Option<Option<String>> {
+    v.map(|n| n.value)
+}
+
+pub fn user_patch(r: pb::UpdateUserRequest) -> UserPatch {
+    UserPatch {
+        email_address: r.email_address,
+        username: r.username,
+        given_name: nullable(r.given_name),
+        family_name: nullable(r.family_name),
+        display_name: nullable(r.display_name),
+        nickname: nullable(r.nickname),
+        picture: nullable(r.picture),
+        language: nullable(r.language),
+        phone_number: nullable(r.phone_number),
+        user_type: nullable(r.r#type),
+        owner_id: nullable(r.owner_id),
+        recovery_email_address: nullable(r.recovery_email_address),
+        is_active: r.is_active,
+        email_verified: r.email_verified,
+        is_mfa_disabled: r.is_mfa_disabled,
+        mfa_enrollment_status: nullable(r.mfa_enrollment_status),
+        authentication_method: nullable(r.authentication_method),
+        email_verification_status_type: nullable(r.email_verification_status_type),
     }
 }
 
