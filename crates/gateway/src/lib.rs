@@ -6,6 +6,8 @@
 pub mod auth;
 pub mod extract;
 pub mod health;
+pub mod jwt;
+mod jwt_crypto;
 pub mod problem;
 pub mod request_id;
 pub mod users;
