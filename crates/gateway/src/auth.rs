@@ -606,6 +606,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn keys_are_fetched_from_a_jwks_url() {
+        let jwks = std::fs::read_to_string(fixture("jwks.json")).unwrap();
+        let server = axum::Router::new().route(
+            "/jwks",
+            axum::routing::get(move || {
+                let jwks = jwks.clone();
+                async move { jwks }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, server).await });
+        let verifier = JwtVerifier::new(JwtConfig {
+            jwks_file: None,
+            jwks_url: Some(format!("http://{addr}/jwks")),
+            ..jwt_config(false)
+        })
+        .unwrap();
+        let p = verifier.verify(&rs256(&claims())).await.unwrap();
+        assert_eq!(p.subject, "auth0|alice");
+        let unknown_kid = sign_der(
+            Algorithm::RS256,
+            &key("rsa-private.der"),
+            Some("rsa-9"),
+            &claims(),
+        )
+        .unwrap();
+        assert!(verifier.verify(&unknown_kid).await.is_err());
+    }
+
+    #[tokio::test]
     async fn configuration_errors_name_their_key() {
         let e = ApplicationToken::from_hex("x", "zz")
             .err()
