@@ -8,6 +8,8 @@ pub mod extract;
 pub mod health;
 pub mod identities;
 pub mod idp_tenants;
+pub mod jwt;
+mod jwt_crypto;
 pub mod problem;
 pub mod request_id;
 pub mod users;

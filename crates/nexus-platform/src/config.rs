@@ -41,6 +41,133 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     pub internal_auth: InternalAuthSettings,
     pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+}
+
+/// Credentials the gateway accepts. When none is set, the all-in-one turns on
+/// development credentials (a signing key and an ApplicationToken in
+/// `data_dir`); when any is set, those are off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub jwt: JwtSettings,
+    /// Accepted `ApplicationToken`s, stored as SHA-256 digests.
+    #[serde(default)]
+    pub application_tokens: Vec<ApplicationTokenSetting>,
+    /// Accepted HTTP Basic users, with argon2 password hashes.
+    #[serde(default)]
+    pub basic_users: Vec<BasicUserSetting>,
+}
+
+/// How bearer JWTs are verified.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtSettings {
+    /// A JWKS file with the issuer's public keys (RS256, ES256, EdDSA).
+    pub jwks_file: Option<PathBuf>,
+    /// An `http://` URL serving the JWKS; fetched on first use and again when
+    /// a token names an unknown `kid`.
+    pub jwks_url: Option<String>,
+    /// Turns HS256 on, with this shared secret.
+    pub hs256_secret: Option<SecretString>,
+    /// Required `iss`, when set.
+    pub issuer: Option<String>,
+    /// Required `aud`, when set.
+    pub audience: Option<String>,
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    pub leeway_secs: u64,
+    /// The claim holding the tenants (an array of strings).
+    pub tenants_claim: String,
+}
+
+/// One accepted `ApplicationToken`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicationTokenSetting {
+    /// The application's name, recorded as the principal's client.
+    pub name: String,
+    /// Hex SHA-256 of the token.
+    pub sha256: String,
+}
+
+/// One accepted HTTP Basic user.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicUserSetting {
+    pub username: String,
+    /// argon2 PHC string (`$argon2id$v=19$…`).
+    pub hash: String,
+}
+
+/// Smallest accepted HS256 secret, in bytes.
+pub const MIN_HS256_SECRET_LEN: usize = 32;
+
+impl AuthSettings {
+    /// Whether any credential is configured (which turns development
+    /// credentials off).
+    pub fn is_configured(&self) -> bool {
+        self.jwt.jwks_file.is_some()
+            || self.jwt.jwks_url.is_some()
+            || self.jwt.hs256_secret.is_some()
+            || !self.application_tokens.is_empty()
+            || !self.basic_users.is_empty()
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.jwt.jwks_url
+            && !url.starts_with("http://")
+        {
+            return Err(ConfigError::invalid(
+                "auth.jwt.jwks_url",
+                "must be an http:// URL (for https, serve the keys from auth.jwt.jwks_file)",
+            ));
+        }
+        if let Some(secret) = &self.jwt.hs256_secret
+            && secret.expose_secret().len() < MIN_HS256_SECRET_LEN
+        {
+            return Err(ConfigError::invalid(
+                "auth.jwt.hs256_secret",
+                format!("must be at least {MIN_HS256_SECRET_LEN} bytes"),
+            ));
+        }
+        if self.jwt.tenants_claim.is_empty() {
+            return Err(ConfigError::invalid(
+                "auth.jwt.tenants_claim",
+                "must not be empty",
+            ));
+        }
+        for token in &self.application_tokens {
+            let digest = hex::decode(&token.sha256).ok().filter(|d| d.len() == 32);
+            if digest.is_none() || token.name.is_empty() {
+                return Err(ConfigError::invalid(
+                    "auth.application_tokens",
+                    format!(
+                        "`{}`: needs a name and sha256 = 64 hex digits (SHA-256 of the token)",
+                        token.name
+                    ),
+                ));
+            }
+        }
+        for user in &self.basic_users {
+            let parsed = argon2::PasswordHash::new(&user.hash);
+            if user.username.is_empty() || user.username.contains(':') {
+                return Err(ConfigError::invalid(
+                    "auth.basic_users",
+                    format!(
+                        "`{}`: the username must be non-empty without ':'",
+                        user.username
+                    ),
+                ));
+            }
+            if !parsed.is_ok_and(|h| h.algorithm.as_str().starts_with("argon2")) {
+                return Err(ConfigError::invalid(
+                    "auth.basic_users",
+                    format!("`{}`: hash must be an argon2 PHC string", user.username),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The REST gateway.
@@ -55,8 +182,8 @@ pub struct GatewaySettings {
     pub tenant_access_url: Option<String>,
     /// Largest accepted request body, in bytes (413 above it).
     pub body_limit_bytes: usize,
-    /// The development ApplicationToken accepted on `/v1` together with a bearer
-    /// token; empty disables it.
+    /// The all-in-one's development ApplicationToken, used only while no
+    /// `[auth]` credential is configured; unset, one is made in `data_dir`.
     pub dev_application_token: Option<SecretString>,
 }
 
@@ -180,6 +307,10 @@ format = "text"
 service_name = "nexus"
 
 [internal_auth]
+
+[auth.jwt]
+leeway_secs = 30
+tenants_claim = "tenants"
 "#;
 
 /// Which process the settings are for: it decides a few defaults and checks.
@@ -305,6 +436,7 @@ impl Settings {
                 "is required for `nexus serve` (the same value on the gateway and every service)",
             ));
         }
+        self.auth.validate()?;
         if let Some(endpoint) = &self.telemetry.otlp_endpoint
             && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
         {
@@ -414,6 +546,40 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/nexus.example.toml");
         let settings = Settings::load(Some(&path), Mode::AllInOne).expect("example loads");
         assert_eq!(settings.events.stream, "NEXUS");
+    }
+
+    #[test]
+    fn auth_errors_name_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nexus.toml");
+        for (text, key) in [
+            (
+                "[auth]\napplication_tokens = [{ name = \"a\", sha256 = \"xyz\" }]\n",
+                "auth.application_tokens",
+            ),
+            (
+                "[auth]\nbasic_users = [{ username = \"u\", hash = \"plain\" }]\n",
+                "auth.basic_users",
+            ),
+            (
+                "[auth.jwt]\njwks_url = \"https://keys.example/jwks\"\n",
+                "auth.jwt.jwks_url",
+            ),
+            (
+                "[auth.jwt]\nhs256_secret = \"short\"\n",
+                "auth.jwt.hs256_secret",
+            ),
+            ("[auth.jwt]\nissuer_typo = \"x\"\n", "issuer_typo"),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let err = Settings::load(Some(&path), Mode::AllInOne)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "{err}");
+        }
+        let settings = Settings::load(None, Mode::AllInOne).unwrap();
+        assert!(!settings.auth.is_configured());
+        assert_eq!(settings.auth.jwt.leeway_secs, 30);
     }
 
     #[test]

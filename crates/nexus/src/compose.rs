@@ -32,7 +32,8 @@ pub struct Running {
     pub identity_addr: Option<SocketAddr>,
     pub upn_addr: Option<SocketAddr>,
     pub tenant_access_addr: Option<SocketAddr>,
-    /// The development ApplicationToken, when development credentials are on.
+    /// The development ApplicationToken, when development credentials are on
+    /// (no `[auth]` configured); bearer tokens then come from `nexus dev token`.
     pub dev_application_token: Option<SecretString>,
     /// The event bus of an all-in-one, for in-process subscribers.
     pub in_process_bus: Option<InProcessEventBus>,
@@ -222,20 +223,48 @@ fn url_of(addr: SocketAddr) -> String {
     format!("http://{addr}")
 }
 
+/// The development credentials of an all-in-one without `[auth]`.
+struct DevCredentials {
+    application_token: SecretString,
+    jwt_key: SecretString,
+}
+
+fn credentials(
+    settings: &Settings,
+    dev: Option<&DevCredentials>,
+) -> anyhow::Result<gateway::Credentials> {
+    let Some(dev) = dev else {
+        if !settings.auth.is_configured() {
+            tracing::warn!("no [auth] credentials are configured: every /v1 call is refused");
+        }
+        return Ok(gateway::Credentials::from_settings(&settings.auth)?);
+    };
+    let verifier = gateway::jwt::JwtVerifier::new(gateway::jwt::JwtConfig {
+        hs256_secret: Some(dev.jwt_key.expose_secret().as_bytes().to_vec()),
+        issuer: Some(gateway::jwt::DEV_ISSUER.to_owned()),
+        leeway_secs: settings.auth.jwt.leeway_secs,
+        tenants_claim: "tenants".to_owned(),
+        ..gateway::jwt::JwtConfig::default()
+    })?;
+    Ok(gateway::Credentials {
+        jwt: Some(Arc::new(verifier)),
+        application_tokens: vec![gateway::auth::ApplicationToken::from_token(
+            "dev",
+            dev.application_token.expose_secret(),
+        )],
+        basic_users: Vec::new(),
+    })
+}
+
 async fn start_gateway(
     settings: &Settings,
     urls: [String; 3],
     auth: InternalAuth,
-    dev_token: Option<&SecretString>,
+    dev: Option<&DevCredentials>,
     shutdown: Shutdown,
 ) -> anyhow::Result<(SocketAddr, JoinHandle<anyhow::Result<()>>)> {
     let [identity_url, upn_url, tenant_access_url] = urls;
-    let mut credentials = gateway::Credentials::default();
-    if let Some(token) = dev_token.or(settings.gateway.dev_application_token.as_ref()) {
-        credentials
-            .application_tokens
-            .push(("dev".to_owned(), token.clone()));
-    }
+    let credentials = credentials(settings, dev)?;
     let config = gateway::GatewayConfig {
         identity_url,
         upn_url,
@@ -282,9 +311,17 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
     let identity = ctx.identity().await?;
     let upn = ctx.upn().await?;
     let tenant_access = ctx.tenant_access().await?;
-    let dev_token = match &settings.gateway.dev_application_token {
-        Some(token) => token.clone(),
-        None => crate::dev::application_token(&settings.data_dir)?,
+    // Development credentials only while nothing is configured.
+    let dev = if settings.auth.is_configured() {
+        None
+    } else {
+        Some(DevCredentials {
+            application_token: match &settings.gateway.dev_application_token {
+                Some(token) => token.clone(),
+                None => crate::dev::application_token(&settings.data_dir)?,
+            },
+            jwt_key: crate::dev::jwt_key(&settings.data_dir)?,
+        })
     };
     let (gateway_addr, gateway_task) = start_gateway(
         settings,
@@ -294,7 +331,7 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
             url_of(tenant_access.addr),
         ],
         auth,
-        Some(&dev_token),
+        dev.as_ref(),
         shutdown.clone(),
     )
     .await?;
@@ -303,7 +340,7 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
         identity_addr: Some(identity.addr),
         upn_addr: Some(upn.addr),
         tenant_access_addr: Some(tenant_access.addr),
-        dev_application_token: Some(dev_token),
+        dev_application_token: dev.map(|d| d.application_token),
         in_process_bus,
         databases: vec![
             (Component::Identity, identity.db),

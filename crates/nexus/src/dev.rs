@@ -1,20 +1,67 @@
-//! Development credentials of the all-in-one: an ApplicationToken made once
-//! and kept in the data directory, so that restarts keep working with it.
+//! Development credentials of the all-in-one, on only when no `[auth]` is
+//! configured: an ApplicationToken and an HS256 signing key, made once and
+//! kept in the data directory (mode 0600) so that restarts keep accepting
+//! them, and the tokens `nexus dev token` signs with that key.
 
 use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 
 const TOKEN_FILE: &str = "dev-application-token";
+const JWT_KEY_FILE: &str = "dev-jwt-hs256-key";
 
 /// The development ApplicationToken: read from `data_dir`, or made and saved.
 ///
 /// # Errors
 /// The data directory cannot be written, or no randomness is available.
 pub fn application_token(data_dir: &Path) -> anyhow::Result<SecretString> {
-    let path = data_dir.join(TOKEN_FILE);
+    read_or_make(data_dir, TOKEN_FILE)
+}
+
+/// The development HS256 signing key: read from `data_dir`, or made and saved.
+///
+/// # Errors
+/// The data directory cannot be written, or no randomness is available.
+pub fn jwt_key(data_dir: &Path) -> anyhow::Result<SecretString> {
+    read_or_make(data_dir, JWT_KEY_FILE)
+}
+
+/// What a development token says.
+#[derive(Debug, Clone)]
+pub struct TokenRequest {
+    pub subject: String,
+    pub scopes: Vec<String>,
+    pub tenants: Vec<String>,
+    pub ttl_secs: u64,
+}
+
+/// A JWT the all-in-one accepts while development credentials are on.
+///
+/// # Errors
+/// The key cannot be read or made.
+pub fn token(data_dir: &Path, request: &TokenRequest) -> anyhow::Result<String> {
+    let key = jwt_key(data_dir)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs();
+    let claims = serde_json::json!({
+        "iss": gateway::jwt::DEV_ISSUER,
+        "sub": request.subject,
+        "iat": now,
+        "exp": now.saturating_add(request.ttl_secs),
+        "scope": request.scopes.join(" "),
+        "tenants": request.tenants,
+    });
+    Ok(gateway::jwt::sign_hs256(
+        key.expose_secret().as_bytes(),
+        &claims,
+    )?)
+}
+
+fn read_or_make(data_dir: &Path, file: &str) -> anyhow::Result<SecretString> {
+    let path = data_dir.join(file);
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let existing = existing.trim();
         if existing.len() >= 32 {
@@ -24,9 +71,9 @@ pub fn application_token(data_dir: &Path) -> anyhow::Result<SecretString> {
     std::fs::create_dir_all(data_dir)?;
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    let token = URL_SAFE_NO_PAD.encode(bytes);
-    write_private(&path, &token)?;
-    Ok(SecretString::from(token))
+    let secret = URL_SAFE_NO_PAD.encode(bytes);
+    write_private(&path, &secret)?;
+    Ok(SecretString::from(secret))
 }
 
 #[cfg(unix)]

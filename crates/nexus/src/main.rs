@@ -37,6 +37,12 @@ enum Command {
         #[arg(value_enum)]
         component: Component,
     },
+    /// Development credentials of the all-in-one (on while no `[auth]` is
+    /// configured).
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
     /// Loads and validates the configuration, then exits.
     CheckConfig {
         /// Check as for `nexus serve` (stricter) instead of the all-in-one.
@@ -45,11 +51,67 @@ enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum DevCommand {
+    /// Prints a JWT the all-in-one accepts (signed with the key in
+    /// `data_dir`) and the development ApplicationToken, as shell assignments:
+    /// eval "$(nexus dev token --sub alice)".
+    Token {
+        /// The token's subject (`sub`): recorded as createdBy/modifiedBy.
+        #[arg(long, default_value = "dev")]
+        sub: String,
+        /// An OAuth2 scope; repeat for several.
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        /// A tenant the principal may act on; repeat for several.
+        #[arg(long = "tenant", value_name = "TENANT")]
+        tenants: Vec<String>,
+        /// Lifetime of the token in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl_secs: u64,
+    },
+}
+
+fn dev_token(settings: &Settings, command: DevCommand) -> ExitCode {
+    let DevCommand::Token {
+        sub,
+        scopes,
+        tenants,
+        ttl_secs,
+    } = command;
+    if settings.auth.is_configured() {
+        eprintln!(
+            "nexus: development credentials are off because [auth] is configured; use tokens of the configured issuer"
+        );
+        return ExitCode::from(2);
+    }
+    let request = nexus::dev::TokenRequest {
+        subject: sub,
+        scopes,
+        tenants,
+        ttl_secs,
+    };
+    let app_token = match &settings.gateway.dev_application_token {
+        Some(token) => Ok(token.clone()),
+        None => nexus::dev::application_token(&settings.data_dir),
+    };
+    match (nexus::dev::token(&settings.data_dir, &request), app_token) {
+        (Ok(jwt), Ok(app)) => {
+            println!("TOKEN={jwt}\nAPPLICATION_TOKEN={}", app.expose_secret());
+            ExitCode::SUCCESS
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("nexus: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::AllInOne);
     let mode = match &command {
-        Command::AllInOne => Mode::AllInOne,
+        Command::AllInOne | Command::Dev { .. } => Mode::AllInOne,
         Command::Serve { .. } => Mode::Component,
         Command::CheckConfig { serve } => {
             if *serve {
@@ -66,9 +128,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Command::CheckConfig { .. } = command {
-        println!("configuration is valid");
-        return ExitCode::SUCCESS;
+    match command {
+        Command::CheckConfig { .. } => {
+            println!("configuration is valid");
+            return ExitCode::SUCCESS;
+        }
+        Command::Dev { command } => return dev_token(&settings, command),
+        Command::AllInOne | Command::Serve { .. } => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -97,23 +163,21 @@ async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
         Command::Serve { component } => {
             nexus::start_component(settings, component, shutdown).await?
         }
-        Command::AllInOne | Command::CheckConfig { .. } => {
+        Command::AllInOne | Command::CheckConfig { .. } | Command::Dev { .. } => {
             let running = nexus::start_all_in_one(settings, shutdown).await?;
-            if let (Some(addr), Some(token)) =
-                (running.gateway_addr, &running.dev_application_token)
-            {
+            if let (Some(addr), Some(_)) = (running.gateway_addr, &running.dev_application_token) {
                 println!(
                     "Nexus all-in-one is ready.\n  REST gateway: http://{addr}\n  data: {}\n\
-                     Development credentials are on: any bearer token with this ApplicationToken.\n\
+                     Development credentials are on (no [auth] configured): tokens from\n  \
+                     eval \"$(nexus dev token --sub alice)\"\n\
                      First call:\n  curl -s -X POST http://{addr}/v1/users \\\n    \
-                     -H 'Authorization: Bearer dev' -H 'ApplicationToken: {}' \\\n    \
+                     -H \"Authorization: Bearer $TOKEN\" -H \"ApplicationToken: $APPLICATION_TOKEN\" \\\n    \
                      -H 'Content-Type: application/json' \\\n    \
                      -d '{{\"emailAddress\":\"ann@example.com\",\"username\":\"ann\",\"givenName\":\"Ann\",\"familyName\":\"Lee\",\"displayName\":\"Ann Lee\"}}'",
                     settings.data_dir.display(),
-                    token.expose_secret(),
                 );
                 tracing::warn!(
-                    "development credentials are on: configure credentials before exposing this gateway"
+                    "development auth is on: configure [auth] before exposing this gateway"
                 );
             }
             running

@@ -5,7 +5,7 @@ use nexus_platform::events::NatsEventBus;
 use nexus_proto::events::v1::{EventEnvelope, event_envelope::Payload};
 use prost::Message as _;
 
-use crate::helpers::{Backend, TestApp, nats_url, new_user, unavailable, use_nats};
+use crate::helpers::{Backend, TEST_SUBJECT, TestApp, nats_url, new_user, unavailable, use_nats};
 
 async fn nats_reachable() -> bool {
     let url = nats_url();
@@ -52,7 +52,7 @@ async fn created_user_event_reaches_jetstream(backend: Backend) {
     assert_eq!(envelope.source, "identity");
     assert_eq!(envelope.aggregate_id, user_id);
     assert_eq!(envelope.aggregate_version, 1);
-    assert_eq!(envelope.actor, "dev");
+    assert_eq!(envelope.actor, TEST_SUBJECT);
     let headers = message.headers.clone().expect("headers");
     assert_eq!(
         headers.get("Nats-Msg-Id").map(|v| v.as_str()),

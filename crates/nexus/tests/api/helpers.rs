@@ -54,13 +54,20 @@ pub enum Backend {
 /// A running Nexus and a client for its REST gateway.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The development ApplicationToken (empty when `[auth]` is configured).
     pub app_token: String,
+    /// A development JWT with subject [`TEST_SUBJECT`] (empty when `[auth]`
+    /// is configured).
+    pub bearer: String,
     pub running: Option<Running>,
     pub settings: Settings,
     client: Client<HttpConnector, Full<Bytes>>,
     _data_dir: tempfile::TempDir,
     pg_databases: Vec<String>,
 }
+
+/// The subject of the tests' development tokens: what createdBy records.
+pub const TEST_SUBJECT: &str = "alice";
 
 /// An HTTP answer.
 #[derive(Debug)]
@@ -140,12 +147,26 @@ impl TestApp {
         let app_token = running
             .dev_application_token
             .as_ref()
-            .expect("dev token")
-            .expose_secret()
-            .to_owned();
+            .map(|t| t.expose_secret().to_owned())
+            .unwrap_or_default();
+        let bearer = if app_token.is_empty() {
+            String::new()
+        } else {
+            nexus::dev::token(
+                &settings.data_dir,
+                &nexus::dev::TokenRequest {
+                    subject: TEST_SUBJECT.to_owned(),
+                    scopes: vec!["tenant.access:read".to_owned()],
+                    tenants: Vec::new(),
+                    ttl_secs: 600,
+                },
+            )
+            .expect("development token")
+        };
         Some(Self {
             addr,
             app_token,
+            bearer,
             running: Some(running),
             settings,
             client: Client::builder(TokioExecutor::new()).build_http(),
@@ -165,7 +186,7 @@ impl TestApp {
             .uri(format!("http://{}{path}", self.addr));
         if auth {
             builder = builder
-                .header("authorization", "Bearer test")
+                .header("authorization", format!("Bearer {}", self.bearer))
                 .header("applicationtoken", &self.app_token);
         }
         let body = match body {
@@ -206,7 +227,7 @@ impl TestApp {
         http::Request::builder()
             .method(method)
             .uri(format!("http://{}{path}", self.addr))
-            .header("authorization", "Bearer test")
+            .header("authorization", format!("Bearer {}", self.bearer))
             .header("applicationtoken", &self.app_token)
     }
 

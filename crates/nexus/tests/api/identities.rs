@@ -80,7 +80,7 @@ async fn idp_tenant_lifecycle(app: &TestApp) {
         Some(format!("/v1/idp_tenants/{id}").as_str())
     );
     assert_eq!(created.body["fqdn"], "acme-prod.eu.auth0.com");
-    assert_eq!(created.body["createdBy"], "dev");
+    assert_eq!(created.body["createdBy"], crate::helpers::TEST_SUBJECT);
 
     let read = app
         .call("GET", &format!("/v1/idp_tenants/{id}"), None, true)

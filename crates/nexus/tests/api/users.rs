@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{Backend, TestApp, new_user};
+use crate::helpers::{Backend, TEST_SUBJECT, TestApp, new_user};
 
 /// Every field of the contract's User, hyphenated keys included.
 const USER_FIELDS: [&str; 34] = [
@@ -105,7 +105,8 @@ async fn created_user_is_read_back_with_the_contract_shape(app: &TestApp) {
     assert_eq!(user["displayName"], "Ann Lee");
     assert_eq!(user["isActive"], true);
     assert_eq!(user["email-verified"], false);
-    assert_eq!(user["createdBy"], "dev");
+    assert_eq!(user["createdBy"], TEST_SUBJECT);
+    assert_eq!(user["modifiedBy"], TEST_SUBJECT);
     for list in [
         "roles",
         "memberOf",
@@ -263,6 +264,18 @@ async fn calls_without_valid_credentials_are_401(app: &TestApp) {
         )
         .await;
     assert_eq!(wrong.status, 401);
+    let not_a_jwt = app
+        .send(
+            http::Request::builder()
+                .uri(format!("http://{}/v1/users/x", app.addr))
+                .header("authorization", "Bearer not-a-jwt")
+                .header("applicationtoken", &app.app_token)
+                .body(Vec::new().into())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(not_a_jwt.status, 401);
+    assert!(not_a_jwt.header("www-authenticate").is_some());
     let health = app.call("GET", "/healthz", None, false).await;
     assert_eq!(health.status, 200);
     let ready = app.call("GET", "/readyz", None, false).await;
