@@ -11,6 +11,7 @@ pub mod idp_tenants;
 pub mod jwt;
 mod jwt_crypto;
 pub mod problem;
+pub mod profile;
 pub mod request_id;
 pub mod users;
 
@@ -122,6 +123,27 @@ pub fn router(state: AppState, config: &GatewayConfig) -> Router {
         .route(
             "/v1/users/{userId}/idp_tenants/{idpTenantId}",
             put(identities::link).delete(identities::unlink),
+        )
+        .route(
+            "/v1/users/{userId}/attributes",
+            get(profile::list_attributes),
+        )
+        .route(
+            "/v1/users/{userId}/attributes/{name}",
+            put(profile::put_attribute).delete(profile::delete_attribute),
+        )
+        .route("/v1/users/{userId}/roles", get(profile::list_user_roles))
+        .route(
+            "/v1/users/{userId}/roles/{roleId}",
+            put(profile::grant_role).delete(profile::revoke_role),
+        )
+        .route(
+            "/v1/roles",
+            post(profile::create_role).get(profile::list_roles),
+        )
+        .route(
+            "/v1/roles/{roleId}",
+            get(profile::get_role).delete(profile::delete_role),
         )
         .route(
             "/v1/idp_tenants",

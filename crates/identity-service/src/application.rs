@@ -3,8 +3,10 @@
 
 pub mod idp_tenants;
 pub mod links;
+pub mod profile;
 pub mod users;
 
 pub use idp_tenants::IdpTenantService;
 pub use links::{IdentityLinkService, SyncOutcome};
+pub use profile::ProfileService;
 pub use users::UserService;

@@ -4,9 +4,12 @@
 use async_trait::async_trait;
 use nexus_domain::UserId;
 
+use chrono::{DateTime, Utc};
+
 use crate::domain::{
-    Attribute, ChangeContext, Identity, IdpTenant, IdpTenantFields, IdpTenantPatch, LinkFields,
-    Recorded, RoleGrant, SyncFields, User, UserError, UserEvent, UserPatch,
+    Attribute, AttributeFields, ChangeContext, Identity, IdpTenant, IdpTenantFields,
+    IdpTenantPatch, LinkFields, Recorded, RoleDefinition, RoleFields, RoleGrant, SyncFields, User,
+    UserError, UserEvent, UserPatch,
 };
 
 /// A user with everything that hangs off it.
@@ -16,6 +19,17 @@ pub struct UserView {
     pub identities: Vec<Identity>,
     pub attributes: Vec<Attribute>,
     pub roles: Vec<RoleGrant>,
+}
+
+impl UserView {
+    /// Drops attributes and grants that have expired at `now`.
+    #[must_use]
+    pub fn unexpired(mut self, now: DateTime<Utc>) -> Self {
+        use crate::domain::profile::unexpired;
+        self.attributes.retain(|a| unexpired(a.expires, now));
+        self.roles.retain(|r| unexpired(r.expires, now));
+        self
+    }
 }
 
 /// Where users live.
@@ -146,4 +160,91 @@ pub trait IdentityRepository: Send + Sync + 'static {
         fields: &SyncFields,
         ctx: &ChangeContext<'_>,
     ) -> Result<UserView, UserError>;
+}
+
+/// Where a user's attributes live. Each change bumps the user's version and
+/// records `user.updated`.
+#[async_trait]
+pub trait AttributeRepository: Send + Sync + 'static {
+    /// # Errors
+    /// Unknown user.
+    async fn attributes(&self, user: &UserId) -> Result<Vec<Attribute>, UserError>;
+
+    /// Creates or replaces the attribute named `fields.name`.
+    ///
+    /// # Errors
+    /// Unknown user.
+    async fn put_attribute(
+        &self,
+        user: &UserId,
+        fields: &AttributeFields,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<Attribute, UserError>;
+
+    /// # Errors
+    /// Unknown user or attribute.
+    async fn delete_attribute(
+        &self,
+        user: &UserId,
+        name: &str,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<(), UserError>;
+}
+
+/// Where role definitions and grants live.
+#[async_trait]
+pub trait RoleRepository: Send + Sync + 'static {
+    /// # Errors
+    /// [`UserError::Conflict`] when the audience already has a role of that name.
+    async fn create_role(
+        &self,
+        fields: &RoleFields,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<RoleDefinition, UserError>;
+
+    /// # Errors
+    /// Storage failure.
+    async fn get_role(&self, id: &str) -> Result<Option<RoleDefinition>, UserError>;
+
+    /// Roles with an id after `after`, by id, at most `limit`.
+    ///
+    /// # Errors
+    /// Storage failure.
+    async fn list_roles(
+        &self,
+        audience: Option<&str>,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<RoleDefinition>, UserError>;
+
+    /// Deletes the role and its grants (each grantee gets `user.updated`).
+    ///
+    /// # Errors
+    /// Unknown role.
+    async fn delete_role(&self, id: &str, ctx: &ChangeContext<'_>) -> Result<(), UserError>;
+
+    /// Grants (or re-grants with a new expiry) a role to a user.
+    ///
+    /// # Errors
+    /// Unknown user or role.
+    async fn grant_role(
+        &self,
+        user: &UserId,
+        role: &str,
+        expires: Option<DateTime<Utc>>,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<RoleGrant, UserError>;
+
+    /// # Errors
+    /// Unknown user, or no such grant.
+    async fn revoke_role(
+        &self,
+        user: &UserId,
+        role: &str,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<(), UserError>;
+
+    /// # Errors
+    /// Unknown user.
+    async fn grants(&self, user: &UserId) -> Result<Vec<RoleGrant>, UserError>;
 }

@@ -5,15 +5,18 @@ pub mod entities;
 pub mod identity_repository;
 pub mod idp_tenant_repository;
 pub mod migrations;
+pub mod profile_repository;
 pub mod queries;
 pub mod user_repository;
 
-use nexus_platform::outbox::OutboxSignal;
-use sea_orm::{DatabaseConnection, DbErr};
+use nexus_domain::UserId;
+use nexus_platform::outbox::{self, OutboxSignal};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbErr, IntoActiveModel};
 
 pub use migrations::Migrator;
 
-use crate::domain::UserError;
+use crate::adapters::events::user_event_message;
+use crate::domain::{ChangeContext, User, UserError, UserEvent};
 
 /// The identity service's database: implements every repository port. Each
 /// write commits its outbox rows with it, then wakes the relay.
@@ -27,6 +30,45 @@ impl SeaOrmIdentityStore {
     pub fn new(db: DatabaseConnection, signal: OutboxSignal) -> Self {
         Self { db, signal }
     }
+
+    /// Commits a write and wakes the outbox relay.
+    async fn commit(&self, txn: DatabaseTransaction) -> Result<(), UserError> {
+        txn.commit().await.map_err(|e| unavailable(&e))?;
+        self.signal.notify();
+        Ok(())
+    }
+}
+
+pub(crate) async fn locked_user(txn: &DatabaseTransaction, id: &UserId) -> Result<User, UserError> {
+    queries::lock_user(txn, id)
+        .await?
+        .ok_or_else(|| UserError::user_not_found(id))
+}
+
+pub(crate) fn touch(user: &mut User, ctx: &ChangeContext<'_>) {
+    user.version += 1;
+    user.modified = ctx.now;
+    user.modified_by = ctx.actor.to_owned();
+}
+
+pub(crate) async fn save_user(txn: &DatabaseTransaction, user: &User) -> Result<(), UserError> {
+    queries::user_to_model(user)
+        .into_active_model()
+        .reset_all()
+        .update(txn)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    Ok(())
+}
+
+pub(crate) async fn record(
+    txn: &DatabaseTransaction,
+    ctx: &ChangeContext<'_>,
+    event: UserEvent,
+) -> Result<(), UserError> {
+    outbox::enqueue(txn, &user_event_message(&ctx.user_event(event)))
+        .await
+        .map_err(|e| unavailable(&e))
 }
 
 pub(crate) fn unavailable(e: &DbErr) -> UserError {

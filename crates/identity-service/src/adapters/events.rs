@@ -5,7 +5,7 @@ use nexus_platform::BusMessage;
 use nexus_proto::events::v1 as pb;
 use prost::Message as _;
 
-use crate::domain::{Identity, IdpTenantEvent, Recorded, User, UserEvent};
+use crate::domain::{Identity, IdpTenantEvent, Recorded, RoleEvent, User, UserEvent};
 use nexus_domain::EventMetadata;
 
 fn timestamp(t: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
@@ -81,6 +81,23 @@ pub fn idp_tenant_event_message(recorded: &Recorded<IdpTenantEvent>) -> BusMessa
         IdpTenantEvent::Created(_) => Payload::IdpTenantCreated(changed),
         IdpTenantEvent::Updated(_) => Payload::IdpTenantUpdated(changed),
         IdpTenantEvent::Deleted(_) => Payload::IdpTenantDeleted(changed),
+    };
+    message(&recorded.metadata, payload)
+}
+
+/// The outbox message for a recorded role event.
+pub fn role_event_message(recorded: &Recorded<RoleEvent>) -> BusMessage {
+    use pb::event_envelope::Payload;
+    let r = recorded.event.role();
+    let changed = pb::RoleChanged {
+        id: r.id.clone(),
+        audience: r.audience.clone(),
+        name: r.name.clone(),
+        description: r.description.clone(),
+    };
+    let payload = match &recorded.event {
+        RoleEvent::Created(_) => Payload::RoleCreated(changed),
+        RoleEvent::Deleted(_) => Payload::RoleDeleted(changed),
     };
     message(&recorded.metadata, payload)
 }

@@ -2,6 +2,7 @@
 //! carry the gateway's signed principal (checked by an interceptor).
 
 mod convert;
+mod profile;
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status};
 
 use crate::adapters::db::SeaOrmIdentityStore;
-use crate::application::{IdentityLinkService, IdpTenantService, UserService};
+use crate::application::{IdentityLinkService, IdpTenantService, ProfileService, UserService};
 use crate::domain::{IdpTenantPatch, SyncFields, UserError};
 
 /// The identity gRPC service, wired to its database and outbox.
@@ -33,7 +34,8 @@ pub fn grpc_service(
     let server = IdentityServiceServer::new(IdentityGrpc {
         users: UserService::new(store.clone(), clock.clone(), ids.clone()),
         tenants: IdpTenantService::new(store.clone(), clock.clone(), ids.clone()),
-        links: IdentityLinkService::new(store, clock, ids),
+        links: IdentityLinkService::new(store.clone(), clock.clone(), ids.clone()),
+        profile: ProfileService::new(store, clock, ids),
     });
     InterceptedService::new(server, auth.interceptor())
 }
@@ -43,6 +45,7 @@ pub struct IdentityGrpc {
     users: UserService<SeaOrmIdentityStore>,
     tenants: IdpTenantService<SeaOrmIdentityStore>,
     links: IdentityLinkService<SeaOrmIdentityStore>,
+    profile: ProfileService<SeaOrmIdentityStore>,
 }
 
 fn status(err: UserError) -> Status {
@@ -133,6 +136,70 @@ impl IdentityService for IdentityGrpc {
             .await
             .map_err(status)?;
         Ok(Response::new(pb::DeleteUserResponse {}))
+    }
+
+    async fn list_attributes(
+        &self,
+        request: Request<pb::ListAttributesRequest>,
+    ) -> Answer<pb::ListAttributesResponse> {
+        self.list_attributes_(request).await
+    }
+
+    async fn put_attribute(
+        &self,
+        request: Request<pb::PutAttributeRequest>,
+    ) -> Answer<pb::Attribute> {
+        self.put_attribute_(request).await
+    }
+
+    async fn delete_attribute(
+        &self,
+        request: Request<pb::DeleteAttributeRequest>,
+    ) -> Answer<pb::DeleteAttributeResponse> {
+        self.delete_attribute_(request).await
+    }
+
+    async fn create_role(
+        &self,
+        request: Request<pb::CreateRoleRequest>,
+    ) -> Answer<pb::RoleDefinition> {
+        self.create_role_(request).await
+    }
+
+    async fn get_role(&self, request: Request<pb::GetRoleRequest>) -> Answer<pb::RoleDefinition> {
+        self.get_role_(request).await
+    }
+
+    async fn list_roles(
+        &self,
+        request: Request<pb::ListRolesRequest>,
+    ) -> Answer<pb::ListRolesResponse> {
+        self.list_roles_(request).await
+    }
+
+    async fn delete_role(
+        &self,
+        request: Request<pb::DeleteRoleRequest>,
+    ) -> Answer<pb::DeleteRoleResponse> {
+        self.delete_role_(request).await
+    }
+
+    async fn list_user_roles(
+        &self,
+        request: Request<pb::ListUserRolesRequest>,
+    ) -> Answer<pb::ListUserRolesResponse> {
+        self.list_user_roles_(request).await
+    }
+
+    async fn grant_role(&self, request: Request<pb::GrantRoleRequest>) -> Answer<pb::Role> {
+        self.grant_role_(request).await
+    }
+
+    async fn revoke_role(
+        &self,
+        request: Request<pb::RevokeRoleRequest>,
+    ) -> Answer<pb::RevokeRoleResponse> {
+        self.revoke_role_(request).await
     }
 
     async fn create_idp_tenant(

@@ -86,7 +86,7 @@ impl<R: IdentityRepository> IdentityLinkService<R> {
         let user = UserId::parse(user)?;
         let ctx = self.ctx(actor);
         let now = ctx.now;
-        let view = self.repo.sync(&user, &fields, &ctx).await?;
+        let view = self.repo.sync(&user, &fields, &ctx).await?.unexpired(now);
         Ok(SyncOutcome {
             roles: roles_for(&view.roles, &fields.audience, now),
             names: name_claims(&view.user),

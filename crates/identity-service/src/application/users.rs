@@ -97,7 +97,14 @@ impl<R: UserRepository> UserService<R> {
             email_normalized: email_address.map(|e| e.trim().to_lowercase()),
             username_normalized: username.map(|u| u.trim().to_lowercase()),
         };
-        let mut items = self.repo.list(&query).await?;
+        let now = self.clock.now();
+        let mut items: Vec<UserView> = self
+            .repo
+            .list(&query)
+            .await?
+            .into_iter()
+            .map(|v| v.unexpired(now))
+            .collect();
         let more = items.len() as u64 > limit;
         items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
         let next_cursor = if more {
@@ -117,7 +124,9 @@ impl<R: UserRepository> UserService<R> {
         actor: &Principal,
     ) -> Result<UserView, UserError> {
         let id = UserId::parse(id)?;
-        self.repo.update(&id, patch, &self.ctx(actor)).await
+        let ctx = self.ctx(actor);
+        let now = ctx.now;
+        Ok(self.repo.update(&id, patch, &ctx).await?.unexpired(now))
     }
 
     /// # Errors
@@ -133,10 +142,12 @@ impl<R: UserRepository> UserService<R> {
     /// [`UserError::NotFound`], a malformed id, or storage failure.
     pub async fn get_user(&self, id: &str) -> Result<UserView, UserError> {
         let id = UserId::parse(id)?;
-        self.repo
+        let view = self
+            .repo
             .view(&id)
             .await?
-            .ok_or_else(|| UserError::user_not_found(&id))
+            .ok_or_else(|| UserError::user_not_found(&id))?;
+        Ok(view.unexpired(self.clock.now()))
     }
 }
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use nexus_domain::{EventMetadata, IdGenerator};
 
-use super::{IdpTenant, User};
+use super::{IdpTenant, RoleDefinition, User};
 use crate::SERVICE_NAME;
 use crate::domain::identity::Identity;
 
@@ -40,6 +40,28 @@ impl UserEvent {
             | Self::LoggedIn(u)
             | Self::IdentityLinked(u, _)
             | Self::IdentityUnlinked(u, _) => u,
+        }
+    }
+}
+
+/// A change to a role definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleEvent {
+    Created(RoleDefinition),
+    Deleted(RoleDefinition),
+}
+
+impl RoleEvent {
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Self::Created(_) => "role.created",
+            Self::Deleted(_) => "role.deleted",
+        }
+    }
+
+    pub fn role(&self) -> &RoleDefinition {
+        match self {
+            Self::Created(r) | Self::Deleted(r) => r,
         }
     }
 }
@@ -113,6 +135,14 @@ impl ChangeContext<'_> {
                 user.id.to_string(),
                 user.version,
             ),
+            event,
+        }
+    }
+
+    /// Role definitions are immutable: their events carry version 1.
+    pub fn role_event(&self, event: RoleEvent) -> Recorded<RoleEvent> {
+        Recorded {
+            metadata: self.metadata(event.event_type(), "role", event.role().id.clone(), 1),
             event,
         }
     }

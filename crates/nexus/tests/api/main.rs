@@ -8,5 +8,6 @@ mod cli;
 mod events;
 mod helpers;
 mod identities;
+mod profile;
 mod sync;
 mod users;

@@ -4,65 +4,25 @@
 
 use async_trait::async_trait;
 use nexus_domain::UserId;
-use nexus_platform::outbox;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    TransactionTrait,
 };
 
 use super::entities::{attributes, identities, identity_groups, idp_tenants, users};
-use super::queries::{identities_of, lock_user, user_to_model, view_of};
-use super::{SeaOrmIdentityStore, is_unique_violation, unavailable};
-use crate::adapters::events::user_event_message;
+use super::queries::{identities_of, view_of};
+use super::{
+    SeaOrmIdentityStore, is_unique_violation, locked_user, record, save_user, touch, unavailable,
+};
 use crate::domain::identity::group_diff;
 use crate::domain::sync::attribute_diff;
-use crate::domain::{ChangeContext, Identity, LinkFields, SyncFields, User, UserError, UserEvent};
+use crate::domain::{ChangeContext, Identity, LinkFields, SyncFields, UserError, UserEvent};
 use crate::ports::{IdentityRepository, UserView};
-
-async fn locked_user(txn: &DatabaseTransaction, id: &UserId) -> Result<User, UserError> {
-    lock_user(txn, id)
-        .await?
-        .ok_or_else(|| UserError::user_not_found(id))
-}
-
-fn touch(user: &mut User, ctx: &ChangeContext<'_>) {
-    user.version += 1;
-    user.modified = ctx.now;
-    user.modified_by = ctx.actor.to_owned();
-}
-
-async fn save_user(txn: &DatabaseTransaction, user: &User) -> Result<(), UserError> {
-    user_to_model(user)
-        .into_active_model()
-        .reset_all()
-        .update(txn)
-        .await
-        .map_err(|e| unavailable(&e))?;
-    Ok(())
-}
-
-async fn record(
-    txn: &DatabaseTransaction,
-    ctx: &ChangeContext<'_>,
-    event: UserEvent,
-) -> Result<(), UserError> {
-    outbox::enqueue(txn, &user_event_message(&ctx.user_event(event)))
-        .await
-        .map_err(|e| unavailable(&e))
-}
 
 fn taken(azo_user_id: &str, tenant: i32) -> UserError {
     UserError::Conflict(format!(
         "azoUserId: Auth0 user {azo_user_id} of IdP tenant {tenant} is linked to another user"
     ))
-}
-
-impl SeaOrmIdentityStore {
-    async fn commit(&self, txn: DatabaseTransaction) -> Result<(), UserError> {
-        txn.commit().await.map_err(|e| unavailable(&e))?;
-        self.signal.notify();
-        Ok(())
-    }
 }
 
 #[async_trait]

@@ -108,7 +108,7 @@ pub fn role(r: &RoleGrant) -> pb::Role {
     }
 }
 
-fn attribute(a: &Attribute) -> pb::Attribute {
+pub fn attribute(a: &Attribute) -> pb::Attribute {
     pb::Attribute {
         id: a.id,
         name: a.name.clone(),

@@ -1,0 +1,181 @@
+//! Attribute and role use cases.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use nexus_domain::{Clock, IdGenerator, Principal, UserId, ValidationError};
+
+use crate::domain::profile::{grant_expiry, unexpired};
+use crate::domain::{
+    Attribute, AttributeFields, ChangeContext, RoleDefinition, RoleFields, RoleGrant, UserError,
+};
+use crate::ports::{AttributeRepository, RoleRepository};
+
+/// Default and largest page of the role list.
+pub const DEFAULT_PAGE: u64 = 100;
+pub const MAX_PAGE: u64 = 1000;
+
+/// A page of role definitions.
+#[derive(Debug, Clone)]
+pub struct RolePage {
+    pub items: Vec<RoleDefinition>,
+    pub next_cursor: Option<String>,
+}
+
+pub struct ProfileService<R> {
+    repo: R,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+fn role_not_found(id: &str) -> UserError {
+    UserError::NotFound(format!("role {id} not found"))
+}
+
+impl<R: AttributeRepository + RoleRepository> ProfileService<R> {
+    pub fn new(repo: R, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
+        Self { repo, clock, ids }
+    }
+
+    fn ctx<'a>(&'a self, actor: &'a Principal) -> ChangeContext<'a> {
+        ChangeContext {
+            actor: &actor.subject,
+            now: self.clock.now(),
+            ids: self.ids.as_ref(),
+        }
+    }
+
+    /// # Errors
+    /// Unknown user.
+    pub async fn attributes(&self, user: &str) -> Result<Vec<Attribute>, UserError> {
+        let now = self.clock.now();
+        let mut list = self.repo.attributes(&UserId::parse(user)?).await?;
+        list.retain(|a| unexpired(a.expires, now));
+        Ok(list)
+    }
+
+    /// # Errors
+    /// Bad fields or unknown user.
+    pub async fn put_attribute(
+        &self,
+        user: &str,
+        name: &str,
+        value: Option<&str>,
+        expires: Option<DateTime<Utc>>,
+        actor: &Principal,
+    ) -> Result<Attribute, UserError> {
+        let user = UserId::parse(user)?;
+        let ctx = self.ctx(actor);
+        let fields = AttributeFields::new(name, value, expires, ctx.now)?;
+        self.repo.put_attribute(&user, &fields, &ctx).await
+    }
+
+    /// # Errors
+    /// Unknown user or attribute.
+    pub async fn delete_attribute(
+        &self,
+        user: &str,
+        name: &str,
+        actor: &Principal,
+    ) -> Result<(), UserError> {
+        self.repo
+            .delete_attribute(&UserId::parse(user)?, name, &self.ctx(actor))
+            .await
+    }
+
+    /// # Errors
+    /// Bad fields, or the name is taken in the audience.
+    pub async fn create_role(
+        &self,
+        audience: &str,
+        name: &str,
+        description: Option<&str>,
+        actor: &Principal,
+    ) -> Result<RoleDefinition, UserError> {
+        let fields = RoleFields::new(audience, name, description)?;
+        self.repo.create_role(&fields, &self.ctx(actor)).await
+    }
+
+    /// # Errors
+    /// Unknown role.
+    pub async fn get_role(&self, id: &str) -> Result<RoleDefinition, UserError> {
+        self.repo
+            .get_role(id)
+            .await?
+            .ok_or_else(|| role_not_found(id))
+    }
+
+    /// # Errors
+    /// A bad limit.
+    pub async fn list_roles(
+        &self,
+        audience: Option<&str>,
+        limit: u64,
+        cursor: &str,
+    ) -> Result<RolePage, UserError> {
+        let limit = match limit {
+            0 => DEFAULT_PAGE,
+            1..=MAX_PAGE => limit,
+            _ => {
+                return Err(
+                    ValidationError::new("limit", format!("must be 1 to {MAX_PAGE}")).into(),
+                );
+            }
+        };
+        let after = (!cursor.is_empty()).then_some(cursor);
+        let mut items = self.repo.list_roles(audience, after, limit + 1).await?;
+        let more = items.len() as u64 > limit;
+        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let next_cursor = if more {
+            items.last().map(|r| r.id.clone())
+        } else {
+            None
+        };
+        Ok(RolePage { items, next_cursor })
+    }
+
+    /// # Errors
+    /// Unknown role.
+    pub async fn delete_role(&self, id: &str, actor: &Principal) -> Result<(), UserError> {
+        self.repo.delete_role(id, &self.ctx(actor)).await
+    }
+
+    /// # Errors
+    /// A past expiry, unknown user or role.
+    pub async fn grant_role(
+        &self,
+        user: &str,
+        role: &str,
+        expires: Option<DateTime<Utc>>,
+        actor: &Principal,
+    ) -> Result<RoleGrant, UserError> {
+        let user = UserId::parse(user)?;
+        let ctx = self.ctx(actor);
+        let expires = grant_expiry(expires, ctx.now)?;
+        self.repo.grant_role(&user, role, expires, &ctx).await
+    }
+
+    /// # Errors
+    /// Unknown user or grant.
+    pub async fn revoke_role(
+        &self,
+        user: &str,
+        role: &str,
+        actor: &Principal,
+    ) -> Result<(), UserError> {
+        self.repo
+            .revoke_role(&UserId::parse(user)?, role, &self.ctx(actor))
+            .await
+    }
+
+    /// The user's unexpired grants, all audiences.
+    ///
+    /// # Errors
+    /// Unknown user.
+    pub async fn user_roles(&self, user: &str) -> Result<Vec<RoleGrant>, UserError> {
+        let now = self.clock.now();
+        let mut grants = self.repo.grants(&UserId::parse(user)?).await?;
+        grants.retain(|g| unexpired(g.expires, now));
+        Ok(grants)
+    }
+}
