@@ -10,6 +10,7 @@ pub mod identities;
 pub mod idp_tenants;
 pub mod jwt;
 mod jwt_crypto;
+pub mod organizations;
 pub mod problem;
 pub mod profile;
 pub mod request_id;
@@ -136,6 +137,24 @@ pub fn router(state: AppState, config: &GatewayConfig) -> Router {
         .route(
             "/v1/users/{userId}/roles/{roleId}",
             put(profile::grant_role).delete(profile::revoke_role),
+        )
+        .route(
+            "/v1/users/{userId}/memberships",
+            get(organizations::list_memberships),
+        )
+        .route(
+            "/v1/users/{userId}/memberships/{organizationId}",
+            put(organizations::put_membership).delete(organizations::delete_membership),
+        )
+        .route(
+            "/v1/organizations",
+            post(organizations::create).get(organizations::list),
+        )
+        .route(
+            "/v1/organizations/{organizationId}",
+            get(organizations::get)
+                .patch(organizations::update)
+                .delete(organizations::delete),
         )
         .route(
             "/v1/roles",

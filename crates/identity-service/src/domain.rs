@@ -3,13 +3,19 @@
 pub mod events;
 pub mod identity;
 pub mod idp_tenant;
+pub mod organization;
 pub mod profile;
 pub mod sync;
 pub mod user;
 
-pub use events::{ChangeContext, IdpTenantEvent, Recorded, RoleEvent, UserEvent};
+pub use events::{
+    ChangeContext, IdpTenantEvent, OrganizationEvent, Recorded, RoleEvent, UserEvent,
+};
 pub use identity::{Identity, IdentityGroup, LinkFields};
 pub use idp_tenant::{IdpTenant, IdpTenantFields, IdpTenantPatch};
+pub use organization::{
+    Membership, MembershipFields, Organization, OrganizationFields, OrganizationPatch,
+};
 pub use profile::{AttributeFields, RoleDefinition, RoleFields};
 pub use sync::{Attribute, RoleGrant, SyncFields};
 pub use user::{NewUser, NewUserInput, User, UserError, UserPatch};

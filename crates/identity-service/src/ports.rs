@@ -2,13 +2,13 @@
 //! Every write records its event in the same transaction as the change.
 
 use async_trait::async_trait;
-use nexus_domain::UserId;
-
 use chrono::{DateTime, Utc};
+use nexus_domain::UserId;
 
 use crate::domain::{
     Attribute, AttributeFields, ChangeContext, Identity, IdpTenant, IdpTenantFields,
-    IdpTenantPatch, LinkFields, Recorded, RoleDefinition, RoleFields, RoleGrant, SyncFields, User,
+    IdpTenantPatch, LinkFields, Membership, MembershipFields, Organization, OrganizationFields,
+    OrganizationPatch, Recorded, RoleDefinition, RoleFields, RoleGrant, SyncFields, User,
     UserError, UserEvent, UserPatch,
 };
 
@@ -19,15 +19,33 @@ pub struct UserView {
     pub identities: Vec<Identity>,
     pub attributes: Vec<Attribute>,
     pub roles: Vec<RoleGrant>,
+    pub memberships: Vec<Membership>,
+    /// The organization of `user.organization_id`.
+    pub organization: Option<Organization>,
 }
 
 impl UserView {
+    /// A user with nothing hanging off it yet.
+    pub fn bare(user: User) -> Self {
+        Self {
+            user,
+            identities: Vec::new(),
+            attributes: Vec::new(),
+            roles: Vec::new(),
+            memberships: Vec::new(),
+            organization: None,
+        }
+    }
+
     /// Drops attributes and grants that have expired at `now`.
     #[must_use]
     pub fn unexpired(mut self, now: DateTime<Utc>) -> Self {
         use crate::domain::profile::unexpired;
         self.attributes.retain(|a| unexpired(a.expires, now));
         self.roles.retain(|r| unexpired(r.expires, now));
+        for m in &mut self.memberships {
+            m.roles.retain(|r| unexpired(r.expires, now));
+        }
         self
     }
 }
@@ -247,4 +265,67 @@ pub trait RoleRepository: Send + Sync + 'static {
     /// # Errors
     /// Unknown user.
     async fn grants(&self, user: &UserId) -> Result<Vec<RoleGrant>, UserError>;
+}
+
+/// Where organizations and memberships live. Membership changes are changes
+/// of the user (version bump, `user.updated`).
+#[async_trait]
+pub trait OrganizationRepository: Send + Sync + 'static {
+    /// # Errors
+    /// [`UserError::Conflict`] when the name is taken.
+    async fn create_organization(
+        &self,
+        fields: &OrganizationFields,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<Organization, UserError>;
+
+    /// # Errors
+    /// Storage failure.
+    async fn get_organization(&self, id: i32) -> Result<Option<Organization>, UserError>;
+
+    /// # Errors
+    /// Storage failure.
+    async fn list_organizations(
+        &self,
+        after: Option<i32>,
+        limit: u64,
+    ) -> Result<Vec<Organization>, UserError>;
+
+    /// # Errors
+    /// Unknown organization, a bad field, a taken name.
+    async fn update_organization(
+        &self,
+        id: i32,
+        patch: &OrganizationPatch,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<Organization, UserError>;
+
+    /// # Errors
+    /// Unknown organization; [`UserError::Conflict`] while it has members or users.
+    async fn delete_organization(&self, id: i32, ctx: &ChangeContext<'_>) -> Result<(), UserError>;
+
+    /// # Errors
+    /// Unknown user.
+    async fn memberships(&self, user: &UserId) -> Result<Vec<Membership>, UserError>;
+
+    /// Creates or replaces the user's membership of the organization.
+    ///
+    /// # Errors
+    /// Unknown user, organization or role.
+    async fn put_membership(
+        &self,
+        user: &UserId,
+        organization: i32,
+        fields: &MembershipFields,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<Membership, UserError>;
+
+    /// # Errors
+    /// Unknown user or membership.
+    async fn delete_membership(
+        &self,
+        user: &UserId,
+        organization: i32,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<(), UserError>;
 }

@@ -89,6 +89,16 @@ pub fn update_request(
             "isMfaDisabled" => r.is_mfa_disabled = Some(boolean(k, value)?),
             "mfaEnrollmentStatus" => r.mfa_enrollment_status = Some(nullable(k, value)?),
             "authenticationMethod" => r.authentication_method = Some(nullable(k, value)?),
+            "organizationId" => {
+                r.organization_id = Some(pb::NullableInt32 {
+                    value: match value {
+                        Value::Null => None,
+                        v => Some(v.as_i64().and_then(|n| i32::try_from(n).ok()).ok_or_else(
+                            || ApiError::bad_request("organizationId: must be an int32 or null"),
+                        )?),
+                    },
+                });
+            }
             "email-verification-status-type" => {
                 r.email_verification_status_type = Some(nullable(k, value)?);
             }

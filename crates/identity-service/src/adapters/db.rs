@@ -5,6 +5,7 @@ pub mod entities;
 pub mod identity_repository;
 pub mod idp_tenant_repository;
 pub mod migrations;
+pub mod organization_repository;
 pub mod profile_repository;
 pub mod queries;
 pub mod user_repository;

@@ -5,7 +5,9 @@ use nexus_platform::BusMessage;
 use nexus_proto::events::v1 as pb;
 use prost::Message as _;
 
-use crate::domain::{Identity, IdpTenantEvent, Recorded, RoleEvent, User, UserEvent};
+use crate::domain::{
+    Identity, IdpTenantEvent, OrganizationEvent, Recorded, RoleEvent, User, UserEvent,
+};
 use nexus_domain::EventMetadata;
 
 fn timestamp(t: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
@@ -98,6 +100,24 @@ pub fn role_event_message(recorded: &Recorded<RoleEvent>) -> BusMessage {
     let payload = match &recorded.event {
         RoleEvent::Created(_) => Payload::RoleCreated(changed),
         RoleEvent::Deleted(_) => Payload::RoleDeleted(changed),
+    };
+    message(&recorded.metadata, payload)
+}
+
+/// The outbox message for a recorded organization event.
+pub fn organization_event_message(recorded: &Recorded<OrganizationEvent>) -> BusMessage {
+    use pb::event_envelope::Payload;
+    let o = recorded.event.organization();
+    let changed = pb::OrganizationChanged {
+        id: o.id,
+        name: o.fields.name.clone(),
+        display_name: o.fields.display_name.clone(),
+        is_active: o.fields.is_active,
+    };
+    let payload = match &recorded.event {
+        OrganizationEvent::Created(_) => Payload::OrganizationCreated(changed),
+        OrganizationEvent::Updated(_) => Payload::OrganizationUpdated(changed),
+        OrganizationEvent::Deleted(_) => Payload::OrganizationDeleted(changed),
     };
     message(&recorded.metadata, payload)
 }

@@ -2,6 +2,7 @@
 //! carry the gateway's signed principal (checked by an interceptor).
 
 mod convert;
+mod organizations;
 mod profile;
 
 use std::sync::Arc;
@@ -16,7 +17,9 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status};
 
 use crate::adapters::db::SeaOrmIdentityStore;
-use crate::application::{IdentityLinkService, IdpTenantService, ProfileService, UserService};
+use crate::application::{
+    IdentityLinkService, IdpTenantService, OrganizationService, ProfileService, UserService,
+};
 use crate::domain::{IdpTenantPatch, SyncFields, UserError};
 
 /// The identity gRPC service, wired to its database and outbox.
@@ -35,7 +38,8 @@ pub fn grpc_service(
         users: UserService::new(store.clone(), clock.clone(), ids.clone()),
         tenants: IdpTenantService::new(store.clone(), clock.clone(), ids.clone()),
         links: IdentityLinkService::new(store.clone(), clock.clone(), ids.clone()),
-        profile: ProfileService::new(store, clock, ids),
+        profile: ProfileService::new(store.clone(), clock.clone(), ids.clone()),
+        organizations: OrganizationService::new(store, clock, ids),
     });
     InterceptedService::new(server, auth.interceptor())
 }
@@ -46,6 +50,7 @@ pub struct IdentityGrpc {
     tenants: IdpTenantService<SeaOrmIdentityStore>,
     links: IdentityLinkService<SeaOrmIdentityStore>,
     profile: ProfileService<SeaOrmIdentityStore>,
+    organizations: OrganizationService<SeaOrmIdentityStore>,
 }
 
 fn status(err: UserError) -> Status {
@@ -73,12 +78,9 @@ impl IdentityService for IdentityGrpc {
             .create_user(&input, &principal)
             .await
             .map_err(status)?;
-        Ok(Response::new(convert::user(&crate::ports::UserView {
+        Ok(Response::new(convert::user(&crate::ports::UserView::bare(
             user,
-            identities: Vec::new(),
-            attributes: Vec::new(),
-            roles: Vec::new(),
-        })))
+        ))))
     }
 
     async fn get_user(&self, request: Request<pb::GetUserRequest>) -> Answer<pb::User> {
@@ -200,6 +202,62 @@ impl IdentityService for IdentityGrpc {
         request: Request<pb::RevokeRoleRequest>,
     ) -> Answer<pb::RevokeRoleResponse> {
         self.revoke_role_(request).await
+    }
+
+    async fn create_organization(
+        &self,
+        request: Request<pb::CreateOrganizationRequest>,
+    ) -> Answer<pb::Organization> {
+        self.create_organization_(request).await
+    }
+
+    async fn get_organization(
+        &self,
+        request: Request<pb::GetOrganizationRequest>,
+    ) -> Answer<pb::Organization> {
+        self.get_organization_(request).await
+    }
+
+    async fn list_organizations(
+        &self,
+        request: Request<pb::ListOrganizationsRequest>,
+    ) -> Answer<pb::ListOrganizationsResponse> {
+        self.list_organizations_(request).await
+    }
+
+    async fn update_organization(
+        &self,
+        request: Request<pb::UpdateOrganizationRequest>,
+    ) -> Answer<pb::Organization> {
+        self.update_organization_(request).await
+    }
+
+    async fn delete_organization(
+        &self,
+        request: Request<pb::DeleteOrganizationRequest>,
+    ) -> Answer<pb::DeleteOrganizationResponse> {
+        self.delete_organization_(request).await
+    }
+
+    async fn list_memberships(
+        &self,
+        request: Request<pb::ListMembershipsRequest>,
+    ) -> Answer<pb::ListMembershipsResponse> {
+        self.list_memberships_(request).await
+    }
+
+    async fn put_membership(
+        &self,
+        request: Request<pb::PutMembershipRequest>,
+    ) -> Answer<pb::Membership> {
+        self.put_membership_(request).await
+    }
+
+    async fn delete_membership(
+        &self,
+        request: Request<pb::DeleteMembershipRequest>,
+    ) -> Answer<pb::DeleteMembershipResponse> {
+        self.delete_membership_(request).await
     }
 
     async fn create_idp_tenant(

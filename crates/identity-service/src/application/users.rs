@@ -192,12 +192,7 @@ mod tests {
                 .unwrap()
                 .get(id)
                 .cloned()
-                .map(|user| UserView {
-                    user,
-                    identities: Vec::new(),
-                    attributes: Vec::new(),
-                    roles: Vec::new(),
-                }))
+                .map(UserView::bare))
         }
 
         async fn list(&self, _query: &UserQuery) -> Result<Vec<UserView>, UserError> {

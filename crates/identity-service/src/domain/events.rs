@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use nexus_domain::{EventMetadata, IdGenerator};
 
-use super::{IdpTenant, RoleDefinition, User};
+use super::{IdpTenant, Organization, RoleDefinition, User};
 use crate::SERVICE_NAME;
 use crate::domain::identity::Identity;
 
@@ -62,6 +62,30 @@ impl RoleEvent {
     pub fn role(&self) -> &RoleDefinition {
         match self {
             Self::Created(r) | Self::Deleted(r) => r,
+        }
+    }
+}
+
+/// A change to an organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrganizationEvent {
+    Created(Organization),
+    Updated(Organization),
+    Deleted(Organization),
+}
+
+impl OrganizationEvent {
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Self::Created(_) => "organization.created",
+            Self::Updated(_) => "organization.updated",
+            Self::Deleted(_) => "organization.deleted",
+        }
+    }
+
+    pub fn organization(&self) -> &Organization {
+        match self {
+            Self::Created(o) | Self::Updated(o) | Self::Deleted(o) => o,
         }
     }
 }
@@ -143,6 +167,19 @@ impl ChangeContext<'_> {
     pub fn role_event(&self, event: RoleEvent) -> Recorded<RoleEvent> {
         Recorded {
             metadata: self.metadata(event.event_type(), "role", event.role().id.clone(), 1),
+            event,
+        }
+    }
+
+    pub fn organization_event(&self, event: OrganizationEvent) -> Recorded<OrganizationEvent> {
+        let org = event.organization();
+        Recorded {
+            metadata: self.metadata(
+                event.event_type(),
+                "organization",
+                org.id.to_string(),
+                org.version,
+            ),
             event,
         }
     }

@@ -180,6 +180,8 @@ pub struct UserPatch {
     pub mfa_enrollment_status: Option<Option<String>>,
     pub authentication_method: Option<Option<String>>,
     pub email_verification_status_type: Option<Option<String>>,
+    /// Must name an existing organization (checked by storage).
+    pub organization_id: Option<Option<i32>>,
 }
 
 fn patch_text(
@@ -287,6 +289,9 @@ impl User {
         }
         if let Some(v) = patch.is_mfa_disabled {
             next.is_mfa_disabled = v;
+        }
+        if let Some(v) = patch.organization_id {
+            next.organization_id = v;
         }
         if next == *self {
             return Ok(false);

@@ -126,3 +126,74 @@ pub mod role_grants {
 
     no_relations!();
 }
+
+pub mod organizations {
+    //! Organizations. `aliases` and `domains` are JSON arrays of strings.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "organizations")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        #[sea_orm(unique)]
+        pub name: String,
+        pub kind: Option<String>,
+        pub aliases: String,
+        pub contact: Option<String>,
+        pub domains: String,
+        pub is_active: bool,
+        pub display_name: Option<String>,
+        pub crm_account_id: Option<String>,
+        pub is_mfa_required: bool,
+        pub is_self_service: bool,
+        pub technical_contact: Option<String>,
+        pub is_enabled_for_preview_features: bool,
+        pub is_domain_verification_required: bool,
+        pub created: ChronoDateTimeUtc,
+        pub modified: ChronoDateTimeUtc,
+        pub created_by: String,
+        pub modified_by: String,
+        pub version: i64,
+    }
+
+    no_relations!();
+}
+
+pub mod memberships {
+    //! Users' memberships of organizations.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "memberships")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub user_id: String,
+        pub organization_id: i32,
+        pub is_guest: bool,
+        pub is_membership_mfa_required: bool,
+        pub created: ChronoDateTimeUtc,
+        pub modified: ChronoDateTimeUtc,
+        pub created_by: String,
+        pub modified_by: String,
+    }
+
+    no_relations!();
+}
+
+pub mod membership_roles {
+    //! Roles held through a membership.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "membership_roles")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub membership_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub role_id: String,
+    }
+
+    no_relations!();
+}

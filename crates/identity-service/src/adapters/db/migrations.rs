@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261128_000002_create_users;
 mod m20261128_000003_create_identities;
+mod m20261128_000004_create_organizations;
 
 /// Applies the outbox and the identity tables.
 #[derive(Debug)]
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(nexus_platform::outbox::migration::CreateOutbox),
             Box::new(m20261128_000002_create_users::Migration),
             Box::new(m20261128_000003_create_identities::Migration),
+            Box::new(m20261128_000004_create_organizations::Migration),
         ]
     }
 }

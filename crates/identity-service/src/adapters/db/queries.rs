@@ -9,10 +9,14 @@ use sea_orm::{
 };
 
 use super::entities::{
-    attributes, identities, identity_groups, idp_tenants, role_grants, roles, users,
+    attributes, identities, identity_groups, idp_tenants, membership_roles, memberships,
+    organizations, role_grants, roles, users,
 };
 use super::unavailable;
-use crate::domain::{Attribute, Identity, IdentityGroup, IdpTenant, RoleGrant, User, UserError};
+use crate::domain::{
+    Attribute, Identity, IdentityGroup, IdpTenant, Membership, Organization, OrganizationFields,
+    RoleGrant, User, UserError,
+};
 use crate::ports::UserView;
 
 /// The user row, locked for the rest of the transaction on PostgreSQL (SQLite
@@ -169,12 +173,179 @@ pub async fn roles_of<C: ConnectionTrait>(
 
 /// The user and everything that hangs off it, read through `conn`.
 pub async fn view_of<C: ConnectionTrait>(conn: &C, user: User) -> Result<UserView, UserError> {
+    let organization = match user.organization_id {
+        Some(id) => organization(conn, id).await?,
+        None => None,
+    };
     Ok(UserView {
         identities: identities_of(conn, &user.id).await?,
         attributes: attributes_of(conn, &user.id).await?,
         roles: roles_of(conn, &user.id).await?,
+        memberships: memberships_of(conn, &user.id).await?,
+        organization,
         user,
     })
+}
+
+pub async fn organization<C: ConnectionTrait>(
+    conn: &C,
+    id: i32,
+) -> Result<Option<Organization>, UserError> {
+    organizations::Entity::find_by_id(id)
+        .one(conn)
+        .await
+        .map_err(|e| unavailable(&e))?
+        .map(organization_to_domain)
+        .transpose()
+}
+
+/// Role definitions by id, as grants without expiry.
+async fn role_definitions<C: ConnectionTrait>(
+    conn: &C,
+    ids: Vec<String>,
+) -> Result<HashMap<String, RoleGrant>, UserError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(roles::Entity::find()
+        .filter(roles::Column::Id.is_in(ids))
+        .all(conn)
+        .await
+        .map_err(|e| unavailable(&e))?
+        .into_iter()
+        .map(|r| {
+            (
+                r.id.clone(),
+                RoleGrant {
+                    role_id: r.id,
+                    name: r.name,
+                    description: r.description,
+                    audience: r.audience,
+                    expires: None,
+                },
+            )
+        })
+        .collect())
+}
+
+/// The user's memberships, oldest first, with organization names and roles.
+pub async fn memberships_of<C: ConnectionTrait>(
+    conn: &C,
+    user: &UserId,
+) -> Result<Vec<Membership>, UserError> {
+    let rows = memberships::Entity::find()
+        .filter(memberships::Column::UserId.eq(user.as_str()))
+        .order_by_asc(memberships::Column::Created)
+        .order_by_asc(memberships::Column::Id)
+        .all(conn)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let org_ids: Vec<i32> = rows.iter().map(|m| m.organization_id).collect();
+    let orgs: HashMap<i32, organizations::Model> = organizations::Entity::find()
+        .filter(organizations::Column::Id.is_in(org_ids))
+        .all(conn)
+        .await
+        .map_err(|e| unavailable(&e))?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let links = membership_roles::Entity::find()
+        .filter(membership_roles::Column::MembershipId.is_in(rows.iter().map(|m| m.id.clone())))
+        .all(conn)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let defs = role_definitions(conn, links.iter().map(|l| l.role_id.clone()).collect()).await?;
+    let mut roles_by_membership: HashMap<String, Vec<RoleGrant>> = HashMap::new();
+    for link in links {
+        if let Some(def) = defs.get(&link.role_id) {
+            roles_by_membership
+                .entry(link.membership_id)
+                .or_default()
+                .push(def.clone());
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|m| {
+            let org = orgs.get(&m.organization_id);
+            let mut roles = roles_by_membership.remove(&m.id).unwrap_or_default();
+            roles.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.role_id.cmp(&b.role_id)));
+            Membership {
+                organization_name: org.map(|o| o.name.clone()).unwrap_or_default(),
+                organization_display_name: org.and_then(|o| o.display_name.clone()),
+                is_mfa_required: org.is_some_and(|o| o.is_mfa_required),
+                roles,
+                id: m.id,
+                user_id: m.user_id,
+                organization_id: m.organization_id,
+                is_guest: m.is_guest,
+                is_membership_mfa_required: m.is_membership_mfa_required,
+                created: m.created,
+                modified: m.modified,
+                created_by: m.created_by,
+                modified_by: m.modified_by,
+            }
+        })
+        .collect())
+}
+
+pub fn organization_to_domain(m: organizations::Model) -> Result<Organization, UserError> {
+    let list = |raw: &str| {
+        serde_json::from_str::<Vec<String>>(raw).map_err(|_| {
+            UserError::Unavailable(format!("stored organization {} has a bad list", m.id))
+        })
+    };
+    Ok(Organization {
+        id: m.id,
+        fields: OrganizationFields {
+            aliases: list(&m.aliases)?,
+            domains: list(&m.domains)?,
+            name: m.name,
+            kind: m.kind,
+            contact: m.contact,
+            is_active: m.is_active,
+            display_name: m.display_name,
+            crm_account_id: m.crm_account_id,
+            is_mfa_required: m.is_mfa_required,
+            is_self_service: m.is_self_service,
+            technical_contact: m.technical_contact,
+            is_enabled_for_preview_features: m.is_enabled_for_preview_features,
+            is_domain_verification_required: m.is_domain_verification_required,
+        },
+        created: m.created,
+        modified: m.modified,
+        created_by: m.created_by,
+        modified_by: m.modified_by,
+        version: u64::try_from(m.version).unwrap_or_default(),
+    })
+}
+
+pub fn organization_to_model(o: &Organization) -> organizations::Model {
+    let f = &o.fields;
+    organizations::Model {
+        id: o.id,
+        name: f.name.clone(),
+        kind: f.kind.clone(),
+        aliases: serde_json::to_string(&f.aliases).unwrap_or_else(|_| "[]".to_owned()),
+        contact: f.contact.clone(),
+        domains: serde_json::to_string(&f.domains).unwrap_or_else(|_| "[]".to_owned()),
+        is_active: f.is_active,
+        display_name: f.display_name.clone(),
+        crm_account_id: f.crm_account_id.clone(),
+        is_mfa_required: f.is_mfa_required,
+        is_self_service: f.is_self_service,
+        technical_contact: f.technical_contact.clone(),
+        is_enabled_for_preview_features: f.is_enabled_for_preview_features,
+        is_domain_verification_required: f.is_domain_verification_required,
+        created: o.created,
+        modified: o.modified,
+        created_by: o.created_by.clone(),
+        modified_by: o.modified_by.clone(),
+        version: i64::try_from(o.version).unwrap_or(i64::MAX),
+    }
 }
 
 pub fn tenant_to_domain(m: idp_tenants::Model) -> IdpTenant {

@@ -85,6 +85,13 @@ impl UserRepository for SeaOrmIdentityStore {
         let mut user = lock_user(&txn, id)
             .await?
             .ok_or_else(|| UserError::user_not_found(id))?;
+        if let Some(Some(org)) = patch.organization_id
+            && super::queries::organization(&txn, org).await?.is_none()
+        {
+            return Err(UserError::NotFound(format!(
+                "organizationId: organization {org} not found"
+            )));
+        }
         if user.apply(patch, ctx.now, ctx.actor)? {
             user_to_model(&user)
                 .into_active_model()

@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use nexus_proto::identity::v1 as pb;
 
-use crate::domain::{Attribute, Identity, IdpTenant, NewUserInput, RoleGrant, UserPatch};
+use crate::domain::{
+    Attribute, Identity, IdpTenant, Membership, NewUserInput, Organization, RoleGrant, UserPatch,
+};
 use crate::ports::UserView;
 
 pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
@@ -55,6 +57,49 @@ pub fn user_patch(r: pb::UpdateUserRequest) -> UserPatch {
         mfa_enrollment_status: nullable(r.mfa_enrollment_status),
         authentication_method: nullable(r.authentication_method),
         email_verification_status_type: nullable(r.email_verification_status_type),
+        organization_id: r.organization_id.map(|n| n.value),
+    }
+}
+
+pub fn organization(o: &Organization) -> pb::Organization {
+    let f = &o.fields;
+    pb::Organization {
+        id: o.id,
+        name: f.name.clone(),
+        r#type: f.kind.clone(),
+        aliases: f.aliases.clone(),
+        contact: f.contact.clone(),
+        created: Some(timestamp(o.created)),
+        domains: f.domains.clone(),
+        is_active: f.is_active,
+        modified: Some(timestamp(o.modified)),
+        created_by: o.created_by.clone(),
+        modified_by: o.modified_by.clone(),
+        display_name: f.display_name.clone(),
+        crm_account_id: f.crm_account_id.clone(),
+        is_mfa_required: f.is_mfa_required,
+        is_self_service: f.is_self_service,
+        technical_contact: f.technical_contact.clone(),
+        is_enabled_for_preview_features: f.is_enabled_for_preview_features,
+        is_domain_verification_required: f.is_domain_verification_required,
+    }
+}
+
+pub fn membership(m: &Membership) -> pb::Membership {
+    pb::Membership {
+        id: m.id.clone(),
+        roles: m.roles.iter().map(role).collect(),
+        user_id: m.user_id.clone(),
+        created: Some(timestamp(m.created)),
+        is_guest: m.is_guest,
+        modified: Some(timestamp(m.modified)),
+        created_by: m.created_by.clone(),
+        modified_by: m.modified_by.clone(),
+        is_mfa_required: m.is_mfa_required,
+        organization_id: m.organization_id,
+        organization_name: Some(m.organization_name.clone()),
+        is_membership_mfa_required: m.is_membership_mfa_required,
+        organization_display_name: m.organization_display_name.clone(),
     }
 }
 
@@ -149,9 +194,9 @@ pub fn user(view: &UserView) -> pb::User {
         roles: view.roles.iter().map(role).collect(),
         attributes: view.attributes.iter().map(attribute).collect(),
         identities: view.identities.iter().map(identity).collect(),
-        member_of: Vec::new(),
+        member_of: view.memberships.iter().map(membership).collect(),
         custom_upns: Vec::new(),
-        organization: None,
+        organization: view.organization.as_ref().map(organization),
         last_login: u.last_login.map(timestamp),
         version: u.version,
     }
