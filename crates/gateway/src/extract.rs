@@ -91,6 +91,27 @@ fn missing_field_name(message: &str) -> String {
         .replacen("body: ", "", 1)
 }
 
+/// A `cursor` query value: absent, or the non-empty `nextCursor` of a page.
+///
+/// # Errors
+/// 400 for an empty cursor.
+pub fn cursor(raw: Option<String>) -> Result<String, ApiError> {
+    match raw {
+        Some(c) if c.is_empty() => Err(ApiError::bad_request("cursor: must not be empty")),
+        other => Ok(other.unwrap_or_default()),
+    }
+}
+
+/// For optional fields that may be absent but not `null`.
+///
+/// # Errors
+/// The value is `null` or not a `T`.
+pub fn non_null<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
 /// A path parameter that must be an int32.
 ///
 /// # Errors

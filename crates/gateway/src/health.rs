@@ -10,14 +10,17 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 
 use crate::AppState;
+use crate::openapi::ProblemJson;
 use crate::problem::ApiError;
 
 /// Liveness: answers while the process runs.
+#[utoipa::path(get, path = "/healthz", tag = "health", security(()), responses((status = 200, description = "The process answers")))]
 pub async fn live() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
 /// Readiness: 200 when every service is SERVING, else 503 naming the others.
+#[utoipa::path(get, path = "/readyz", tag = "health", security(()), responses((status = 200, description = "Every service answers SERVING"), (status = 503, description = "A service is not ready", body = ProblemJson, content_type = "application/problem+json")))]
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let checks = state.inner.health.iter().map(|(name, client)| {
         let mut client = client.clone();

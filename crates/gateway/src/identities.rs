@@ -10,18 +10,38 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::extract::{ApiJson, int32_param};
+use crate::openapi::{CommonErrors, ConflictError};
 use crate::problem::ApiError;
 use crate::users::json::{IdentityJson, RoleJson, UserJson};
 
 /// LinkUserToTenant body: all required.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LinkBody {
+    /// The Auth0 connection strategy.
+    #[schema(
+        min_length = 1,
+        max_length = 25,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub strategy: String,
+    /// The user's id in that Auth0 tenant.
+    #[schema(
+        min_length = 1,
+        max_length = 250,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub azo_user_id: String,
+    /// Id or name of the Auth0 connection.
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub azo_connection_id: String,
 }
 
+#[utoipa::path(put, path = "/v1/users/{userId}/idp_tenants/{idpTenantId}", tag = "identities", operation_id = "LinkUserToTenant", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$"), ("idpTenantId" = i32, Path, description = "The IdP tenant's id")), request_body = LinkBody, responses((status = 200, description = "The identity, filled from the IdP tenant record", body = IdentityJson), ConflictError, CommonErrors))]
 pub async fn link(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -49,6 +69,7 @@ pub async fn link(
     ))
 }
 
+#[utoipa::path(delete, path = "/v1/users/{userId}/idp_tenants/{idpTenantId}", tag = "identities", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$"), ("idpTenantId" = i32, Path, description = "The IdP tenant's id")), responses((status = 204, description = "Unlinked"), CommonErrors))]
 pub async fn unlink(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -66,6 +87,7 @@ pub async fn unlink(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/v1/users/{userId}/idp_tenants", tag = "identities", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$")), responses((status = 200, body = Vec<IdentityJson>), CommonErrors))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -84,32 +106,55 @@ pub async fn list(
 
 /// SyncUserIdentity body. `attributes`, `audience` and `connection` are
 /// required; unknown fields are ignored (IdP actions may send more).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncBody {
+    /// The API or application the login is for.
+    #[schema(
+        min_length = 1,
+        max_length = 1024,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub audience: String,
+    #[schema(max_items = 1000)]
     pub attributes: Vec<SyncAttribute>,
     pub connection: SyncConnection,
+    /// The Auth0 client's `app_upn_key`.
     #[serde(default)]
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub client_upn_key: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SyncAttribute {
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub key: String,
     #[serde(default)]
+    #[schema(max_length = 4096, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub value: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncConnection {
+    /// The identity's groups become exactly these.
+    #[schema(max_items = 1000, value_type = Vec<crate::openapi::GroupName>)]
     pub groups: Vec<String>,
+    /// The identity's `azoConnectionId`.
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub connection_id: String,
 }
 
 /// SyncUserIdentity answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncAnswer {
     pub user: UserJson,
@@ -121,6 +166,7 @@ pub struct SyncAnswer {
     pub is_authenticated: bool,
 }
 
+#[utoipa::path(put, path = "/v1/users/{userId}/$sync", tag = "identities", operation_id = "SyncUserIdentity", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$")), request_body = SyncBody, responses((status = 200, description = "The user after the sync and its claims", body = SyncAnswer), CommonErrors))]
 pub async fn sync(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,

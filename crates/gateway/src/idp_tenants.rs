@@ -10,11 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::extract::{ApiJson, int32_param};
+use crate::openapi::{CommonErrors, ConflictError};
 use crate::problem::ApiError;
 use crate::users::json::rfc3339;
 
 /// An IdP tenant as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IdpTenantJson {
     pub id: i32,
@@ -45,41 +46,93 @@ impl From<pb::IdpTenant> for IdpTenantJson {
 }
 
 /// `POST /v1/idp_tenants` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateIdpTenantBody {
+    /// Unique in Nexus.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
+    /// The Auth0 tenant name.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub azo_name: String,
+    #[schema(
+        max_length = 253,
+        pattern = "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+    )]
     pub fqdn: String,
+    #[schema(
+        max_length = 253,
+        pattern = "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+    )]
     pub login_domain: String,
 }
 
 /// `PATCH /v1/idp_tenants/{id}` body: absent fields are unchanged.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PatchIdpTenantBody {
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
     pub name: Option<String>,
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
     pub azo_name: Option<String>,
+    #[schema(
+        nullable = false,
+        max_length = 253,
+        pattern = "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+    )]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
     pub fqdn: Option<String>,
+    #[schema(
+        nullable = false,
+        max_length = 253,
+        pattern = "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+    )]
+    #[serde(default, deserialize_with = "crate::extract::non_null")]
     pub login_domain: Option<String>,
 }
 
 /// Query of a list: `limit` (1..1000, default 100) and `cursor` (from `nextCursor`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
+    /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
+    /// `nextCursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,9}$")]
     pub cursor: Option<String>,
 }
 
 /// A page of a list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
 }
 
+#[utoipa::path(post, path = "/v1/idp_tenants", tag = "idp_tenants", request_body = CreateIdpTenantBody, responses((status = 201, body = IdpTenantJson), ConflictError, CommonErrors))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -108,6 +161,7 @@ pub async fn create(
     Ok(response)
 }
 
+#[utoipa::path(get, path = "/v1/idp_tenants", tag = "idp_tenants", params(PageQuery), responses((status = 200, body = Page<IdpTenantJson>), CommonErrors))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -122,7 +176,7 @@ pub async fn list(
         &principal,
         pb::ListIdpTenantsRequest {
             limit: query.limit.unwrap_or(0),
-            cursor: query.cursor.unwrap_or_default(),
+            cursor: crate::extract::cursor(query.cursor)?,
         },
     );
     let page = state
@@ -136,6 +190,7 @@ pub async fn list(
     }))
 }
 
+#[utoipa::path(get, path = "/v1/idp_tenants/{idpTenantId}", tag = "idp_tenants", params(("idpTenantId" = i32, Path, description = "The IdP tenant's id")), responses((status = 200, body = IdpTenantJson), CommonErrors))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -153,6 +208,7 @@ pub async fn get(
     ))
 }
 
+#[utoipa::path(patch, path = "/v1/idp_tenants/{idpTenantId}", tag = "idp_tenants", params(("idpTenantId" = i32, Path, description = "The IdP tenant's id")), request_body = PatchIdpTenantBody, responses((status = 200, body = IdpTenantJson), ConflictError, CommonErrors))]
 pub async fn update(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -180,6 +236,7 @@ pub async fn update(
     ))
 }
 
+#[utoipa::path(delete, path = "/v1/idp_tenants/{idpTenantId}", tag = "idp_tenants", params(("idpTenantId" = i32, Path, description = "The IdP tenant's id")), responses((status = 204, description = "Deleted"), ConflictError, CommonErrors))]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,

@@ -10,6 +10,7 @@ pub mod identities;
 pub mod idp_tenants;
 pub mod jwt;
 mod jwt_crypto;
+pub mod openapi;
 pub mod organizations;
 pub mod problem;
 pub mod profile;
@@ -180,6 +181,8 @@ pub fn router(state: AppState, config: &GatewayConfig) -> Router {
         ));
     Router::new()
         .merge(v1)
+        .route("/openapi.json", get(openapi::document))
+        .route("/docs", get(openapi::page))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .fallback(request_id::not_found)

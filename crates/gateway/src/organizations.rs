@@ -12,33 +12,46 @@ use serde_json::{Map, Value};
 use crate::AppState;
 use crate::extract::{ApiJson, int32_param};
 use crate::idp_tenants::{Page, PageQuery};
+use crate::openapi::{CommonErrors, ConflictError};
 use crate::problem::ApiError;
 use crate::users::json::{MembershipJson, OrganizationJson};
 
 /// `POST /v1/organizations` body: `name` is required.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateOrganizationBody {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
     #[serde(default, rename = "type")]
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub kind: Option<String>,
     #[serde(default)]
+    #[schema(max_items = 50, value_type = Vec<crate::openapi::Alias>)]
     pub aliases: Vec<String>,
     #[serde(default)]
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub contact: Option<String>,
     #[serde(default)]
+    #[schema(max_items = 50, value_type = Vec<crate::openapi::DomainName>)]
     pub domains: Vec<String>,
     #[serde(default)]
     pub is_active: Option<bool>,
     #[serde(default)]
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub display_name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub crm_account_id: Option<String>,
     #[serde(default)]
     pub is_mfa_required: Option<bool>,
     #[serde(default)]
     pub is_self_service: Option<bool>,
     #[serde(default)]
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub technical_contact: Option<String>,
     #[serde(default)]
     pub is_enabled_for_preview_features: Option<bool>,
@@ -46,6 +59,7 @@ pub struct CreateOrganizationBody {
     pub is_domain_verification_required: Option<bool>,
 }
 
+#[utoipa::path(post, path = "/v1/organizations", tag = "organizations", request_body = CreateOrganizationBody, responses((status = 201, body = OrganizationJson), ConflictError, CommonErrors))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -83,6 +97,7 @@ pub async fn create(
     Ok(response)
 }
 
+#[utoipa::path(get, path = "/v1/organizations", tag = "organizations", params(PageQuery), responses((status = 200, body = Page<OrganizationJson>), CommonErrors))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -97,7 +112,7 @@ pub async fn list(
         &principal,
         pb::ListOrganizationsRequest {
             limit: query.limit.unwrap_or(0),
-            cursor: query.cursor.unwrap_or_default(),
+            cursor: crate::extract::cursor(query.cursor)?,
         },
     );
     let page = state
@@ -111,6 +126,7 @@ pub async fn list(
     }))
 }
 
+#[utoipa::path(get, path = "/v1/organizations/{organizationId}", tag = "organizations", params(("organizationId" = i32, Path, description = "The organization's id")), responses((status = 200, body = OrganizationJson), CommonErrors))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -202,6 +218,7 @@ fn update_request(
     Ok(r)
 }
 
+#[utoipa::path(patch, path = "/v1/organizations/{organizationId}", tag = "organizations", params(("organizationId" = i32, Path, description = "The organization's id")), request_body(content = OrganizationPatchDoc, description = "JSON merge patch of the organization's writable fields", content_type = "application/merge-patch+json"), responses((status = 200, body = OrganizationJson), ConflictError, CommonErrors))]
 pub async fn update(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -220,6 +237,7 @@ pub async fn update(
     ))
 }
 
+#[utoipa::path(delete, path = "/v1/organizations/{organizationId}", tag = "organizations", params(("organizationId" = i32, Path, description = "The organization's id")), responses((status = 204, description = "Deleted"), ConflictError, CommonErrors))]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -231,8 +249,47 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The JSON merge patch of an organization, as documented.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct OrganizationPatchDoc {
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
+    name: Option<String>,
+    #[serde(rename = "type")]
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    kind: Option<String>,
+    #[schema(nullable = false, max_items = 50, value_type = Option<Vec<crate::openapi::Alias>>)]
+    aliases: Option<Vec<String>>,
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    contact: Option<String>,
+    #[schema(nullable = false, max_items = 50, value_type = Option<Vec<crate::openapi::DomainName>>)]
+    domains: Option<Vec<String>>,
+    #[schema(nullable = false)]
+    is_active: Option<bool>,
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    display_name: Option<String>,
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    crm_account_id: Option<String>,
+    #[schema(nullable = false)]
+    is_mfa_required: Option<bool>,
+    #[schema(nullable = false)]
+    is_self_service: Option<bool>,
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    technical_contact: Option<String>,
+    #[schema(nullable = false)]
+    is_enabled_for_preview_features: Option<bool>,
+    #[schema(nullable = false)]
+    is_domain_verification_required: Option<bool>,
+}
+
 /// `PUT /v1/users/{userId}/memberships/{organizationId}` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MembershipBody {
     #[serde(default)]
@@ -241,9 +298,11 @@ pub struct MembershipBody {
     pub is_membership_mfa_required: bool,
     /// Role definition ids.
     #[serde(default)]
+    #[schema(max_items = 100, value_type = Vec<crate::openapi::RoleId>)]
     pub roles: Vec<String>,
 }
 
+#[utoipa::path(get, path = "/v1/users/{userId}/memberships", tag = "organizations", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$")), responses((status = 200, body = Vec<MembershipJson>), CommonErrors))]
 pub async fn list_memberships(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -260,6 +319,7 @@ pub async fn list_memberships(
     ))
 }
 
+#[utoipa::path(put, path = "/v1/users/{userId}/memberships/{organizationId}", tag = "organizations", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$"), ("organizationId" = i32, Path, description = "The organization's id")), request_body = MembershipBody, responses((status = 200, body = MembershipJson), CommonErrors))]
 pub async fn put_membership(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -287,6 +347,7 @@ pub async fn put_membership(
     ))
 }
 
+#[utoipa::path(delete, path = "/v1/users/{userId}/memberships/{organizationId}", tag = "organizations", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$"), ("organizationId" = i32, Path, description = "The organization's id")), responses((status = 204, description = "Removed"), CommonErrors))]
 pub async fn delete_membership(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,

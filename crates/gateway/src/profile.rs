@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::extract::{ApiJson, parse};
 use crate::idp_tenants::Page;
+use crate::openapi::{CommonErrors, ConflictError};
 use crate::problem::ApiError;
 use crate::users::json::{AttributeJson, RoleJson};
 
@@ -31,14 +32,18 @@ fn timestamp(field: &str, raw: Option<&str>) -> Result<Option<prost_types::Times
 }
 
 /// `PUT /v1/users/{userId}/attributes/{name}` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutAttributeBody {
+    #[schema(max_length = 4096, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub value: Option<String>,
+    /// RFC 3339; a past time stores the attribute as already expired.
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub expires: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/users/{userId}/attributes", tag = "attributes", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$")), responses((status = 200, body = Vec<AttributeJson>), CommonErrors))]
 pub async fn list_attributes(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -55,6 +60,7 @@ pub async fn list_attributes(
     ))
 }
 
+#[utoipa::path(put, path = "/v1/users/{userId}/attributes/{name}", tag = "attributes", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$"), ("name" = String, Path, description = "The attribute's name", min_length = 1, max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")), request_body = PutAttributeBody, responses((status = 200, body = AttributeJson), CommonErrors))]
 pub async fn put_attribute(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -81,6 +87,7 @@ pub async fn put_attribute(
     ))
 }
 
+#[utoipa::path(delete, path = "/v1/users/{userId}/attributes/{name}", tag = "attributes", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$"), ("name" = String, Path, description = "The attribute's name", min_length = 1, max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")), responses((status = 204, description = "Deleted"), CommonErrors))]
 pub async fn delete_attribute(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -92,7 +99,7 @@ pub async fn delete_attribute(
 }
 
 /// A role definition as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RoleDefinitionJson {
     pub id: String,
     pub audience: String,
@@ -112,24 +119,42 @@ impl From<pb::RoleDefinition> for RoleDefinitionJson {
 }
 
 /// `POST /v1/roles` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRoleBody {
+    /// The API or application the role is for.
+    #[schema(
+        min_length = 1,
+        max_length = 1024,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub audience: String,
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 1024, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub description: Option<String>,
 }
 
 /// `GET /v1/roles` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListRolesQuery {
     pub audience: Option<String>,
+    /// Page size, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
+    /// `nextCursor` of the previous page.
+    #[param(min_length = 1)]
     pub cursor: Option<String>,
 }
 
+#[utoipa::path(post, path = "/v1/roles", tag = "roles", request_body = CreateRoleBody, responses((status = 201, body = RoleDefinitionJson), ConflictError, CommonErrors))]
 pub async fn create_role(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -156,6 +181,7 @@ pub async fn create_role(
     Ok(response)
 }
 
+#[utoipa::path(get, path = "/v1/roles", tag = "roles", params(ListRolesQuery), responses((status = 200, body = Page<RoleDefinitionJson>), CommonErrors))]
 pub async fn list_roles(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -171,7 +197,7 @@ pub async fn list_roles(
         pb::ListRolesRequest {
             audience: query.audience,
             limit: query.limit.unwrap_or(0),
-            cursor: query.cursor.unwrap_or_default(),
+            cursor: crate::extract::cursor(query.cursor)?,
         },
     );
     let page = state.identity().list_roles(request).await?.into_inner();
@@ -181,6 +207,7 @@ pub async fn list_roles(
     }))
 }
 
+#[utoipa::path(get, path = "/v1/roles/{roleId}", tag = "roles", params(("roleId" = String, Path, description = "The role's id", min_length = 1, max_length = 64)), responses((status = 200, body = RoleDefinitionJson), CommonErrors))]
 pub async fn get_role(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -197,6 +224,7 @@ pub async fn get_role(
     ))
 }
 
+#[utoipa::path(delete, path = "/v1/roles/{roleId}", tag = "roles", params(("roleId" = String, Path, description = "The role's id", min_length = 1, max_length = 64)), responses((status = 204, description = "Deleted with its grants"), CommonErrors))]
 pub async fn delete_role(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -207,6 +235,7 @@ pub async fn delete_role(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/v1/users/{userId}/roles", tag = "roles", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$")), responses((status = 200, body = Vec<RoleJson>), CommonErrors))]
 pub async fn list_user_roles(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -222,13 +251,16 @@ pub async fn list_user_roles(
 }
 
 /// `PUT /v1/users/{userId}/roles/{roleId}` body; the body may be empty.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantBody {
+    /// RFC 3339; a past time stores the grant as already expired.
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub expires: Option<String>,
 }
 
+#[utoipa::path(put, path = "/v1/users/{userId}/roles/{roleId}", tag = "roles", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$"), ("roleId" = String, Path, description = "The role's id", min_length = 1, max_length = 64)), request_body(content = Option<GrantBody>, description = "Optional; an empty body grants without expiry"), responses((status = 200, body = RoleJson), CommonErrors))]
 pub async fn grant_role(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -249,7 +281,7 @@ pub async fn grant_role(
                 "the request body must be application/json",
             ));
         }
-        parse(&body)?
+        parse::<Option<GrantBody>>(&body)?.unwrap_or_default()
     };
     let expires = timestamp("expires", body.expires.as_deref())?;
     let request = state.identity_request(
@@ -270,6 +302,7 @@ pub async fn grant_role(
     ))
 }
 
+#[utoipa::path(delete, path = "/v1/users/{userId}/roles/{roleId}", tag = "roles", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$"), ("roleId" = String, Path, description = "The role's id", min_length = 1, max_length = 64)), responses((status = 204, description = "Revoked"), CommonErrors))]
 pub async fn revoke_role(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,

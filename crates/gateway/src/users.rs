@@ -15,33 +15,56 @@ use self::json::UserJson;
 use crate::AppState;
 use crate::extract::ApiJson;
 use crate::idp_tenants::Page;
+use crate::openapi::{CommonErrors, ConflictError};
 use crate::problem::ApiError;
 
 /// `POST /v1/users` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateUserBody {
+    #[schema(
+        max_length = 254,
+        pattern = "^[^@\\s\\u0000-\\u001F\\u007F-\\u009F]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+    )]
     pub email_address: String,
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub username: String,
     #[serde(default)]
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub given_name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub family_name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub display_name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub nickname: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 2048, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub picture: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub language: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub phone_number: Option<String>,
     #[serde(default, rename = "type")]
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub kind: Option<String>,
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub owner_id: Option<String>,
     #[serde(default)]
+    #[schema(
+        max_length = 254,
+        pattern = "^[^@\\s\\u0000-\\u001F\\u007F-\\u009F]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+    )]
     pub recovery_email_address: Option<String>,
     #[serde(default)]
     pub is_active: Option<bool>,
@@ -87,6 +110,7 @@ async fn user_json(
 }
 
 /// `POST /v1/users` → 201 with the User and its `Location`.
+#[utoipa::path(post, path = "/v1/users", tag = "users", request_body = CreateUserBody, responses((status = 201, description = "The created user; `Location` names it", body = UserJson), ConflictError, CommonErrors))]
 pub async fn create_user(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -104,6 +128,7 @@ pub async fn create_user(
 }
 
 /// `GET /v1/users/{userId}` → the User, or 404.
+#[utoipa::path(get, path = "/v1/users/{userId}", tag = "users", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$")), responses((status = 200, body = UserJson), CommonErrors))]
 pub async fn get_user(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -115,16 +140,22 @@ pub async fn get_user(
 }
 
 /// `GET /v1/users` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ListUsersQuery {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    /// `nextCursor` of the previous page.
+    #[param(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub cursor: Option<String>,
     pub email_address: Option<String>,
     pub username: Option<String>,
 }
 
 /// `GET /v1/users` → a page of users, in creation order.
+#[utoipa::path(get, path = "/v1/users", tag = "users", params(ListUsersQuery), responses((status = 200, description = "A page of users in creation order", body = Page<UserJson>), CommonErrors))]
 pub async fn list_users(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -139,7 +170,7 @@ pub async fn list_users(
         &principal,
         pb::ListUsersRequest {
             limit: query.limit.unwrap_or(0),
-            cursor: query.cursor.unwrap_or_default(),
+            cursor: crate::extract::cursor(query.cursor)?,
             email_address: query.email_address,
             username: query.username,
         },
@@ -156,6 +187,7 @@ pub async fn list_users(
 }
 
 /// `PATCH /v1/users/{userId}` (JSON merge patch) → the updated User.
+#[utoipa::path(patch, path = "/v1/users/{userId}", tag = "users", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$")), request_body(content = patch::UserPatchDoc, description = "JSON merge patch of the user's writable fields: absent keeps, null clears", content_type = "application/merge-patch+json"), responses((status = 200, body = UserJson), ConflictError, CommonErrors))]
 pub async fn update_user(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -169,6 +201,7 @@ pub async fn update_user(
 }
 
 /// `DELETE /v1/users/{userId}` → 204.
+#[utoipa::path(delete, path = "/v1/users/{userId}", tag = "users", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$")), responses((status = 204, description = "Deleted with its identities, attributes, grants and memberships"), CommonErrors))]
 pub async fn delete_user(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,

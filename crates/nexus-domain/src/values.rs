@@ -20,7 +20,6 @@ impl EmailAddress {
     /// # Errors
     /// A [`ValidationError`] on `field` naming the broken rule.
     pub fn parse(field: &str, raw: &str) -> Result<Self, ValidationError> {
-        let raw = raw.trim();
         if raw.is_empty() || raw.len() > MAX_EMAIL_LEN {
             return Err(ValidationError::new(
                 field,

@@ -14,7 +14,7 @@ pub fn rfc3339(t: Option<&prost_types::Timestamp>) -> Option<String> {
         .map(|d| d.to_rfc3339_opts(SecondsFormat::AutoSi, true))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleJson {
     pub id: String,
@@ -34,7 +34,7 @@ impl From<pb::Role> for RoleJson {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AttributeJson {
     pub id: i32,
@@ -56,7 +56,7 @@ impl From<pb::Attribute> for AttributeJson {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentityGroupJson {
     pub id: i32,
@@ -78,7 +78,7 @@ impl From<pb::IdentityGroup> for IdentityGroupJson {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentityJson {
     pub id: i32,
@@ -110,7 +110,7 @@ impl From<pb::Identity> for IdentityJson {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomUpnJson {
     pub id: String,
@@ -138,11 +138,12 @@ impl From<pb::CustomUpn> for CustomUpnJson {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MembershipJson {
     pub id: String,
     /// Always `null`: the user is the one the membership is listed under.
+    #[schema(value_type = Option<Object>)]
     pub user: Option<()>,
     pub roles: Vec<RoleJson>,
     pub user_id: String,
@@ -179,7 +180,7 @@ impl From<pb::Membership> for MembershipJson {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrganizationJson {
     pub id: i32,
@@ -191,20 +192,24 @@ pub struct OrganizationJson {
     pub created: Option<String>,
     pub domains: Vec<String>,
     /// Always `[]`: members are listed through memberships.
+    #[schema(value_type = Vec<Object>)]
     pub members: Vec<()>,
     pub is_active: bool,
     pub modified: Option<String>,
     /// Always `[]`: the product catalogue is not part of Nexus.
+    #[schema(value_type = Vec<Object>)]
     pub products: Vec<()>,
     pub created_by: String,
     pub modified_by: String,
     pub display_name: Option<String>,
     /// Always `[]`: the product catalogue is not part of Nexus.
+    #[schema(value_type = Vec<Object>)]
     pub applications: Vec<()>,
     pub crm_account_id: Option<String>,
     pub is_mfa_required: bool,
     pub is_self_service: bool,
     /// Always `[]`: the product catalogue is not part of Nexus.
+    #[schema(value_type = Vec<Object>)]
     pub subscriptions: Vec<()>,
     pub technical_contact: Option<String>,
     pub is_enabled_for_preview_features: bool,
@@ -241,13 +246,14 @@ impl From<pb::Organization> for OrganizationJson {
 }
 
 /// The contract's **User**.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserJson {
     pub id: String,
     #[serde(rename = "type")]
     pub kind: Option<String>,
     /// The owning user (its own `owner` is `null`), when `ownerId` is set.
+    #[schema(no_recursion)]
     pub owner: Option<Box<UserJson>>,
     pub roles: Vec<RoleJson>,
     pub created: Option<String>,
@@ -272,6 +278,7 @@ pub struct UserJson {
     pub organization: Option<OrganizationJson>,
     pub is_mfa_disabled: bool,
     /// Always `[]`: the product catalogue is not part of Nexus.
+    #[schema(value_type = Vec<Object>)]
     pub subscriptions: Vec<()>,
     #[serde(rename = "email-verified")]
     pub email_verified: bool,
@@ -280,6 +287,7 @@ pub struct UserJson {
     pub authentication_method: Option<String>,
     pub recovery_email_address: Option<String>,
     /// Always `[]`: the product catalogue is not part of Nexus.
+    #[schema(value_type = Vec<Object>)]
     pub application_deployments: Vec<()>,
     #[serde(rename = "email-verify-sent-date")]
     pub email_verify_sent_date: Option<String>,

@@ -51,6 +51,16 @@ fn nullable(field: &str, value: &Value) -> Result<pb::NullableString, ApiError> 
     })
 }
 
+/// JSON has one number type: 7.0 is the integer 7.
+fn integer(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+            .map(|f| f as i64)
+    })
+}
+
 fn boolean(field: &str, value: &Value) -> Result<bool, ApiError> {
     value
         .as_bool()
@@ -93,7 +103,7 @@ pub fn update_request(
                 r.organization_id = Some(pb::NullableInt32 {
                     value: match value {
                         Value::Null => None,
-                        v => Some(v.as_i64().and_then(|n| i32::try_from(n).ok()).ok_or_else(
+                        v => Some(integer(v).and_then(|n| i32::try_from(n).ok()).ok_or_else(
                             || ApiError::bad_request("organizationId: must be an int32 or null"),
                         )?),
                     },
@@ -109,6 +119,68 @@ pub fn update_request(
         }
     }
     Ok(r)
+}
+
+/// The JSON merge patch of a user, as documented: every key optional; a
+/// nullable key set to `null` clears the field.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct UserPatchDoc {
+    #[schema(
+        nullable = false,
+        max_length = 254,
+        pattern = "^[^@\\s\\u0000-\\u001F\\u007F-\\u009F]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+    )]
+    email_address: Option<String>,
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
+    username: Option<String>,
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    given_name: Option<String>,
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    family_name: Option<String>,
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    display_name: Option<String>,
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    nickname: Option<String>,
+    #[schema(max_length = 2048, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    picture: Option<String>,
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    language: Option<String>,
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    phone_number: Option<String>,
+    #[serde(rename = "type")]
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    kind: Option<String>,
+    /// Another user's id.
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
+    owner_id: Option<String>,
+    #[schema(
+        max_length = 254,
+        pattern = "^[^@\\s\\u0000-\\u001F\\u007F-\\u009F]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+    )]
+    recovery_email_address: Option<String>,
+    #[schema(nullable = false)]
+    is_active: Option<bool>,
+    #[serde(rename = "email-verified")]
+    #[schema(nullable = false)]
+    email_verified: Option<bool>,
+    #[schema(nullable = false)]
+    is_mfa_disabled: Option<bool>,
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    mfa_enrollment_status: Option<String>,
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    authentication_method: Option<String>,
+    #[serde(rename = "email-verification-status-type")]
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    email_verification_status_type: Option<String>,
+    /// An existing organization's id.
+    organization_id: Option<i32>,
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use nexus_domain::{Clock, IdGenerator, Principal, UserId, ValidationError};
 
-use crate::domain::profile::{grant_expiry, unexpired};
+use crate::domain::profile::unexpired;
 use crate::domain::{
     Attribute, AttributeFields, ChangeContext, RoleDefinition, RoleFields, RoleGrant, UserError,
 };
@@ -66,7 +66,7 @@ impl<R: AttributeRepository + RoleRepository> ProfileService<R> {
     ) -> Result<Attribute, UserError> {
         let user = UserId::parse(user)?;
         let ctx = self.ctx(actor);
-        let fields = AttributeFields::new(name, value, expires, ctx.now)?;
+        let fields = AttributeFields::new(name, value, expires)?;
         self.repo.put_attribute(&user, &fields, &ctx).await
     }
 
@@ -151,7 +151,6 @@ impl<R: AttributeRepository + RoleRepository> ProfileService<R> {
     ) -> Result<RoleGrant, UserError> {
         let user = UserId::parse(user)?;
         let ctx = self.ctx(actor);
-        let expires = grant_expiry(expires, ctx.now)?;
         self.repo.grant_role(&user, role, expires, &ctx).await
     }
 

@@ -35,11 +35,11 @@ pub struct IdpTenantFields {
 pub const MAX_TENANT_NAME_LEN: usize = 100;
 
 pub fn tenant_name(field: &str, raw: &str) -> Result<String, ValidationError> {
-    BoundedText::parse(field, raw.trim(), 1, MAX_TENANT_NAME_LEN).map(BoundedText::into_string)
+    BoundedText::parse(field, raw, 1, MAX_TENANT_NAME_LEN).map(BoundedText::into_string)
 }
 
 pub fn domain_name(field: &str, raw: &str) -> Result<String, ValidationError> {
-    let lower = raw.trim().to_ascii_lowercase();
+    let lower = raw.to_ascii_lowercase();
     if is_dns_name(&lower) {
         Ok(lower)
     } else {

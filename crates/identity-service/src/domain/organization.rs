@@ -54,8 +54,8 @@ impl OrganizationFields {
     /// A name outside 1..=100, text over 255, a list over 50, an alias outside
     /// 1..=255, a domain that is not a DNS name.
     pub fn check(self) -> Result<Self, ValidationError> {
-        let name = BoundedText::parse("name", self.name.trim(), 1, MAX_ORGANIZATION_NAME_LEN)?
-            .into_string();
+        let name =
+            BoundedText::parse("name", &self.name, 1, MAX_ORGANIZATION_NAME_LEN)?.into_string();
         for (field, list) in [("aliases", &self.aliases), ("domains", &self.domains)] {
             if list.len() > MAX_LIST_LEN {
                 return Err(ValidationError::new(
@@ -69,7 +69,7 @@ impl OrganizationFields {
         }
         let mut domains = Vec::with_capacity(self.domains.len());
         for (i, d) in self.domains.iter().enumerate() {
-            let lower = d.trim().to_ascii_lowercase();
+            let lower = d.to_ascii_lowercase();
             if !is_dns_name(&lower) {
                 return Err(ValidationError::new(
                     format!("domains[{i}]"),

@@ -14,26 +14,16 @@ pub struct AttributeFields {
     pub expires: Option<DateTime<Utc>>,
 }
 
-fn future(
-    field: &str,
-    expires: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, ValidationError> {
-    match expires {
-        Some(t) if t <= now => Err(ValidationError::new(field, "must be in the future")),
-        other => Ok(other),
-    }
-}
-
 impl AttributeFields {
+    /// An expiry may lie in the past: the attribute is then stored but counts
+    /// as absent, as one that expired later would.
+    ///
     /// # Errors
-    /// A name outside 1..=255, a value over 4096 characters, or an expiry that
-    /// is not in the future.
+    /// A name outside 1..=255 or a value over 4096 characters.
     pub fn new(
         name: &str,
         value: Option<&str>,
         expires: Option<DateTime<Utc>>,
-        now: DateTime<Utc>,
     ) -> Result<Self, ValidationError> {
         Ok(Self {
             name: BoundedText::parse("name", name, 1, MAX_KEY_LEN)?.into_string(),
@@ -43,7 +33,7 @@ impl AttributeFields {
                         .map(BoundedText::into_string)
                 })
                 .transpose()?,
-            expires: future("expires", expires, now)?,
+            expires,
         })
     }
 }
@@ -79,7 +69,7 @@ impl RoleFields {
     ) -> Result<Self, ValidationError> {
         Ok(Self {
             audience: BoundedText::parse("audience", audience, 1, MAX_AUDIENCE_LEN)?.into_string(),
-            name: BoundedText::parse("name", name.trim(), 1, MAX_ROLE_NAME_LEN)?.into_string(),
+            name: BoundedText::parse("name", name, 1, MAX_ROLE_NAME_LEN)?.into_string(),
             description: description
                 .map(|d| {
                     BoundedText::parse("description", d, 0, MAX_ROLE_DESCRIPTION_LEN)
@@ -88,17 +78,6 @@ impl RoleFields {
                 .transpose()?,
         })
     }
-}
-
-/// Checks the expiry of a grant.
-///
-/// # Errors
-/// An expiry that is not in the future.
-pub fn grant_expiry(
-    expires: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, ValidationError> {
-    future("expires", expires, now)
 }
 
 /// Whether something with this expiry still counts at `now`.
@@ -113,22 +92,16 @@ mod tests {
     #[test]
     fn attribute_rules() {
         let now = Utc::now();
-        assert!(AttributeFields::new("dept", Some("ops"), None, now).is_ok());
+        assert!(AttributeFields::new("dept", Some("ops"), Some(now)).is_ok());
         assert_eq!(
-            AttributeFields::new("", None, None, now).unwrap_err().field,
+            AttributeFields::new("", None, None).unwrap_err().field,
             "name"
         );
         assert_eq!(
-            AttributeFields::new("a", Some(&"v".repeat(4097)), None, now)
+            AttributeFields::new("a", Some(&"v".repeat(4097)), None)
                 .unwrap_err()
                 .field,
             "value"
-        );
-        assert_eq!(
-            AttributeFields::new("a", None, Some(now), now)
-                .unwrap_err()
-                .field,
-            "expires"
         );
     }
 
@@ -140,9 +113,9 @@ mod tests {
             RoleFields::new("", "admin", None).unwrap_err().field,
             "audience"
         );
-        assert_eq!(RoleFields::new("api", " ", None).unwrap_err().field, "name");
+        assert_eq!(RoleFields::new("api", "", None).unwrap_err().field, "name");
         assert!(unexpired(None, now));
         assert!(!unexpired(Some(now), now));
-        assert!(grant_expiry(Some(now - chrono::Duration::seconds(1)), now).is_err());
+        assert!(unexpired(Some(now + chrono::Duration::seconds(1)), now));
     }
 }

@@ -94,7 +94,7 @@ impl NewUser {
     pub fn new(input: &NewUserInput) -> Result<Self, ValidationError> {
         Ok(Self(NewUserFields {
             email_address: EmailAddress::parse("emailAddress", &input.email_address)?,
-            username: text("username", input.username.trim(), 1)?,
+            username: text("username", &input.username, 1)?,
             given_name: text("givenName", &input.given_name, 0)?,
             family_name: text("familyName", &input.family_name, 0)?,
             display_name: text("displayName", &input.display_name, 0)?,
@@ -224,7 +224,7 @@ impl User {
             next.email_address = EmailAddress::parse("emailAddress", email)?;
         }
         if let Some(username) = &patch.username {
-            next.username = text("username", username.trim(), 1)?;
+            next.username = text("username", username, 1)?;
         }
         patch_text("givenName", &mut next.given_name, patch.given_name.as_ref())?;
         patch_text(
@@ -424,7 +424,7 @@ mod tests {
         type Spoil = fn(&mut NewUserInput);
         let cases: [(&str, Spoil); 5] = [
             ("emailAddress", |i| i.email_address = "nope".into()),
-            ("username", |i| i.username = "  ".into()),
+            ("username", |i| i.username = String::new()),
             ("givenName", |i| i.given_name = "x".repeat(256)),
             ("ownerId", |i| i.owner_id = Some("a b".into())),
             ("recoveryEmailAddress", |i| {

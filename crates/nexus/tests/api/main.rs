@@ -8,6 +8,7 @@ mod cli;
 mod events;
 mod helpers;
 mod identities;
+mod openapi;
 mod organizations;
 mod profile;
 mod sync;

@@ -50,10 +50,6 @@ async fn attributes_are_put_listed_and_deleted_by_name(app: &TestApp) {
     assert_eq!(read.body["attributes"], list.body);
 
     for (body, field) in [
-        (
-            json!({"value": "x", "expires": "2000-01-01T00:00:00Z"}),
-            "expires",
-        ),
         (json!({"value": "x", "expires": "tomorrow"}), "expires"),
         (json!({"value": 3}), "value"),
     ] {
@@ -67,6 +63,20 @@ async fn attributes_are_put_listed_and_deleted_by_name(app: &TestApp) {
             answer.body
         );
     }
+    let expired = app
+        .call(
+            "PUT",
+            &format!("{base}/old"),
+            Some(json!({"value": "x", "expires": "2000-01-01T00:00:00Z"})),
+            true,
+        )
+        .await;
+    assert_eq!(expired.status, 200);
+    assert_eq!(
+        app.call("GET", &base, None, true).await.body,
+        list.body,
+        "an expired attribute is not listed"
+    );
     let long = app
         .call(
             "PUT",
@@ -194,7 +204,16 @@ async fn roles_are_defined_per_audience_and_granted(app: &TestApp) {
             true,
         )
         .await;
-    assert_eq!(past.status, 400);
+    assert_eq!(
+        past.status, 200,
+        "a past expiry is stored, and counts as revoked"
+    );
+    assert_eq!(
+        app.call("GET", &format!("/v1/users/{user}/roles"), None, true)
+            .await
+            .body,
+        json!([])
+    );
 
     assert_eq!(
         app.call(
