@@ -3,6 +3,29 @@
 //! own transaction. The same [`EventConsumer`] runs on a durable JetStream pull
 //! consumer ([`jetstream`]) or on the all-in-one's in-process bus
 //! ([`memory`]), so a service's projection code is identical in both modes.
+//!
+//! ```no_run
+//! # async fn start(
+//! #     db: sea_orm::DatabaseConnection,
+//! #     source: nexus_platform::events::EventSource,
+//! #     shutdown: nexus_platform::Shutdown,
+//! # ) -> Result<(), nexus_platform::events::consumer::ConsumerError> {
+//! use nexus_platform::events::consumer::{ConsumerOptions, EventConsumer, HandlerRegistry};
+//! use sea_orm::ConnectionTrait as _;
+//!
+//! let handlers = HandlerRegistry::new().on_fn("user.created", |txn, event| {
+//!     Box::pin(async move {
+//!         // The projection's change, in the transaction that records the event.
+//!         txn.execute_unprepared("UPDATE members SET known = 1").await?;
+//!         let _ = event.aggregate_version;
+//!         Ok(())
+//!     })
+//! });
+//! EventConsumer::new("tenant-access-users", db, handlers)?
+//!     .spawn(&source, ConsumerOptions::new("nexus.identity.user.>"), shutdown);
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod jetstream;
 pub mod memory;

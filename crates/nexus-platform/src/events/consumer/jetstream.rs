@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::{self, AckKind, consumer};
+use async_nats::jetstream::{self, AckKind, consumer, stream};
 use futures::StreamExt as _;
 use futures::future::BoxFuture;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
@@ -320,7 +320,16 @@ where
         .map_err(|e| ConsumerError::Bus(e.to_string()))?;
     match stream.delete_consumer(name).await {
         Ok(_) => Ok(()),
-        Err(e) if e.to_string().contains("not found") => Ok(()),
+        // Never created, or already deleted by an earlier, interrupted replay.
+        Err(e)
+            if matches!(
+                e.kind(),
+                stream::ConsumerErrorKind::JetStream(ref js)
+                    if js.error_code() == jetstream::ErrorCode::CONSUMER_NOT_FOUND
+            ) =>
+        {
+            Ok(())
+        }
         Err(e) => Err(ConsumerError::Bus(e.to_string())),
     }
 }
