@@ -120,6 +120,16 @@ impl EventBus for PublishThenHang {
     }
 }
 
+/// Kills the child process when a failed assertion unwinds the test.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 const CHILD_DB: &str = "NEXUS_TEST_CHILD_DATABASE_URL";
 const CHILD_NATS: &str = "NEXUS_TEST_CHILD_NATS_URL";
 
@@ -159,26 +169,28 @@ async fn events_of_a_process_killed_between_commit_and_mark_sent_are_applied_onc
         return;
     };
     let bus = nats.bus().await;
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "faults::process_killed_by_the_sigkill_test",
-            "--nocapture",
-        ])
-        .env(CHILD_DB, pg.url())
-        .env(CHILD_NATS, nats.url())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = KillOnDrop(
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "faults::process_killed_by_the_sigkill_test",
+                "--nocapture",
+            ])
+            .env(CHILD_DB, pg.url())
+            .env(CHILD_NATS, nats.url())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     eventually(
         Duration::from_secs(30),
         "the child to publish 10 events",
         || async { stream_count(&bus, SUBJECT).await == 10 },
     )
     .await;
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    child.0.kill().unwrap(); // SIGKILL
+    child.0.wait().unwrap();
     assert_eq!(backlog(&pg.db).await.unwrap().0, 20);
 
     let shutdown = Shutdown::new();
