@@ -233,6 +233,11 @@ pub struct EventSettings {
     pub stream_replicas: usize,
     /// How long the stream keeps events, in seconds (0: no limit).
     pub stream_max_age_secs: u64,
+    /// How many bytes the stream keeps before dropping the oldest events (0: no
+    /// limit).
+    pub stream_max_bytes: u64,
+    /// How many events the stream keeps before dropping the oldest (0: no limit).
+    pub stream_max_msgs: u64,
     /// Rows the outbox relay publishes per round.
     pub relay_batch_size: u64,
     /// How often the relay looks for rows it was not told about, in milliseconds.
@@ -297,6 +302,8 @@ stream = "NEXUS"
 subject_prefix = ""
 stream_replicas = 1
 stream_max_age_secs = 604800
+stream_max_bytes = 0
+stream_max_msgs = 0
 relay_batch_size = 256
 relay_poll_interval_ms = 1000
 outbox_retention_secs = 604800

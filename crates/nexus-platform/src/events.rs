@@ -1,7 +1,8 @@
 //! The event-bus port and its two adapters: NATS JetStream for deployments,
 //! in-process delivery for the all-in-one. The outbox relay is the only
-//! publisher; consumers read from the adapter they were built with.
+//! publisher; [`consumer`] applies events from either adapter.
 
+pub mod consumer;
 pub mod memory;
 pub mod nats;
 
@@ -9,6 +10,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
+pub use consumer::{
+    ConsumerOptions, EventConsumer, EventHandler, EventSource, HandlerError, HandlerRegistry,
+};
 pub use memory::InProcessEventBus;
 pub use nats::NatsEventBus;
 

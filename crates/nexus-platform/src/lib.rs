@@ -1,12 +1,13 @@
 //! What every Nexus process needs: configuration, telemetry, database connection
 //! and migrations, the event bus (NATS JetStream or in-process), the transactional
-//! outbox and its relay, gRPC health and reflection, graceful shutdown, and the
+//! outbox and its relay, event consumers and their inbox, gRPC health and reflection, graceful shutdown, and the
 //! signed principal that the gateway passes to the services.
 
 pub mod config;
 pub mod db;
 pub mod events;
 pub mod grpc;
+pub mod inbox;
 pub mod internal_auth;
 pub mod outbox;
 pub mod shutdown;

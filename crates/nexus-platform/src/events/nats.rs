@@ -57,6 +57,9 @@ impl NatsEventBus {
                 duplicate_window: DUPLICATE_WINDOW,
                 num_replicas: settings.stream_replicas,
                 max_age: Duration::from_secs(settings.stream_max_age_secs),
+                // JetStream spells "no limit" as -1.
+                max_bytes: limit(settings.stream_max_bytes),
+                max_messages: limit(settings.stream_max_msgs),
                 ..stream::Config::default()
             },
             prefix,
@@ -144,6 +147,15 @@ impl NatsEventBus {
     }
 }
 
+/// A configured stream limit as JetStream wants it: 0 (no limit) becomes -1.
+fn limit(configured: u64) -> i64 {
+    if configured == 0 {
+        -1
+    } else {
+        i64::try_from(configured).unwrap_or(i64::MAX)
+    }
+}
+
 #[async_trait]
 impl EventBus for NatsEventBus {
     async fn publish(&self, message: &BusMessage) -> Result<(), EventBusError> {
@@ -154,6 +166,13 @@ impl EventBus for NatsEventBus {
 
     /// Pipelines the publishes, then waits for their acks in order.
     async fn publish_all(&self, messages: &[BusMessage]) -> Result<usize, EventBusError> {
+        // While disconnected the client would buffer the publishes and block
+        // once its buffer is full; failing now lets the relay back off instead.
+        if self.client.connection_state() != async_nats::connection::State::Connected {
+            return Err(EventBusError::Unavailable(
+                "not connected to NATS".to_owned(),
+            ));
+        }
         if !self.stream_ready.load(Ordering::Acquire) {
             self.ensure_stream().await?;
         }

@@ -19,6 +19,7 @@ use crate::shutdown::Shutdown;
 const RELAY_LOCK_KEY: i64 = 0x6e65_7875_735f_6f62; // "nexus_ob"
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
+const METRICS_EVERY: Duration = Duration::from_secs(30);
 
 /// Publishes one service's outbox.
 pub struct OutboxRelay {
@@ -57,6 +58,7 @@ impl OutboxRelay {
     async fn run(self, shutdown: Shutdown) {
         let mut backoff = Duration::from_millis(100);
         let mut last_prune = Instant::now();
+        let mut last_metrics = Instant::now();
         loop {
             if shutdown.is_triggered() {
                 break;
@@ -82,6 +84,10 @@ impl OutboxRelay {
                 if let Err(e) = self.prune().await {
                     tracing::warn!(error = %e, "outbox prune failed");
                 }
+            }
+            if last_metrics.elapsed() >= METRICS_EVERY {
+                last_metrics = Instant::now();
+                self.log_backlog().await;
             }
             tokio::select! {
                 () = shutdown.wait() => break,
@@ -168,6 +174,16 @@ impl OutboxRelay {
         }
         txn.commit().await?;
         Ok(sent)
+    }
+
+    async fn log_backlog(&self) {
+        match backlog(&self.db).await {
+            Ok((pending, oldest)) => {
+                let oldest_age_ms = oldest.map(|t| (Utc::now() - t).num_milliseconds());
+                tracing::debug!(pending, ?oldest_age_ms, "outbox backlog");
+            }
+            Err(e) => tracing::debug!(error = %e, "outbox backlog unavailable"),
+        }
     }
 
     /// Deletes rows sent longer ago than the retention time.

@@ -1,0 +1,446 @@
+//! Event consumers: a registry of handlers by event type, applied at most once
+//! per consumer through the `processed_events` inbox written in the handler's
+//! own transaction. The same [`EventConsumer`] runs on a durable JetStream pull
+//! consumer ([`jetstream`]) or on the all-in-one's in-process bus
+//! ([`memory`]), so a service's projection code is identical in both modes.
+//!
+//! ```no_run
+//! # async fn start(
+//! #     db: sea_orm::DatabaseConnection,
+//! #     source: nexus_platform::events::EventSource,
+//! #     shutdown: nexus_platform::Shutdown,
+//! # ) -> Result<(), nexus_platform::events::consumer::ConsumerError> {
+//! use nexus_platform::events::consumer::{ConsumerOptions, EventConsumer, HandlerRegistry};
+//! use sea_orm::ConnectionTrait as _;
+//!
+//! let handlers = HandlerRegistry::new().on_fn("user.created", |txn, event| {
+//!     Box::pin(async move {
+//!         // The projection's change, in the transaction that records the event.
+//!         txn.execute_unprepared("UPDATE members SET known = 1").await?;
+//!         let _ = event.aggregate_version;
+//!         Ok(())
+//!     })
+//! });
+//! EventConsumer::new("tenant-access-users", db, handlers)?
+//!     .spawn(&source, ConsumerOptions::new("nexus.identity.user.>"), shutdown);
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod jetstream;
+pub mod memory;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::future::BoxFuture;
+use nexus_proto::events::v1::EventEnvelope;
+use prost::Message as _;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+
+use super::{InProcessEventBus, NatsEventBus};
+use crate::inbox;
+use crate::shutdown::Shutdown;
+
+pub use jetstream::JetStreamConsumer;
+pub use memory::InProcessConsumer;
+
+/// The subject a consumer's dead letters go to (before any subject prefix).
+/// It lies under `nexus.>`, so the Nexus stream keeps it.
+pub fn dead_letter_subject(consumer: &str) -> String {
+    format!("{DEAD_LETTER_PREFIX}{consumer}")
+}
+
+/// Subjects of dead letters; consumers never apply them.
+pub const DEAD_LETTER_PREFIX: &str = "nexus.dlq.";
+
+/// Why a handler did not apply an event. Its transaction is rolled back and
+/// the event is delivered again, up to the consumer's `max_deliver`.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Applies one event type inside the transaction that also records it in the
+/// inbox. The handler may read its projection's aggregate version through
+/// `txn` and skip an event whose `aggregate_version` is not newer.
+#[async_trait]
+pub trait EventHandler: Send + Sync + 'static {
+    /// # Errors
+    /// The event could not be applied now; it is retried.
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &EventEnvelope,
+    ) -> Result<(), HandlerError>;
+}
+
+/// A handler written as a closure returning a boxed future (see
+/// [`HandlerRegistry::on_fn`]).
+struct FnHandler<F>(F);
+
+#[async_trait]
+impl<F> EventHandler for FnHandler<F>
+where
+    F: for<'a> Fn(
+            &'a DatabaseTransaction,
+            &'a EventEnvelope,
+        ) -> BoxFuture<'a, Result<(), HandlerError>>
+        + Send
+        + Sync
+        + 'static,
+{
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &EventEnvelope,
+    ) -> Result<(), HandlerError> {
+        (self.0)(txn, event).await
+    }
+}
+
+/// Which handler applies which event type (`ce-type`, e.g. `user.created`).
+/// Events of other types are acknowledged and ignored.
+#[derive(Clone, Default)]
+pub struct HandlerRegistry {
+    handlers: HashMap<String, Arc<dyn EventHandler>>,
+}
+
+impl std::fmt::Debug for HandlerRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HandlerRegistry")
+            .field("event_types", &self.handlers.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl HandlerRegistry {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers `handler` for `event_type`, replacing any earlier one.
+    #[must_use]
+    pub fn on(mut self, event_type: impl Into<String>, handler: impl EventHandler) -> Self {
+        self.handlers.insert(event_type.into(), Arc::new(handler));
+        self
+    }
+
+    /// Registers a closure: `|txn, event| Box::pin(async move { … })`.
+    #[must_use]
+    pub fn on_fn<F>(self, event_type: impl Into<String>, handler: F) -> Self
+    where
+        F: for<'a> Fn(
+                &'a DatabaseTransaction,
+                &'a EventEnvelope,
+            ) -> BoxFuture<'a, Result<(), HandlerError>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.on(event_type, FnHandler(handler))
+    }
+
+    pub fn handles(&self, event_type: &str) -> bool {
+        self.handlers.contains_key(event_type)
+    }
+}
+
+/// What became of a delivered event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The handler's change and the inbox row were committed.
+    Applied,
+    /// The inbox already held the event: nothing was changed.
+    Duplicate,
+    /// No handler is registered for its type.
+    Ignored,
+}
+
+/// Why an event was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumerError {
+    #[error("invalid consumer name {0:?}: use letters, digits, '-' and '_'")]
+    InvalidName(String),
+    /// The message is not an `EventEnvelope`; retrying cannot help.
+    #[error("undecodable event: {0}")]
+    Undecodable(String),
+    #[error("handler failed: {0}")]
+    Handler(#[from] HandlerError),
+    #[error("inbox database: {0}")]
+    Db(#[from] DbErr),
+    #[error("event bus: {0}")]
+    Bus(String),
+}
+
+impl ConsumerError {
+    /// Whether a redelivery may succeed.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, Self::Undecodable(_))
+    }
+}
+
+/// Counters of one consumer since its process started.
+#[derive(Debug, Default)]
+pub struct ConsumerStats {
+    applied: AtomicU64,
+    duplicates: AtomicU64,
+    ignored: AtomicU64,
+    failed_attempts: AtomicU64,
+    dead_lettered: AtomicU64,
+}
+
+/// A snapshot of [`ConsumerStats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConsumerCounts {
+    pub applied: u64,
+    pub duplicates: u64,
+    pub ignored: u64,
+    pub failed_attempts: u64,
+    pub dead_lettered: u64,
+}
+
+impl ConsumerStats {
+    pub fn snapshot(&self) -> ConsumerCounts {
+        ConsumerCounts {
+            applied: self.applied.load(Ordering::Relaxed),
+            duplicates: self.duplicates.load(Ordering::Relaxed),
+            ignored: self.ignored.load(Ordering::Relaxed),
+            failed_attempts: self.failed_attempts.load(Ordering::Relaxed),
+            dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
+        }
+    }
+
+    fn count(&self, outcome: Outcome) {
+        let counter = match outcome {
+            Outcome::Applied => &self.applied,
+            Outcome::Duplicate => &self.duplicates,
+            Outcome::Ignored => &self.ignored,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn failed(&self) {
+        self.failed_attempts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn dead_lettered(&self) {
+        self.dead_lettered.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// How a consumer reads and retries.
+#[derive(Debug, Clone)]
+pub struct ConsumerOptions {
+    /// The Nexus subjects it reads (`nexus.identity.>`), without any prefix.
+    pub filter: String,
+    /// Deliveries of one event before it goes to the dead-letter subject.
+    pub max_deliver: u32,
+    /// Delay before the first redelivery; doubled each time, up to 30 s.
+    pub retry_backoff: Duration,
+    /// How long JetStream waits for an ack before redelivering.
+    pub ack_wait: Duration,
+    /// Messages pulled per JetStream request.
+    pub batch: usize,
+    /// How often lag and dead letters are logged (at debug).
+    pub metrics_interval: Duration,
+}
+
+impl ConsumerOptions {
+    pub fn new(filter: impl Into<String>) -> Self {
+        Self {
+            filter: filter.into(),
+            max_deliver: 5,
+            retry_backoff: Duration::from_millis(500),
+            ack_wait: Duration::from_secs(30),
+            batch: 64,
+            metrics_interval: Duration::from_secs(30),
+        }
+    }
+
+    /// The delay before delivery number `delivered + 1`.
+    fn backoff(&self, delivered: u32) -> Duration {
+        let factor = 1u32 << delivered.saturating_sub(1).min(16);
+        self.retry_backoff
+            .saturating_mul(factor)
+            .min(Duration::from_secs(30))
+    }
+}
+
+/// One named consumer of one service: its handlers, its database (where the
+/// inbox and its projections live) and its counters.
+#[derive(Clone)]
+pub struct EventConsumer {
+    name: Arc<str>,
+    db: DatabaseConnection,
+    handlers: Arc<HandlerRegistry>,
+    stats: Arc<ConsumerStats>,
+}
+
+impl std::fmt::Debug for EventConsumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventConsumer")
+            .field("name", &self.name)
+            .field("handlers", &self.handlers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventConsumer {
+    /// `name` is the durable consumer's name and the inbox key: stable across
+    /// restarts and replicas, unique per projection.
+    ///
+    /// # Errors
+    /// A name that is not a single NATS subject token.
+    pub fn new(
+        name: &str,
+        db: DatabaseConnection,
+        handlers: HandlerRegistry,
+    ) -> Result<Self, ConsumerError> {
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid {
+            return Err(ConsumerError::InvalidName(name.to_owned()));
+        }
+        Ok(Self {
+            name: name.into(),
+            db,
+            handlers: Arc::new(handlers),
+            stats: Arc::new(ConsumerStats::default()),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn stats(&self) -> Arc<ConsumerStats> {
+        self.stats.clone()
+    }
+
+    /// Decodes a message payload.
+    ///
+    /// # Errors
+    /// It is not an `EventEnvelope`.
+    pub fn decode(payload: &[u8]) -> Result<EventEnvelope, ConsumerError> {
+        EventEnvelope::decode(payload).map_err(|e| ConsumerError::Undecodable(e.to_string()))
+    }
+
+    /// Applies `event` at most once: in one transaction, records it in the
+    /// inbox and runs its handler; commits only if both succeed.
+    ///
+    /// # Errors
+    /// The handler or the database failed; nothing was committed.
+    pub async fn apply(&self, event: &EventEnvelope) -> Result<Outcome, ConsumerError> {
+        let outcome = self.apply_once(event).await;
+        match &outcome {
+            Ok(o) => self.stats.count(*o),
+            Err(_) => self.stats.failed(),
+        }
+        outcome
+    }
+
+    async fn apply_once(&self, event: &EventEnvelope) -> Result<Outcome, ConsumerError> {
+        let Some(handler) = self.handlers.handlers.get(&event.r#type) else {
+            return Ok(Outcome::Ignored);
+        };
+        if event.id.is_empty() {
+            return Err(ConsumerError::Undecodable("event without id".to_owned()));
+        }
+        let txn = self.db.begin().await?;
+        if !inbox::record(&txn, &self.name, &event.id).await? {
+            txn.rollback().await?;
+            return Ok(Outcome::Duplicate);
+        }
+        if let Err(e) = handler.handle(&txn, event).await {
+            txn.rollback().await?;
+            return Err(e.into());
+        }
+        txn.commit().await?;
+        Ok(Outcome::Applied)
+    }
+
+    /// Runs this consumer on `source` until `shutdown`.
+    pub fn spawn(
+        self,
+        source: &EventSource,
+        options: ConsumerOptions,
+        shutdown: Shutdown,
+    ) -> tokio::task::JoinHandle<()> {
+        match source {
+            EventSource::JetStream(bus) => {
+                JetStreamConsumer::new(self, bus.clone(), options).spawn(shutdown)
+            }
+            EventSource::InProcess(bus) => {
+                InProcessConsumer::new(self, bus, options).spawn(shutdown)
+            }
+        }
+    }
+}
+
+/// Where a process's consumers read events: what the process publishes to.
+#[derive(Debug, Clone)]
+pub enum EventSource {
+    JetStream(Arc<NatsEventBus>),
+    InProcess(InProcessEventBus),
+}
+
+/// Whether NATS `subject` matches `filter` (`*` one token, `>` the rest).
+pub fn subject_matches(filter: &str, subject: &str) -> bool {
+    let mut subject_tokens = subject.split('.');
+    for f in filter.split('.') {
+        match (f, subject_tokens.next()) {
+            (">", Some(_)) => return true,
+            ("*", Some(_)) => {}
+            (f, Some(s)) if f == s => {}
+            _ => return false,
+        }
+    }
+    subject_tokens.next().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_match_nats_wildcards() {
+        assert!(subject_matches("nexus.>", "nexus.identity.user.created"));
+        assert!(subject_matches(
+            "nexus.*.user.created",
+            "nexus.identity.user.created"
+        ));
+        assert!(subject_matches("nexus.a.b", "nexus.a.b"));
+        assert!(!subject_matches("nexus.a.b", "nexus.a.b.c"));
+        assert!(!subject_matches("nexus.a.b.c", "nexus.a.b"));
+        assert!(!subject_matches("nexus.>", "nexus"));
+        assert!(!subject_matches("nexus.*", "other.x"));
+    }
+
+    #[test]
+    fn consumer_names_are_single_subject_tokens() {
+        let registry = HandlerRegistry::new;
+        let db = DatabaseConnection::Disconnected;
+        assert!(EventConsumer::new("tenant-access_users", db.clone(), registry()).is_ok());
+        for bad in ["", "a.b", "a*", "a b", "a>"] {
+            assert!(EventConsumer::new(bad, db.clone(), registry()).is_err());
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_a_bound() {
+        let options = ConsumerOptions::new("nexus.>");
+        assert_eq!(options.backoff(1), Duration::from_millis(500));
+        assert_eq!(options.backoff(2), Duration::from_secs(1));
+        assert_eq!(options.backoff(40), Duration::from_secs(30));
+    }
+}
