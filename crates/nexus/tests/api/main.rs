@@ -11,4 +11,5 @@ mod identities;
 mod organizations;
 mod profile;
 mod sync;
+mod tenant_access;
 mod users;
