@@ -596,6 +596,27 @@ mod tests {
     }
 
     #[test]
+    fn tenant_roles_default_and_are_checked() {
+        let settings = Settings::load(None, Mode::AllInOne).unwrap();
+        assert_eq!(
+            settings.tenant_access.roles,
+            ["owner", "admin", "member", "viewer"]
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nexus.toml");
+        std::fs::write(&path, "[tenant_access]\nroles = [\"billing.read\"]\n").unwrap();
+        let settings = Settings::load(Some(&path), Mode::AllInOne).unwrap();
+        assert_eq!(settings.tenant_access.roles, ["billing.read"]);
+        for bad in ["[]", "[\"Admin\"]", "[\"a\", \"a\"]", "[\"\"]"] {
+            std::fs::write(&path, format!("[tenant_access]\nroles = {bad}\n")).unwrap();
+            let err = Settings::load(Some(&path), Mode::AllInOne)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("tenant_access.roles"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn the_documented_example_file_loads() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/nexus.example.toml");
         let settings = Settings::load(Some(&path), Mode::AllInOne).expect("example loads");
