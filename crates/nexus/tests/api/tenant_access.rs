@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
+use nexus_proto::events::v1::EventEnvelope;
+use nexus_proto::events::v1::event_envelope::Payload;
+use prost::Message as _;
 use serde_json::{Value, json};
 
 use crate::helpers::{Answer, TestApp};
@@ -19,6 +22,7 @@ on_both_backends!(
     tenants_are_isolated,
     the_projection_follows_identity_events,
     long_lists_are_paginated_by_cursor,
+    membership_changes_are_published,
 );
 
 const READ: &str = "tenant.access:read";
@@ -455,4 +459,64 @@ async fn long_lists_are_paginated_by_cursor(app: &TestApp) {
     let all = call(app, "GET", "/api/acme/admin/users", Some(&t), None).await;
     assert_eq!(all.body.as_array().unwrap().len(), 3);
     assert_eq!(all.header("x-next-cursor"), None);
+}
+
+async fn membership_changes_are_published(app: &TestApp) {
+    let bus = app
+        .running
+        .as_ref()
+        .unwrap()
+        .in_process_bus
+        .clone()
+        .unwrap();
+    let mut events = bus.subscribe();
+    let t = admin(app, "acme");
+    let user = attach(app, "acme", "j@example.com", "member").await;
+    let id = user["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/acme/admin/users/{id}");
+    let put = call(app, "PUT", &path, Some(&t), Some(json!({"role": "admin"}))).await;
+    assert_eq!(put.status, 200);
+    assert_eq!(call(app, "DELETE", &path, Some(&t), None).await.status, 204);
+
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        let message = tokio::time::timeout(Duration::from_secs(5), events.recv())
+            .await
+            .expect("events within 5 s")
+            .unwrap();
+        if !message.subject.starts_with("nexus.tenant-access.") {
+            continue;
+        }
+        let envelope = EventEnvelope::decode(message.payload).unwrap();
+        assert_eq!(envelope.aggregate_type, "tenant_member");
+        assert_eq!(envelope.aggregate_id, format!("acme/{id}"));
+        assert_eq!(envelope.tenant.as_deref(), Some("acme"));
+        let role = match envelope.payload.unwrap() {
+            Payload::TenantMemberAttached(m)
+            | Payload::TenantMemberUpdated(m)
+            | Payload::TenantMemberRemoved(m) => m.role,
+            other => panic!("{other:?}"),
+        };
+        seen.push((message.subject, envelope.aggregate_version, role));
+    }
+    assert_eq!(
+        seen,
+        [
+            (
+                "nexus.tenant-access.tenant_member.attached".to_owned(),
+                1,
+                "member".to_owned()
+            ),
+            (
+                "nexus.tenant-access.tenant_member.updated".to_owned(),
+                2,
+                "admin".to_owned()
+            ),
+            (
+                "nexus.tenant-access.tenant_member.removed".to_owned(),
+                3,
+                "admin".to_owned()
+            ),
+        ]
+    );
 }
