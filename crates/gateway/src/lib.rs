@@ -15,6 +15,7 @@ pub mod organizations;
 pub mod problem;
 pub mod profile;
 pub mod request_id;
+pub mod tenant_access;
 pub mod users;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use axum::{Extension, Router, middleware};
 use nexus_domain::Principal;
 use nexus_platform::{InternalAuth, Shutdown};
 use nexus_proto::identity::v1::identity_service_client::IdentityServiceClient;
+use nexus_proto::tenant_access::v1::tenant_access_service_client::TenantAccessServiceClient;
 use tokio::net::TcpListener;
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_client::HealthClient;
@@ -51,6 +53,7 @@ pub struct AppState {
 
 struct Inner {
     identity: IdentityServiceClient<Channel>,
+    tenant_access: TenantAccessServiceClient<Channel>,
     health: Vec<(&'static str, HealthClient<Channel>)>,
     internal_auth: InternalAuth,
 }
@@ -85,6 +88,7 @@ impl AppState {
         Ok(Self {
             inner: Arc::new(Inner {
                 identity: IdentityServiceClient::new(identity.clone()),
+                tenant_access: TenantAccessServiceClient::new(tenant_access.clone()),
                 health: vec![
                     ("identity", HealthClient::new(identity)),
                     ("upn", HealthClient::new(upn)),
@@ -97,6 +101,10 @@ impl AppState {
 
     pub fn identity(&self) -> IdentityServiceClient<Channel> {
         self.inner.identity.clone()
+    }
+
+    pub fn tenant_access(&self) -> TenantAccessServiceClient<Channel> {
+        self.inner.tenant_access.clone()
     }
 
     /// A gRPC request carrying the signed acting principal.
@@ -176,11 +184,27 @@ pub fn router(state: AppState, config: &GatewayConfig) -> Router {
                 .delete(idp_tenants::delete),
         )
         .route_layer(middleware::from_fn_with_state(
-            credentials,
+            credentials.clone(),
             auth::authenticate,
+        ));
+    let admin = Router::new()
+        .route(
+            "/api/{tenantId}/admin/users",
+            get(tenant_access::list).post(tenant_access::create),
+        )
+        .route(
+            "/api/{tenantId}/admin/users/{userId}",
+            get(tenant_access::get)
+                .put(tenant_access::update)
+                .delete(tenant_access::delete),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            credentials,
+            auth::authenticate_oauth,
         ));
     Router::new()
         .merge(v1)
+        .merge(admin)
         .route("/openapi.json", get(openapi::document))
         .route("/docs", get(openapi::page))
         .route("/healthz", get(health::live))

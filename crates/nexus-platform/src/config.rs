@@ -36,7 +36,7 @@ pub struct Settings {
     pub gateway: GatewaySettings,
     pub identity: ServiceSettings,
     pub upn: ServiceSettings,
-    pub tenant_access: ServiceSettings,
+    pub tenant_access: TenantAccessSettings,
     pub events: EventSettings,
     pub telemetry: TelemetrySettings,
     pub internal_auth: InternalAuthSettings,
@@ -197,6 +197,31 @@ pub struct ServiceSettings {
     pub database_url: Option<SecretString>,
 }
 
+/// The tenant-access service: a [`ServiceSettings`] plus the roles it grants
+/// and where it finds the identity service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantAccessSettings {
+    pub listen: SocketAddr,
+    pub database_url: Option<SecretString>,
+    /// gRPC address of the identity service (`http://host:port`), which
+    /// tenant-access calls to find, create and rename users; required for
+    /// `nexus serve tenant-access`, filled in by the all-in-one.
+    pub identity_url: Option<String>,
+    /// The tenant roles this deployment grants: each 1 to 64 of `[a-z0-9._-]`.
+    pub roles: Vec<String>,
+}
+
+impl TenantAccessSettings {
+    /// The part every service has.
+    pub fn service(&self) -> ServiceSettings {
+        ServiceSettings {
+            listen: self.listen,
+            database_url: self.database_url.clone(),
+        }
+    }
+}
+
 /// Connection-pool settings shared by every service.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -291,6 +316,7 @@ listen = "127.0.0.1:50052"
 
 [tenant_access]
 listen = "127.0.0.1:50053"
+roles = ["owner", "admin", "member", "viewer"]
 
 [database]
 max_connections = 10
@@ -362,12 +388,13 @@ impl Settings {
         for (key, svc) in [
             ("identity.database_url", &self.identity),
             ("upn.database_url", &self.upn),
-            ("tenant_access.database_url", &self.tenant_access),
+            ("tenant_access.database_url", &self.tenant_access.service()),
         ] {
             if let Some(url) = &svc.database_url {
                 check_database_url(key, url.expose_secret())?;
             }
         }
+        check_roles(&self.tenant_access.roles)?;
         if self.gateway.body_limit_bytes == 0 {
             return Err(ConfigError::invalid(
                 "gateway.body_limit_bytes",
@@ -464,6 +491,33 @@ impl Settings {
     }
 }
 
+/// Tenant roles: at least one, each 1 to 64 of `[a-z0-9._-]`, no duplicates.
+fn check_roles(roles: &[String]) -> Result<(), ConfigError> {
+    const KEY: &str = "tenant_access.roles";
+    if roles.is_empty() {
+        return Err(ConfigError::invalid(KEY, "must name at least one role"));
+    }
+    for (i, role) in roles.iter().enumerate() {
+        let well_formed = (1..=64).contains(&role.len())
+            && role.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+            });
+        if !well_formed {
+            return Err(ConfigError::invalid(
+                KEY,
+                format!("`{role}` must be 1 to 64 of lower-case letters, digits, '.', '_' or '-'"),
+            ));
+        }
+        if roles[..i].contains(role) {
+            return Err(ConfigError::invalid(
+                KEY,
+                format!("`{role}` is listed twice"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The database URL of a service: the configured one, or (all-in-one) a SQLite
 /// file named after the service under `data_dir`.
 ///
@@ -546,6 +600,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("listen_typo"), "{err}");
+    }
+
+    #[test]
+    fn tenant_roles_default_and_are_checked() {
+        let settings = Settings::load(None, Mode::AllInOne).unwrap();
+        assert_eq!(
+            settings.tenant_access.roles,
+            ["owner", "admin", "member", "viewer"]
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nexus.toml");
+        std::fs::write(&path, "[tenant_access]\nroles = [\"billing.read\"]\n").unwrap();
+        let settings = Settings::load(Some(&path), Mode::AllInOne).unwrap();
+        assert_eq!(settings.tenant_access.roles, ["billing.read"]);
+        for bad in ["[]", "[\"Admin\"]", "[\"a\", \"a\"]", "[\"\"]"] {
+            std::fs::write(&path, format!("[tenant_access]\nroles = {bad}\n")).unwrap();
+            let err = Settings::load(Some(&path), Mode::AllInOne)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("tenant_access.roles"), "{bad}: {err}");
+        }
     }
 
     #[test]

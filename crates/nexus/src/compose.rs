@@ -74,6 +74,7 @@ impl Running {
 struct Started {
     addr: SocketAddr,
     db: DatabaseConnection,
+    signal: OutboxSignal,
     task: JoinHandle<anyhow::Result<()>>,
 }
 
@@ -93,7 +94,12 @@ impl ServiceContext<'_> {
         svc: &ServiceSettings,
         file_name: &str,
         service_name: &'static str,
-        add: impl FnOnce(Routes, DatabaseConnection, OutboxSignal, &InternalAuth) -> Routes,
+        add: impl FnOnce(
+            Routes,
+            DatabaseConnection,
+            OutboxSignal,
+            &InternalAuth,
+        ) -> anyhow::Result<Routes>,
     ) -> anyhow::Result<Started> {
         let url = config::database_url(self.settings, database_key, svc, file_name, self.mode)?;
         let db = db::connect_and_migrate::<M>(url.expose_secret(), &self.settings.database)
@@ -112,7 +118,7 @@ impl ServiceContext<'_> {
         .spawn(self.shutdown.clone());
 
         let (routes, reporter) = grpc::standard_routes()?;
-        let routes = add(routes, db.clone(), signal, &self.auth);
+        let routes = add(routes, db.clone(), signal.clone(), &self.auth)?;
         spawn_health_monitor(
             reporter,
             db.clone(),
@@ -131,7 +137,12 @@ impl ServiceContext<'_> {
                 .await
                 .with_context(|| format!("{service_name} gRPC server"))
         });
-        Ok(Started { addr, db, task })
+        Ok(Started {
+            addr,
+            db,
+            signal,
+            task,
+        })
     }
 
     async fn identity(&self) -> anyhow::Result<Started> {
@@ -141,7 +152,7 @@ impl ServiceContext<'_> {
             "identity.db",
             identity_service::SERVICE_NAME,
             |routes, db, signal, auth| {
-                routes.add_service(identity_service::grpc_service(db, signal, auth))
+                Ok(routes.add_service(identity_service::grpc_service(db, signal, auth)))
             },
         )
         .await
@@ -153,19 +164,28 @@ impl ServiceContext<'_> {
             &self.settings.upn,
             "upn.db",
             upn_service::SERVICE_NAME,
-            |routes, db, _signal, auth| routes.add_service(upn_service::grpc_service(db, auth)),
+            |routes, db, _signal, auth| Ok(routes.add_service(upn_service::grpc_service(db, auth))),
         )
         .await
     }
 
-    async fn tenant_access(&self) -> anyhow::Result<Started> {
+    /// `identity_url` is where tenant-access finds the identity service.
+    async fn tenant_access(&self, identity_url: String) -> anyhow::Result<Started> {
+        let settings = &self.settings.tenant_access;
+        let config = tenant_access_service::TenantAccessConfig {
+            identity_url,
+            roles: tenant_access_service::Roles::new(&settings.roles)
+                .map_err(|e| anyhow::anyhow!("configuration key `{}`: {}", e.field, e.message))?,
+        };
         self.start::<tenant_access_service::Migrator>(
             ("tenant_access.listen", "tenant_access.database_url"),
-            &self.settings.tenant_access,
+            &settings.service(),
             "tenant-access.db",
             tenant_access_service::SERVICE_NAME,
-            |routes, db, _signal, auth| {
-                routes.add_service(tenant_access_service::grpc_service(db, auth))
+            |routes, db, signal, auth| {
+                Ok(routes.add_service(tenant_access_service::grpc_service(
+                    db, signal, auth, &config,
+                )?))
             },
         )
         .await
@@ -310,7 +330,15 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
     };
     let identity = ctx.identity().await?;
     let upn = ctx.upn().await?;
-    let tenant_access = ctx.tenant_access().await?;
+    let tenant_access = ctx.tenant_access(url_of(identity.addr)).await?;
+    if let Some(bus) = &in_process_bus {
+        tenant_access_service::adapters::projection::spawn_in_process(
+            bus.subscribe(),
+            tenant_access.db.clone(),
+            tenant_access.signal.clone(),
+            shutdown.clone(),
+        );
+    }
     // Development credentials only while nothing is configured.
     let dev = if settings.auth.is_configured() {
         None
@@ -404,7 +432,14 @@ pub async fn start_component(
     let started = match component {
         Component::Identity => ctx.identity().await?,
         Component::Upn => ctx.upn().await?,
-        Component::TenantAccess | Component::Gateway => ctx.tenant_access().await?,
+        Component::TenantAccess | Component::Gateway => {
+            let identity_url = settings.tenant_access.identity_url.clone().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "configuration key `tenant_access.identity_url`: is required for `nexus serve tenant-access`"
+                )
+            })?;
+            ctx.tenant_access(identity_url).await?
+        }
     };
     match component {
         Component::Identity => running.identity_addr = Some(started.addr),

@@ -1,23 +1,38 @@
-//! A tenant's back-office user, as the service answers it.
+//! The tenant-access aggregates and their rules. Pure: no I/O here.
 
-use chrono::{DateTime, Utc};
+pub mod events;
+pub mod member;
+pub mod projection;
 
-/// A user with access to a tenant, and its role there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TenantUser {
-    pub id: String,
-    pub email: String,
-    pub name: Option<String>,
-    pub blocked: bool,
-    pub last_login: Option<DateTime<Utc>>,
-    pub tenant_role: String,
-}
+pub use events::{ChangeContext, Recorded, TenantMemberEvent};
+pub use member::{RoleName, Roles, TenantId, TenantMember, TenantUser};
+pub use projection::{IdentityUserEvent, MemberUser};
 
 /// Why a tenant-access operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TenantAccessError {
     #[error("{0}")]
     Invalid(#[from] nexus_domain::ValidationError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("unavailable: {0}")]
     Unavailable(String),
+}
+
+impl TenantAccessError {
+    pub fn no_access(tenant: &TenantId, user: &str) -> Self {
+        Self::NotFound(format!(
+            "userId: user {user} has no access to tenant {tenant}"
+        ))
+    }
+
+    pub fn already_attached(tenant: &TenantId, user: &str) -> Self {
+        Self::Conflict(format!(
+            "email: user {user} already has a role in tenant {tenant}"
+        ))
+    }
 }

@@ -1,15 +1,144 @@
-//! What the tenant-access use cases need from storage.
+//! What the tenant-access use cases need from the outside, as traits named by
+//! role. Every membership change records its event in the same transaction.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use nexus_domain::Principal;
 
-use crate::domain::{TenantAccessError, TenantUser};
+use crate::domain::{
+    ChangeContext, MemberUser, RoleName, TenantAccessError, TenantId, TenantMember, TenantUser,
+};
 
-/// Where tenant memberships and the user projection live.
+/// Where memberships and the user projection live.
 #[async_trait]
 pub trait TenantMemberRepository: Send + Sync + 'static {
-    /// Every back-office user of `tenant`, ordered by user id.
+    /// Back-office users of `tenant` with a user id after `after`, by user id,
+    /// at most `limit`.
     ///
     /// # Errors
     /// Storage failure.
-    async fn list(&self, tenant: &str) -> Result<Vec<TenantUser>, TenantAccessError>;
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<TenantUser>, TenantAccessError>;
+
+    /// # Errors
+    /// Storage failure.
+    async fn get(
+        &self,
+        tenant: &TenantId,
+        user_id: &str,
+    ) -> Result<Option<TenantUser>, TenantAccessError>;
+
+    /// Stores the membership and (version-checked) the user's copy; records
+    /// `tenant_member.attached`.
+    ///
+    /// # Errors
+    /// [`TenantAccessError::Conflict`] when the user already has a role there.
+    async fn attach(
+        &self,
+        member: &TenantMember,
+        user: &MemberUser,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<TenantUser, TenantAccessError>;
+
+    /// Replaces the role when `role` is given (recording
+    /// `tenant_member.updated` when it differs) and refreshes the user's copy
+    /// when `user` is given.
+    ///
+    /// # Errors
+    /// [`TenantAccessError::NotFound`] when the user has no access there.
+    async fn update(
+        &self,
+        tenant: &TenantId,
+        user_id: &str,
+        role: Option<&RoleName>,
+        user: Option<&MemberUser>,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<TenantUser, TenantAccessError>;
+
+    /// Removes the membership; records `tenant_member.removed`.
+    ///
+    /// # Errors
+    /// [`TenantAccessError::NotFound`] when the user has no access there.
+    async fn remove(
+        &self,
+        tenant: &TenantId,
+        user_id: &str,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<(), TenantAccessError>;
+
+    /// Every tenant the user may administer, with its role, by tenant id.
+    ///
+    /// # Errors
+    /// Storage failure.
+    async fn tenants_of(&self, user_id: &str) -> Result<Vec<(String, String)>, TenantAccessError>;
+}
+
+/// The projection of identity users, fed by identity events.
+#[async_trait]
+pub trait MemberUserProjection: Send + Sync + 'static {
+    /// Stores `user` unless the copy held is as new or newer.
+    ///
+    /// # Errors
+    /// Storage failure.
+    async fn upsert_user(&self, user: &MemberUser) -> Result<(), TenantAccessError>;
+
+    /// Keeps the later of the held and the given login time.
+    ///
+    /// # Errors
+    /// Storage failure.
+    async fn record_login(&self, user_id: &str, at: DateTime<Utc>)
+    -> Result<(), TenantAccessError>;
+
+    /// The user is gone from identity: removes it from every tenant (recording
+    /// `tenant_member.removed` for each) and keeps only its version, so an
+    /// older event arriving late changes nothing.
+    ///
+    /// # Errors
+    /// Storage failure.
+    async fn delete_user(
+        &self,
+        user_id: &str,
+        version: u64,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<(), TenantAccessError>;
+}
+
+/// The identity service, which owns user accounts. Calls act as `actor`.
+#[async_trait]
+pub trait UserDirectory: Send + Sync + 'static {
+    /// The user with this email address, matched case-insensitively.
+    ///
+    /// # Errors
+    /// The directory failed.
+    async fn find_by_email(
+        &self,
+        email: &str,
+        actor: &Principal,
+    ) -> Result<Option<MemberUser>, TenantAccessError>;
+
+    /// Creates a user.
+    ///
+    /// # Errors
+    /// Refused input or a failure of the directory.
+    async fn create(
+        &self,
+        email: &str,
+        name: Option<&str>,
+        actor: &Principal,
+    ) -> Result<MemberUser, TenantAccessError>;
+
+    /// Sets the user's display name.
+    ///
+    /// # Errors
+    /// Unknown user, refused input, or a failure of the directory.
+    async fn rename(
+        &self,
+        user_id: &str,
+        name: &str,
+        actor: &Principal,
+    ) -> Result<MemberUser, TenantAccessError>;
 }

@@ -113,17 +113,18 @@ async fn create_pg_databases(settings: &mut Settings) -> Option<Vec<String>> {
         .map_or(admin_url.as_str(), |(b, _)| b);
     let stem = format!("nexus_t_{}", uuid::Uuid::new_v4().simple());
     let mut names = Vec::new();
-    for (suffix, svc) in [
-        ("identity", &mut settings.identity),
-        ("upn", &mut settings.upn),
-        ("tenant_access", &mut settings.tenant_access),
-    ] {
+    for suffix in ["identity", "upn", "tenant_access"] {
         let name = format!("{stem}_{suffix}");
         admin
             .execute_unprepared(&format!("CREATE DATABASE {name}"))
             .await
             .expect("create test database");
-        svc.database_url = Some(SecretString::from(format!("{base}/{name}")));
+        let url = Some(SecretString::from(format!("{base}/{name}")));
+        match suffix {
+            "identity" => settings.identity.database_url = url,
+            "upn" => settings.upn.database_url = url,
+            _ => settings.tenant_access.database_url = url,
+        }
         names.push(name);
     }
     Some(names)

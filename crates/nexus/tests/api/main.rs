@@ -12,4 +12,5 @@ mod openapi;
 mod organizations;
 mod profile;
 mod sync;
+mod tenant_access;
 mod users;

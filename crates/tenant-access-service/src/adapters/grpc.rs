@@ -1,7 +1,12 @@
 //! Inbound gRPC: `nexus.tenant_access.v1.TenantAccessService`, behind the
-//! signed-principal check.
+//! signed-principal check. Every tenant operation also checks that principal
+//! against the tenant (in the application layer).
 
+use std::sync::Arc;
+
+use nexus_domain::{Clock, IdGenerator, SystemClock, UuidV7Ids};
 use nexus_platform::internal_auth::{InternalAuth, principal_of};
+use nexus_platform::outbox::OutboxSignal;
 use nexus_proto::tenant_access::v1 as pb;
 use nexus_proto::tenant_access::v1::tenant_access_service_server::{
     TenantAccessService, TenantAccessServiceServer,
@@ -10,29 +15,63 @@ use sea_orm::DatabaseConnection;
 use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status};
 
-use crate::adapters::db::SeaOrmTenantMemberRepository;
-use crate::domain::{TenantAccessError, TenantUser};
-use crate::ports::TenantMemberRepository;
+use crate::adapters::db::SeaOrmTenantAccessStore;
+use crate::adapters::events::timestamp;
+use crate::adapters::identity::GrpcUserDirectory;
+use crate::application::TenantUserService;
+use crate::domain::{Roles, TenantAccessError, TenantUser};
 
-/// The tenant-access gRPC service, wired to its database.
+/// What the service needs besides its database.
+#[derive(Debug, Clone)]
+pub struct TenantAccessConfig {
+    /// gRPC URL of the identity service (`http://host:port`).
+    pub identity_url: String,
+    pub roles: Roles,
+}
+
+/// Why the service could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantAccessConfigError {
+    #[error("tenant_access.identity_url: {0}")]
+    IdentityUrl(#[from] tonic::transport::Error),
+}
+
+/// The tenant-access gRPC service, wired to its database, outbox and the
+/// identity service.
+///
+/// # Errors
+/// A malformed identity URL.
 pub fn grpc_service(
     db: DatabaseConnection,
+    signal: OutboxSignal,
     auth: &InternalAuth,
-) -> InterceptedService<
-    TenantAccessServiceServer<TenantAccessGrpc>,
-    impl tonic::service::Interceptor + Clone + use<>,
+    config: &TenantAccessConfig,
+) -> Result<
+    InterceptedService<
+        TenantAccessServiceServer<TenantAccessGrpc>,
+        impl tonic::service::Interceptor + Clone + use<>,
+    >,
+    TenantAccessConfigError,
 > {
-    InterceptedService::new(
-        TenantAccessServiceServer::new(TenantAccessGrpc {
-            repo: SeaOrmTenantMemberRepository::new(db),
-        }),
+    let directory = GrpcUserDirectory::new(&config.identity_url, auth.clone())?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Ids);
+    let members = TenantUserService::new(
+        SeaOrmTenantAccessStore::new(db, signal),
+        directory,
+        config.roles.clone(),
+        clock,
+        ids,
+    );
+    Ok(InterceptedService::new(
+        TenantAccessServiceServer::new(TenantAccessGrpc { members }),
         auth.interceptor(),
-    )
+    ))
 }
 
 /// Handlers of `TenantAccessService`.
 pub struct TenantAccessGrpc {
-    repo: SeaOrmTenantMemberRepository,
+    members: TenantUserService<SeaOrmTenantAccessStore, GrpcUserDirectory>,
 }
 
 impl From<TenantUser> for pb::TenantUser {
@@ -42,10 +81,7 @@ impl From<TenantUser> for pb::TenantUser {
             email: u.email,
             name: u.name,
             blocked: u.blocked,
-            last_login: u.last_login.map(|t| prost_types::Timestamp {
-                seconds: t.timestamp(),
-                nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-            }),
+            last_login: u.last_login.map(timestamp),
             tenant_role: Some(u.tenant_role),
         }
     }
@@ -54,32 +90,119 @@ impl From<TenantUser> for pb::TenantUser {
 fn status(err: TenantAccessError) -> Status {
     match err {
         TenantAccessError::Invalid(v) => Status::invalid_argument(v.to_string()),
+        TenantAccessError::NotFound(m) => Status::not_found(m),
+        TenantAccessError::Conflict(m) => Status::already_exists(m),
+        TenantAccessError::Forbidden(m) => Status::permission_denied(m),
         TenantAccessError::Unavailable(cause) => {
-            tracing::error!(%cause, "tenant-access storage failed");
+            tracing::error!(%cause, "tenant-access failed");
             Status::internal("internal error")
         }
     }
 }
+
+type Answer<T> = Result<Response<T>, Status>;
 
 #[tonic::async_trait]
 impl TenantAccessService for TenantAccessGrpc {
     async fn list_tenant_users(
         &self,
         request: Request<pb::ListTenantUsersRequest>,
-    ) -> Result<Response<pb::ListTenantUsersResponse>, Status> {
+    ) -> Answer<pb::ListTenantUsersResponse> {
         let principal = principal_of(&request)?;
-        let tenant = &request.get_ref().tenant_id;
-        if tenant.is_empty() || tenant.len() > 128 {
-            return Err(Status::invalid_argument(
-                "tenantId: must be 1 to 128 characters",
-            ));
-        }
-        if !principal.may_act_on_tenant(tenant) {
-            return Err(Status::permission_denied("not entitled to this tenant"));
-        }
-        let users = self.repo.list(tenant).await.map_err(status)?;
+        let r = request.get_ref();
+        let page = self
+            .members
+            .list(&r.tenant_id, u64::from(r.limit), &r.cursor, &principal)
+            .await
+            .map_err(status)?;
         Ok(Response::new(pb::ListTenantUsersResponse {
-            users: users.into_iter().map(Into::into).collect(),
+            users: page.items.into_iter().map(Into::into).collect(),
+            next_cursor: page.next_cursor,
+        }))
+    }
+
+    async fn get_tenant_user(
+        &self,
+        request: Request<pb::GetTenantUserRequest>,
+    ) -> Answer<pb::TenantUser> {
+        let principal = principal_of(&request)?;
+        let r = request.get_ref();
+        let user = self
+            .members
+            .get(&r.tenant_id, &r.user_id, &principal)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(user.into()))
+    }
+
+    async fn attach_tenant_user(
+        &self,
+        request: Request<pb::AttachTenantUserRequest>,
+    ) -> Answer<pb::TenantUser> {
+        let principal = principal_of(&request)?;
+        let r = request.get_ref();
+        let user = self
+            .members
+            .attach(
+                &r.tenant_id,
+                &r.email,
+                r.name.as_deref(),
+                &r.role,
+                &principal,
+            )
+            .await
+            .map_err(status)?;
+        Ok(Response::new(user.into()))
+    }
+
+    async fn update_tenant_user(
+        &self,
+        request: Request<pb::UpdateTenantUserRequest>,
+    ) -> Answer<pb::TenantUser> {
+        let principal = principal_of(&request)?;
+        let r = request.get_ref();
+        let user = self
+            .members
+            .update(
+                &r.tenant_id,
+                &r.user_id,
+                r.name.as_deref(),
+                r.role.as_deref(),
+                &principal,
+            )
+            .await
+            .map_err(status)?;
+        Ok(Response::new(user.into()))
+    }
+
+    async fn remove_tenant_user(
+        &self,
+        request: Request<pb::RemoveTenantUserRequest>,
+    ) -> Answer<pb::RemoveTenantUserResponse> {
+        let principal = principal_of(&request)?;
+        let r = request.get_ref();
+        self.members
+            .remove(&r.tenant_id, &r.user_id, &principal)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::RemoveTenantUserResponse {}))
+    }
+
+    async fn list_user_tenants(
+        &self,
+        request: Request<pb::ListUserTenantsRequest>,
+    ) -> Answer<pb::ListUserTenantsResponse> {
+        principal_of(&request)?;
+        let tenants = self
+            .members
+            .tenants_of(&request.get_ref().user_id)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::ListUserTenantsResponse {
+            tenants: tenants
+                .into_iter()
+                .map(|(tenant_id, role)| pb::UserTenant { tenant_id, role })
+                .collect(),
         }))
     }
 }

@@ -1,0 +1,151 @@
+//! [`MemberUserProjection`] on sea-orm: the `member_users` copy of identity
+//! users, changed only by newer versions.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    IntoActiveModel, QueryFilter, QuerySelect,
+};
+
+use super::entities::{member_users, tenant_members};
+use super::{SeaOrmTenantAccessStore, db_version, remove_row, unavailable, version};
+use crate::domain::{ChangeContext, MemberUser, TenantAccessError};
+use crate::ports::MemberUserProjection;
+
+fn model(user: &MemberUser) -> member_users::Model {
+    member_users::Model {
+        user_id: user.user_id.clone(),
+        email: user.email.clone(),
+        name: user.name.clone(),
+        blocked: user.blocked,
+        last_login: user.last_login,
+        version: db_version(user.version),
+    }
+}
+
+fn domain(row: member_users::Model) -> MemberUser {
+    MemberUser {
+        user_id: row.user_id,
+        email: row.email,
+        name: row.name,
+        blocked: row.blocked,
+        last_login: row.last_login,
+        version: version(row.version),
+    }
+}
+
+/// Stores `user` unless the held copy is as new or newer. Inserting first with
+/// `ON CONFLICT DO NOTHING` makes concurrent first writers safe; the row is
+/// then locked and compared.
+pub(super) async fn upsert<C: ConnectionTrait>(
+    conn: &C,
+    user: &MemberUser,
+) -> Result<(), TenantAccessError> {
+    let inserted = member_users::Entity::insert(model(user).into_active_model())
+        .on_conflict(
+            OnConflict::column(member_users::Column::UserId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    if inserted > 0 {
+        return Ok(());
+    }
+    let mut query = member_users::Entity::find_by_id(user.user_id.clone());
+    if conn.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    let Some(held) = query.one(conn).await.map_err(|e| unavailable(&e))? else {
+        return Ok(());
+    };
+    if let Some(next) = domain(held).merged(user) {
+        model(&next)
+            .into_active_model()
+            .reset_all()
+            .update(conn)
+            .await
+            .map_err(|e| unavailable(&e))?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl MemberUserProjection for SeaOrmTenantAccessStore {
+    async fn upsert_user(&self, user: &MemberUser) -> Result<(), TenantAccessError> {
+        let txn = self.begin().await?;
+        upsert(&txn, user).await?;
+        self.commit(txn).await
+    }
+
+    async fn record_login(
+        &self,
+        user_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), TenantAccessError> {
+        member_users::Entity::update_many()
+            .col_expr(member_users::Column::LastLogin, Expr::value(at))
+            .filter(member_users::Column::UserId.eq(user_id))
+            .filter(
+                Condition::any()
+                    .add(member_users::Column::LastLogin.is_null())
+                    .add(member_users::Column::LastLogin.lt(at)),
+            )
+            .exec(&self.db)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        Ok(())
+    }
+
+    async fn delete_user(
+        &self,
+        user_id: &str,
+        version: u64,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<(), TenantAccessError> {
+        let txn = self.begin().await?;
+        let mut query =
+            tenant_members::Entity::find().filter(tenant_members::Column::UserId.eq(user_id));
+        if txn.get_database_backend() == DbBackend::Postgres {
+            query = query.lock_exclusive();
+        }
+        let rows = query.all(&txn).await.map_err(|e| unavailable(&e))?;
+        for row in rows {
+            remove_row(&txn, row, ctx).await?;
+        }
+        // The copy stays as a tombstone at the removal's version, without the
+        // person's data, so an older event arriving late changes nothing.
+        upsert(
+            &txn,
+            &MemberUser {
+                user_id: user_id.to_owned(),
+                email: String::new(),
+                name: None,
+                blocked: true,
+                last_login: None,
+                version,
+            },
+        )
+        .await?;
+        member_users::Entity::update_many()
+            .col_expr(member_users::Column::Email, Expr::value(String::new()))
+            .col_expr(
+                member_users::Column::Name,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(member_users::Column::Blocked, Expr::value(true))
+            .col_expr(
+                member_users::Column::LastLogin,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(member_users::Column::UserId.eq(user_id))
+            .filter(member_users::Column::Version.eq(db_version(version)))
+            .exec(&txn)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        self.commit(txn).await
+    }
+}

@@ -1,0 +1,468 @@
+//! A tenant's back-office users: list, read, attach, update, remove; and the
+//! tenants of a user.
+
+use std::sync::Arc;
+
+use nexus_domain::{BoundedText, Clock, EmailAddress, IdGenerator, Principal, ValidationError};
+
+use crate::domain::{ChangeContext, Roles, TenantAccessError, TenantId, TenantMember, TenantUser};
+use crate::ports::{TenantMemberRepository, UserDirectory};
+
+/// The largest page, and what an unbounded list answers at most.
+pub const MAX_PAGE: u64 = 10_000;
+
+/// A page of a tenant's users and the cursor of the next one.
+#[derive(Debug, Clone)]
+pub struct TenantUserPage {
+    pub items: Vec<TenantUser>,
+    pub next_cursor: Option<String>,
+}
+
+/// The membership operations.
+pub struct TenantUserService<R, D> {
+    repo: R,
+    directory: D,
+    roles: Roles,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+/// The tenant, once the principal is known to be entitled to it.
+fn entitled(tenant: &str, actor: &Principal) -> Result<TenantId, TenantAccessError> {
+    let tenant = TenantId::parse(tenant)?;
+    if actor.may_act_on_tenant(tenant.as_str()) {
+        Ok(tenant)
+    } else {
+        Err(TenantAccessError::Forbidden(format!(
+            "tenantId: not entitled to tenant {tenant}"
+        )))
+    }
+}
+
+fn user_id(raw: &str) -> Result<&str, TenantAccessError> {
+    if raw.is_empty() || raw.len() > 64 {
+        return Err(ValidationError::new("userId", "must be 1 to 64 characters").into());
+    }
+    Ok(raw)
+}
+
+fn display_name(raw: &str) -> Result<String, TenantAccessError> {
+    Ok(BoundedText::parse("name", raw, 0, 255)?.into_string())
+}
+
+impl<R: TenantMemberRepository, D: UserDirectory> TenantUserService<R, D> {
+    pub fn new(
+        repo: R,
+        directory: D,
+        roles: Roles,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self {
+            repo,
+            directory,
+            roles,
+            clock,
+            ids,
+        }
+    }
+
+    fn ctx<'a>(&'a self, actor: &'a Principal) -> ChangeContext<'a> {
+        ChangeContext {
+            actor: &actor.subject,
+            now: self.clock.now(),
+            ids: self.ids.as_ref(),
+        }
+    }
+
+    /// A page of the tenant's users by user id; `limit` 0 means [`MAX_PAGE`].
+    ///
+    /// # Errors
+    /// A bad tenant, limit or cursor; a tenant the actor is not entitled to.
+    pub async fn list(
+        &self,
+        tenant: &str,
+        limit: u64,
+        cursor: &str,
+        actor: &Principal,
+    ) -> Result<TenantUserPage, TenantAccessError> {
+        let tenant = entitled(tenant, actor)?;
+        let limit = match limit {
+            0 => MAX_PAGE,
+            1..=MAX_PAGE => limit,
+            _ => {
+                return Err(
+                    ValidationError::new("limit", format!("must be 1 to {MAX_PAGE}")).into(),
+                );
+            }
+        };
+        let after = if cursor.is_empty() {
+            None
+        } else {
+            Some(user_id(cursor).map_err(|_| {
+                TenantAccessError::from(ValidationError::new(
+                    "cursor",
+                    "is not a cursor of this list",
+                ))
+            })?)
+        };
+        let mut items = self.repo.list(&tenant, after, limit + 1).await?;
+        let more = items.len() as u64 > limit;
+        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let next_cursor = if more {
+            items.last().map(|u| u.id.clone())
+        } else {
+            None
+        };
+        Ok(TenantUserPage { items, next_cursor })
+    }
+
+    /// # Errors
+    /// [`TenantAccessError::NotFound`] when the user has no access to the
+    /// tenant, even if it exists elsewhere.
+    pub async fn get(
+        &self,
+        tenant: &str,
+        user: &str,
+        actor: &Principal,
+    ) -> Result<TenantUser, TenantAccessError> {
+        let tenant = entitled(tenant, actor)?;
+        let user = user_id(user)?;
+        self.repo
+            .get(&tenant, user)
+            .await?
+            .ok_or_else(|| TenantAccessError::no_access(&tenant, user))
+    }
+
+    /// Finds the identity user by email (case-insensitively) or creates it
+    /// there (username = the email address, display name = `name`), then
+    /// grants `role` in the tenant. A user that already has a role there is a
+    /// conflict, and nothing changes.
+    ///
+    /// # Errors
+    /// Bad input, a conflict, or a failure of storage or the directory.
+    pub async fn attach(
+        &self,
+        tenant: &str,
+        email: &str,
+        name: Option<&str>,
+        role: &str,
+        actor: &Principal,
+    ) -> Result<TenantUser, TenantAccessError> {
+        let tenant = entitled(tenant, actor)?;
+        let email = EmailAddress::parse("email", email)?;
+        let role = self.roles.parse(role)?;
+        let name = name.map(display_name).transpose()?;
+        let user = match self.directory.find_by_email(email.as_str(), actor).await? {
+            Some(user) => {
+                if self.repo.get(&tenant, &user.user_id).await?.is_some() {
+                    return Err(TenantAccessError::already_attached(&tenant, &user.user_id));
+                }
+                user
+            }
+            None => {
+                self.directory
+                    .create(email.as_str(), name.as_deref(), actor)
+                    .await?
+            }
+        };
+        let member = TenantMember {
+            tenant,
+            user_id: user.user_id.clone(),
+            role,
+            version: 1,
+        };
+        self.repo.attach(&member, &user, &self.ctx(actor)).await
+    }
+
+    /// Replaces the role when given and the identity user's display name when
+    /// given.
+    ///
+    /// # Errors
+    /// [`TenantAccessError::NotFound`] when the user has no access there; bad
+    /// input; a failure of storage or the directory.
+    pub async fn update(
+        &self,
+        tenant: &str,
+        user: &str,
+        name: Option<&str>,
+        role: Option<&str>,
+        actor: &Principal,
+    ) -> Result<TenantUser, TenantAccessError> {
+        let tenant = entitled(tenant, actor)?;
+        let user = user_id(user)?;
+        let role = role.map(|r| self.roles.parse(r)).transpose()?;
+        let name = name.map(display_name).transpose()?;
+        // Checked first so that a user outside the tenant is not renamed.
+        if self.repo.get(&tenant, user).await?.is_none() {
+            return Err(TenantAccessError::no_access(&tenant, user));
+        }
+        let renamed = match name {
+            Some(name) => Some(self.directory.rename(user, &name, actor).await?),
+            None => None,
+        };
+        self.repo
+            .update(
+                &tenant,
+                user,
+                role.as_ref(),
+                renamed.as_ref(),
+                &self.ctx(actor),
+            )
+            .await
+    }
+
+    /// Removes the tenant access; the identity user stays.
+    ///
+    /// # Errors
+    /// [`TenantAccessError::NotFound`] when the user has no access there.
+    pub async fn remove(
+        &self,
+        tenant: &str,
+        user: &str,
+        actor: &Principal,
+    ) -> Result<(), TenantAccessError> {
+        let tenant = entitled(tenant, actor)?;
+        let user = user_id(user)?;
+        self.repo.remove(&tenant, user, &self.ctx(actor)).await
+    }
+
+    /// The tenants the user may administer, with its role in each.
+    ///
+    /// # Errors
+    /// A bad user id or storage failure.
+    pub async fn tenants_of(&self, user: &str) -> Result<Vec<(String, String)>, TenantAccessError> {
+        self.repo.tenants_of(user_id(user)?).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use chrono::{DateTime, Utc};
+    use nexus_domain::{SystemClock, UuidV7Ids};
+
+    use super::*;
+    use crate::domain::{MemberUser, RoleName};
+
+    #[derive(Default)]
+    struct InMemoryMembers {
+        rows: Mutex<BTreeMap<(String, String), String>>,
+    }
+
+    fn shown(id: &str, role: &str) -> TenantUser {
+        TenantUser {
+            id: id.to_owned(),
+            email: format!("{id}@example.com"),
+            name: None,
+            blocked: false,
+            last_login: None,
+            tenant_role: role.to_owned(),
+        }
+    }
+
+    #[async_trait]
+    impl TenantMemberRepository for Arc<InMemoryMembers> {
+        async fn list(
+            &self,
+            _: &TenantId,
+            _: Option<&str>,
+            _: u64,
+        ) -> Result<Vec<TenantUser>, TenantAccessError> {
+            Ok(Vec::new())
+        }
+
+        async fn get(
+            &self,
+            tenant: &TenantId,
+            user: &str,
+        ) -> Result<Option<TenantUser>, TenantAccessError> {
+            let rows = self.rows.lock().unwrap();
+            Ok(rows
+                .get(&(tenant.to_string(), user.to_owned()))
+                .map(|role| shown(user, role)))
+        }
+
+        async fn attach(
+            &self,
+            m: &TenantMember,
+            _: &MemberUser,
+            _: &ChangeContext<'_>,
+        ) -> Result<TenantUser, TenantAccessError> {
+            self.rows.lock().unwrap().insert(
+                (m.tenant.to_string(), m.user_id.clone()),
+                m.role.to_string(),
+            );
+            Ok(shown(&m.user_id, m.role.as_str()))
+        }
+
+        async fn update(
+            &self,
+            tenant: &TenantId,
+            user: &str,
+            role: Option<&RoleName>,
+            _: Option<&MemberUser>,
+            _: &ChangeContext<'_>,
+        ) -> Result<TenantUser, TenantAccessError> {
+            let mut rows = self.rows.lock().unwrap();
+            let held = rows
+                .get_mut(&(tenant.to_string(), user.to_owned()))
+                .ok_or_else(|| TenantAccessError::no_access(tenant, user))?;
+            if let Some(role) = role {
+                *held = role.to_string();
+            }
+            Ok(shown(user, held))
+        }
+
+        async fn remove(
+            &self,
+            tenant: &TenantId,
+            user: &str,
+            _: &ChangeContext<'_>,
+        ) -> Result<(), TenantAccessError> {
+            self.rows
+                .lock()
+                .unwrap()
+                .remove(&(tenant.to_string(), user.to_owned()))
+                .map(|_| ())
+                .ok_or_else(|| TenantAccessError::no_access(tenant, user))
+        }
+
+        async fn tenants_of(&self, _: &str) -> Result<Vec<(String, String)>, TenantAccessError> {
+            Ok(Vec::new())
+        }
+    }
+
+    /// Knows one user, `u1`, and counts the changes asked of it.
+    #[derive(Default)]
+    struct InMemoryDirectory {
+        created: Mutex<u32>,
+        renamed: Mutex<u32>,
+    }
+
+    fn u1() -> MemberUser {
+        MemberUser {
+            user_id: "u1".into(),
+            email: "ann@example.com".into(),
+            name: None,
+            blocked: false,
+            last_login: None::<DateTime<Utc>>,
+            version: 1,
+        }
+    }
+
+    #[async_trait]
+    impl UserDirectory for Arc<InMemoryDirectory> {
+        async fn find_by_email(
+            &self,
+            email: &str,
+            _: &Principal,
+        ) -> Result<Option<MemberUser>, TenantAccessError> {
+            Ok((email.to_lowercase() == "ann@example.com").then(u1))
+        }
+
+        async fn create(
+            &self,
+            email: &str,
+            _: Option<&str>,
+            _: &Principal,
+        ) -> Result<MemberUser, TenantAccessError> {
+            *self.created.lock().unwrap() += 1;
+            Ok(MemberUser {
+                user_id: "u2".into(),
+                email: email.to_owned(),
+                ..u1()
+            })
+        }
+
+        async fn rename(
+            &self,
+            _: &str,
+            _: &str,
+            _: &Principal,
+        ) -> Result<MemberUser, TenantAccessError> {
+            *self.renamed.lock().unwrap() += 1;
+            Ok(u1())
+        }
+    }
+
+    type Service = TenantUserService<Arc<InMemoryMembers>, Arc<InMemoryDirectory>>;
+
+    fn service() -> (Service, Arc<InMemoryDirectory>) {
+        let directory = Arc::new(InMemoryDirectory::default());
+        let svc = TenantUserService::new(
+            Arc::new(InMemoryMembers::default()),
+            directory.clone(),
+            Roles::default(),
+            Arc::new(SystemClock),
+            Arc::new(UuidV7Ids),
+        );
+        (svc, directory)
+    }
+
+    fn actor(tenants: &[&str]) -> Principal {
+        Principal {
+            subject: "admin".into(),
+            tenants: tenants.iter().map(|t| (*t).to_owned()).collect(),
+            ..Principal::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn attach_finds_by_email_creates_otherwise_and_refuses_twice() {
+        let (svc, directory) = service();
+        let a = actor(&["acme"]);
+        let found = svc
+            .attach("acme", "ANN@example.com", None, "admin", &a)
+            .await
+            .unwrap();
+        assert_eq!(found.id, "u1");
+        let created = svc
+            .attach("acme", "new@example.com", Some("New"), "viewer", &a)
+            .await
+            .unwrap();
+        assert_eq!(created.id, "u2");
+        let again = svc
+            .attach("acme", "ann@example.com", None, "viewer", &a)
+            .await
+            .unwrap_err();
+        assert!(matches!(again, TenantAccessError::Conflict(_)), "{again}");
+        assert_eq!(*directory.created.lock().unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_user_outside_the_tenant_is_not_renamed() {
+        let (svc, directory) = service();
+        let err = svc
+            .update("acme", "u1", Some("Ann"), None, &actor(&["acme"]))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, TenantAccessError::NotFound(_)), "{err}");
+        assert_eq!(*directory.renamed.lock().unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn every_operation_needs_the_tenant_in_the_principal() {
+        let (svc, _) = service();
+        let other = actor(&["globex"]);
+        let forbidden = |r: Result<_, TenantAccessError>| {
+            assert!(matches!(r, Err(TenantAccessError::Forbidden(_))));
+        };
+        forbidden(svc.list("acme", 0, "", &other).await.map(|_| ()));
+        forbidden(svc.get("acme", "u1", &other).await.map(|_| ()));
+        forbidden(
+            svc.attach("acme", "ann@example.com", None, "admin", &other)
+                .await
+                .map(|_| ()),
+        );
+        forbidden(
+            svc.update("acme", "u1", None, Some("admin"), &other)
+                .await
+                .map(|_| ()),
+        );
+        forbidden(svc.remove("acme", "u1", &other).await);
+    }
+}

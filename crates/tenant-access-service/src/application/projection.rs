@@ -1,0 +1,50 @@
+//! Applies identity events to the local user projection. Each application is
+//! idempotent (version checks), so a redelivered event changes nothing.
+
+use std::sync::Arc;
+
+use nexus_domain::{Clock, IdGenerator};
+
+use crate::domain::{ChangeContext, IdentityUserEvent, TenantAccessError};
+use crate::ports::MemberUserProjection;
+
+/// The actor recorded on changes the projection makes by itself.
+pub const PROJECTION_ACTOR: &str = "tenant-access";
+
+/// Keeps `member_users` in step with identity.
+pub struct ProjectionService<P> {
+    projection: P,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl<P: MemberUserProjection> ProjectionService<P> {
+    pub fn new(projection: P, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
+        Self {
+            projection,
+            clock,
+            ids,
+        }
+    }
+
+    /// Applies one identity event.
+    ///
+    /// # Errors
+    /// Storage failure; the event may be applied again.
+    pub async fn apply(&self, event: &IdentityUserEvent) -> Result<(), TenantAccessError> {
+        match event {
+            IdentityUserEvent::Changed(user) => self.projection.upsert_user(user).await,
+            IdentityUserEvent::LoggedIn { user_id, at } => {
+                self.projection.record_login(user_id, *at).await
+            }
+            IdentityUserEvent::Deleted { user_id, version } => {
+                let ctx = ChangeContext {
+                    actor: PROJECTION_ACTOR,
+                    now: self.clock.now(),
+                    ids: self.ids.as_ref(),
+                };
+                self.projection.delete_user(user_id, *version, &ctx).await
+            }
+        }
+    }
+}
