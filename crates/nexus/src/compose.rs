@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use nexus_platform::config::{self, EventBackend, Mode, ServiceSettings, Settings};
+use nexus_platform::events::consumer::EventSource;
 use nexus_platform::events::{InProcessEventBus, NatsEventBus};
 use nexus_platform::outbox::{OutboxRelay, OutboxSignal};
 use nexus_platform::{EventBus, InternalAuth, Shutdown, db, grpc};
@@ -74,7 +75,6 @@ impl Running {
 struct Started {
     addr: SocketAddr,
     db: DatabaseConnection,
-    signal: OutboxSignal,
     task: JoinHandle<anyhow::Result<()>>,
 }
 
@@ -137,12 +137,7 @@ impl ServiceContext<'_> {
                 .await
                 .with_context(|| format!("{service_name} gRPC server"))
         });
-        Ok(Started {
-            addr,
-            db,
-            signal,
-            task,
-        })
+        Ok(Started { addr, db, task })
     }
 
     async fn identity(&self) -> anyhow::Result<Started> {
@@ -216,20 +211,36 @@ fn spawn_health_monitor(
     });
 }
 
+/// The bus the relays publish to, and where the consumers read from.
 async fn event_bus(
     settings: &Settings,
     mode: Mode,
-) -> anyhow::Result<(Arc<dyn EventBus>, Option<InProcessEventBus>)> {
+) -> anyhow::Result<(Arc<dyn EventBus>, EventSource)> {
     Ok(match settings.event_backend(mode) {
         EventBackend::Memory => {
             let bus = InProcessEventBus::new();
-            (Arc::new(bus.clone()), Some(bus))
+            (Arc::new(bus.clone()), EventSource::InProcess(bus))
         }
-        EventBackend::Nats => (
-            Arc::new(NatsEventBus::connect(&settings.events).await?),
-            None,
-        ),
+        EventBackend::Nats => {
+            let bus = Arc::new(NatsEventBus::connect(&settings.events).await?);
+            (bus.clone(), EventSource::JetStream(bus))
+        }
     })
+}
+
+/// The tenant-access projection of identity users.
+fn spawn_consumers(
+    source: &EventSource,
+    tenant_access: &Started,
+    shutdown: &Shutdown,
+) -> anyhow::Result<()> {
+    use tenant_access_service::adapters::projection;
+    projection::consumer(tenant_access.db.clone())?.spawn(
+        source,
+        projection::options(),
+        shutdown.clone(),
+    );
+    Ok(())
 }
 
 fn internal_auth(settings: &Settings) -> anyhow::Result<InternalAuth> {
@@ -319,7 +330,11 @@ async fn start_gateway(
 /// A database, listener or configuration problem, named.
 pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow::Result<Running> {
     let mode = Mode::AllInOne;
-    let (bus, in_process_bus) = event_bus(settings, mode).await?;
+    let (bus, source) = event_bus(settings, mode).await?;
+    let in_process_bus = match &source {
+        EventSource::InProcess(bus) => Some(bus.clone()),
+        EventSource::JetStream(_) => None,
+    };
     let auth = internal_auth(settings)?;
     let ctx = ServiceContext {
         settings,
@@ -331,14 +346,7 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
     let identity = ctx.identity().await?;
     let upn = ctx.upn().await?;
     let tenant_access = ctx.tenant_access(url_of(identity.addr)).await?;
-    if let Some(bus) = &in_process_bus {
-        tenant_access_service::adapters::projection::spawn_in_process(
-            bus.subscribe(),
-            tenant_access.db.clone(),
-            tenant_access.signal.clone(),
-            shutdown.clone(),
-        );
-    }
+    spawn_consumers(&source, &tenant_access, &shutdown)?;
     // Development credentials only while nothing is configured.
     let dev = if settings.auth.is_configured() {
         None
@@ -421,7 +429,7 @@ pub async fn start_component(
         running.tasks.push(task);
         return Ok(running);
     }
-    let (bus, _) = event_bus(settings, mode).await?;
+    let (bus, source) = event_bus(settings, mode).await?;
     let ctx = ServiceContext {
         settings,
         mode,
@@ -438,7 +446,9 @@ pub async fn start_component(
                     "configuration key `tenant_access.identity_url`: is required for `nexus serve tenant-access`"
                 )
             })?;
-            ctx.tenant_access(identity_url).await?
+            let started = ctx.tenant_access(identity_url).await?;
+            spawn_consumers(&source, &started, &ctx.shutdown)?;
+            started
         }
     };
     match component {

@@ -132,6 +132,14 @@ impl HandlerRegistry {
         self
     }
 
+    /// Registers one shared handler for `event_type` (a handler may serve
+    /// several types).
+    #[must_use]
+    pub fn on_arc(mut self, event_type: impl Into<String>, handler: Arc<dyn EventHandler>) -> Self {
+        self.handlers.insert(event_type.into(), handler);
+        self
+    }
+
     /// Registers a closure: `|txn, event| Box::pin(async move { … })`.
     #[must_use]
     pub fn on_fn<F>(self, event_type: impl Into<String>, handler: F) -> Self

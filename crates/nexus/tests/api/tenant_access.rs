@@ -520,3 +520,31 @@ async fn membership_changes_are_published(app: &TestApp) {
         ]
     );
 }
+
+/// The projection through the durable JetStream consumer instead of the
+/// in-process bus: the same behaviour, with events crossing real NATS.
+#[tokio::test]
+async fn the_projection_follows_identity_events_over_jetstream() {
+    let url = crate::helpers::nats_url();
+    if let Err(e) = async_nats::connect(url.as_str()).await {
+        crate::helpers::unavailable("NATS", &url, &e);
+        return;
+    }
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let Some(app) = TestApp::spawn_with(crate::helpers::Backend::Postgres, |s| {
+        crate::helpers::use_nats(s, &tag)
+    })
+    .await
+    else {
+        return;
+    };
+    the_projection_follows_identity_events(&app).await;
+    let bus = nexus_platform::events::NatsEventBus::connect(&app.settings.events)
+        .await
+        .unwrap();
+    bus.jetstream()
+        .delete_stream(bus.stream_name())
+        .await
+        .unwrap();
+    app.stop().await;
+}

@@ -4,7 +4,7 @@
 
 pub mod entities;
 pub mod migrations;
-mod projection;
+pub(crate) mod projection;
 
 use std::collections::HashMap;
 

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
-    IntoActiveModel, QueryFilter, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
+    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
 };
 
 use super::entities::{member_users, tenant_members};
@@ -39,7 +39,7 @@ fn domain(row: member_users::Model) -> MemberUser {
 /// Stores `user` unless the held copy is as new or newer. Inserting first with
 /// `ON CONFLICT DO NOTHING` makes concurrent first writers safe; the row is
 /// then locked and compared.
-pub(super) async fn upsert<C: ConnectionTrait>(
+pub(crate) async fn upsert<C: ConnectionTrait>(
     conn: &C,
     user: &MemberUser,
 ) -> Result<(), TenantAccessError> {
@@ -73,6 +73,76 @@ pub(super) async fn upsert<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Keeps the later of the held and the given login time.
+pub(crate) async fn record_login<C: ConnectionTrait>(
+    conn: &C,
+    user_id: &str,
+    at: DateTime<Utc>,
+) -> Result<(), TenantAccessError> {
+    member_users::Entity::update_many()
+        .col_expr(member_users::Column::LastLogin, Expr::value(at))
+        .filter(member_users::Column::UserId.eq(user_id))
+        .filter(
+            Condition::any()
+                .add(member_users::Column::LastLogin.is_null())
+                .add(member_users::Column::LastLogin.lt(at)),
+        )
+        .exec(conn)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    Ok(())
+}
+
+/// The user is gone from identity: removes it from every tenant and keeps a
+/// tombstone at the removal's version.
+pub(crate) async fn delete_user(
+    txn: &DatabaseTransaction,
+    user_id: &str,
+    version: u64,
+    ctx: &ChangeContext<'_>,
+) -> Result<(), TenantAccessError> {
+    let mut query =
+        tenant_members::Entity::find().filter(tenant_members::Column::UserId.eq(user_id));
+    if txn.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    let rows = query.all(txn).await.map_err(|e| unavailable(&e))?;
+    for row in rows {
+        remove_row(txn, row, ctx).await?;
+    }
+    // The copy stays as a tombstone at the removal's version, without the
+    // person's data, so an older event arriving late changes nothing.
+    upsert(
+        txn,
+        &MemberUser {
+            user_id: user_id.to_owned(),
+            email: String::new(),
+            name: None,
+            blocked: true,
+            last_login: None,
+            version,
+        },
+    )
+    .await?;
+    member_users::Entity::update_many()
+        .col_expr(member_users::Column::Email, Expr::value(String::new()))
+        .col_expr(
+            member_users::Column::Name,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(member_users::Column::Blocked, Expr::value(true))
+        .col_expr(
+            member_users::Column::LastLogin,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(member_users::Column::UserId.eq(user_id))
+        .filter(member_users::Column::Version.eq(db_version(version)))
+        .exec(txn)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    Ok(())
+}
+
 #[async_trait]
 impl MemberUserProjection for SeaOrmTenantAccessStore {
     async fn upsert_user(&self, user: &MemberUser) -> Result<(), TenantAccessError> {
@@ -86,18 +156,7 @@ impl MemberUserProjection for SeaOrmTenantAccessStore {
         user_id: &str,
         at: DateTime<Utc>,
     ) -> Result<(), TenantAccessError> {
-        member_users::Entity::update_many()
-            .col_expr(member_users::Column::LastLogin, Expr::value(at))
-            .filter(member_users::Column::UserId.eq(user_id))
-            .filter(
-                Condition::any()
-                    .add(member_users::Column::LastLogin.is_null())
-                    .add(member_users::Column::LastLogin.lt(at)),
-            )
-            .exec(&self.db)
-            .await
-            .map_err(|e| unavailable(&e))?;
-        Ok(())
+        record_login(&self.db, user_id, at).await
     }
 
     async fn delete_user(
@@ -107,45 +166,7 @@ impl MemberUserProjection for SeaOrmTenantAccessStore {
         ctx: &ChangeContext<'_>,
     ) -> Result<(), TenantAccessError> {
         let txn = self.begin().await?;
-        let mut query =
-            tenant_members::Entity::find().filter(tenant_members::Column::UserId.eq(user_id));
-        if txn.get_database_backend() == DbBackend::Postgres {
-            query = query.lock_exclusive();
-        }
-        let rows = query.all(&txn).await.map_err(|e| unavailable(&e))?;
-        for row in rows {
-            remove_row(&txn, row, ctx).await?;
-        }
-        // The copy stays as a tombstone at the removal's version, without the
-        // person's data, so an older event arriving late changes nothing.
-        upsert(
-            &txn,
-            &MemberUser {
-                user_id: user_id.to_owned(),
-                email: String::new(),
-                name: None,
-                blocked: true,
-                last_login: None,
-                version,
-            },
-        )
-        .await?;
-        member_users::Entity::update_many()
-            .col_expr(member_users::Column::Email, Expr::value(String::new()))
-            .col_expr(
-                member_users::Column::Name,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(member_users::Column::Blocked, Expr::value(true))
-            .col_expr(
-                member_users::Column::LastLogin,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .filter(member_users::Column::UserId.eq(user_id))
-            .filter(member_users::Column::Version.eq(db_version(version)))
-            .exec(&txn)
-            .await
-            .map_err(|e| unavailable(&e))?;
+        delete_user(&txn, user_id, version, ctx).await?;
         self.commit(txn).await
     }
 }
