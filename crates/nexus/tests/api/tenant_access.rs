@@ -532,7 +532,7 @@ async fn the_projection_follows_identity_events_over_jetstream() {
     }
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let Some(app) = TestApp::spawn_with(crate::helpers::Backend::Postgres, |s| {
-        crate::helpers::use_nats(s, &tag)
+        crate::helpers::use_nats(s, &tag);
     })
     .await
     else {
