@@ -50,7 +50,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                     format!("the request body is larger than {limit} bytes"),
                 )
             })?;
+        object(&bytes)?;
         parse(&bytes).map(ApiJson)
+    }
+}
+
+/// Every request body of the contract is a JSON object: serde would also
+/// accept a struct written as an array, so anything else is refused first.
+///
+/// # Errors
+/// 400 when the body is not a JSON object.
+pub fn object(bytes: &[u8]) -> Result<(), ApiError> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => Ok(()),
+        _ => Err(ApiError::bad_request("body: must be a JSON object")),
     }
 }
 

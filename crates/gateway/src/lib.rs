@@ -43,6 +43,8 @@ pub struct GatewayConfig {
     pub internal_auth: InternalAuth,
     pub credentials: Credentials,
     pub body_limit_bytes: usize,
+    /// The tenant roles of this deployment, stated in the OpenAPI document.
+    pub tenant_roles: Vec<String>,
 }
 
 /// Shared by every handler: the service clients and the signing key.
@@ -56,6 +58,7 @@ struct Inner {
     tenant_access: TenantAccessServiceClient<Channel>,
     health: Vec<(&'static str, HealthClient<Channel>)>,
     internal_auth: InternalAuth,
+    openapi: serde_json::Value,
 }
 
 /// Why the gateway could not be built.
@@ -95,12 +98,18 @@ impl AppState {
                     ("tenant-access", HealthClient::new(tenant_access)),
                 ],
                 internal_auth: config.internal_auth.clone(),
+                openapi: openapi::document_for(&config.tenant_roles),
             }),
         })
     }
 
     pub fn identity(&self) -> IdentityServiceClient<Channel> {
         self.inner.identity.clone()
+    }
+
+    /// The OpenAPI document of this deployment.
+    pub fn openapi(&self) -> &serde_json::Value {
+        &self.inner.openapi
     }
 
     pub fn tenant_access(&self) -> TenantAccessServiceClient<Channel> {

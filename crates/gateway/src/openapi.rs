@@ -4,9 +4,13 @@
 //! offline).
 
 use axum::Json;
+use axum::extract::State;
 use axum::response::Html;
 use serde::Serialize;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes,
+    SecurityScheme,
+};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 /// RFC 9457 problem details, the body of every error.
@@ -131,6 +135,19 @@ impl Modify for Security {
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("ApplicationToken"))),
         );
         components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new(
+                    "https://identity-provider.example/oauth/token",
+                    Scopes::from_iter([
+                        ("tenant.access:read", "read a tenant's back-office users"),
+                        ("tenant.access:write", "change a tenant's back-office users"),
+                    ]),
+                ))],
+                "Bearer JWT from the configured issuer; its tenants claim lists the tenants it may act on.",
+            )),
+        );
+        components.add_security_scheme(
             "basic",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
         );
@@ -179,6 +196,11 @@ impl Modify for Security {
         crate::organizations::list_memberships,
         crate::organizations::put_membership,
         crate::organizations::delete_membership,
+        crate::tenant_access::list,
+        crate::tenant_access::create,
+        crate::tenant_access::get,
+        crate::tenant_access::update,
+        crate::tenant_access::delete,
         crate::health::live,
         crate::health::ready,
     ),
@@ -186,9 +208,27 @@ impl Modify for Security {
 )]
 pub struct ApiDoc;
 
+/// The document with this deployment's tenant roles stated as the only
+/// values `role` takes.
+pub fn document_for(tenant_roles: &[String]) -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    for (body, nullable) in [("AttachBody", false), ("UpdateBody", true)] {
+        if let Some(role) = doc.pointer_mut(&format!("/components/schemas/{body}/properties/role"))
+        {
+            let mut values: Vec<serde_json::Value> =
+                tenant_roles.iter().map(|r| serde_json::json!(r)).collect();
+            if nullable {
+                values.push(serde_json::Value::Null);
+            }
+            role["enum"] = serde_json::Value::Array(values);
+        }
+    }
+    doc
+}
+
 /// `GET /openapi.json`.
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn document(State(state): State<crate::AppState>) -> Json<serde_json::Value> {
+    Json(state.openapi().clone())
 }
 
 /// `GET /docs`: a reference page that renders `/openapi.json` in the browser.

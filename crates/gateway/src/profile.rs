@@ -281,7 +281,12 @@ pub async fn grant_role(
                 "the request body must be application/json",
             ));
         }
-        parse::<Option<GrantBody>>(&body)?.unwrap_or_default()
+        if body.trim_ascii() == b"null" {
+            GrantBody::default()
+        } else {
+            crate::extract::object(&body)?;
+            parse::<GrantBody>(&body)?
+        }
     };
     let expires = timestamp("expires", body.expires.as_deref())?;
     let request = state.identity_request(

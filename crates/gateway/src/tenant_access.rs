@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::AppState;
 use crate::extract::ApiJson;
+use crate::openapi::{CommonErrors, ConflictError};
 use crate::problem::ApiError;
 use crate::users::json::rfc3339;
 
@@ -25,10 +26,12 @@ pub const MAX_LIMIT: u32 = 10_000;
 pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
 
 /// A back-office user as the contract shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantUserJson {
+    #[schema(min_length = 1)]
     pub id: String,
+    #[schema(min_length = 1)]
     pub email: String,
     pub name: Option<String>,
     pub blocked: bool,
@@ -50,21 +53,39 @@ impl From<pb::TenantUser> for TenantUserJson {
 }
 
 /// `POST` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttachBody {
+    /// Found case-insensitively in identity, or a new user is created.
+    #[schema(
+        min_length = 1,
+        max_length = 254,
+        pattern = "^[^@\\s\\u0000-\\u001F\\u007F-\\u009F]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+    )]
     pub email: String,
+    /// Display name of a newly created user.
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub name: Option<String>,
+    /// One of the roles configured for this deployment.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[a-z0-9._-]{1,64}$")]
     pub role: String,
 }
 
 /// `PUT` body: `role` is a required key whose `null` keeps the role; an
 /// absent or `null` `name` keeps the display name.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
+    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub name: Option<String>,
+    /// Required key; `null` keeps the role.
     #[serde(deserialize_with = "required_nullable")]
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[a-z0-9._-]{1,64}$"
+    )]
     pub role: Option<String>,
 }
 
@@ -75,10 +96,15 @@ fn required_nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, 
 }
 
 /// Query of the list: both optional; either turns pagination on.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Page size; with `limit` or `cursor` the next page is named by the
+    /// `X-Next-Cursor` and `Link` headers.
+    #[param(minimum = 1, maximum = 10000)]
     pub limit: Option<u32>,
+    #[param(min_length = 1)]
     pub cursor: Option<String>,
 }
 
@@ -112,6 +138,7 @@ fn location(tenant: &str, user: &str) -> String {
     format!("/api/{tenant}/admin/users/{user}")
 }
 
+#[utoipa::path(get, path = "/api/{tenantId}/admin/users", tag = "tenant access", params(("tenantId" = String, Path, description = "The tenant", pattern = "^[A-Za-z0-9._-]{1,128}$"), ListQuery), security(("oauth2" = ["tenant.access:read"])), responses((status = 200, description = "Every back-office user of the tenant (up to 10 000 without paging)", body = Vec<TenantUserJson>), CommonErrors))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -135,7 +162,7 @@ pub async fn list(
         pb::ListTenantUsersRequest {
             tenant_id: tenant.clone(),
             limit,
-            cursor: query.cursor.unwrap_or_default(),
+            cursor: crate::extract::cursor(query.cursor)?,
         },
     );
     let page = state
@@ -157,6 +184,7 @@ pub async fn list(
     Ok((headers, axum::Json(users)).into_response())
 }
 
+#[utoipa::path(post, path = "/api/{tenantId}/admin/users", tag = "tenant access", params(("tenantId" = String, Path, description = "The tenant", pattern = "^[A-Za-z0-9._-]{1,128}$")), request_body = AttachBody, security(("oauth2" = ["tenant.access:write"])), responses((status = 201, description = "Attached; `Location` names the user", body = TenantUserJson), ConflictError, CommonErrors))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -187,6 +215,7 @@ pub async fn create(
     Ok(response)
 }
 
+#[utoipa::path(get, path = "/api/{tenantId}/admin/users/{userId}", tag = "tenant access", params(("tenantId" = String, Path, description = "The tenant", pattern = "^[A-Za-z0-9._-]{1,128}$"), ("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$")), security(("oauth2" = ["tenant.access:read"])), responses((status = 200, body = TenantUserJson), CommonErrors))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -210,6 +239,7 @@ pub async fn get(
     ))
 }
 
+#[utoipa::path(put, path = "/api/{tenantId}/admin/users/{userId}", tag = "tenant access", params(("tenantId" = String, Path, description = "The tenant", pattern = "^[A-Za-z0-9._-]{1,128}$"), ("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$")), request_body = UpdateBody, security(("oauth2" = ["tenant.access:write"])), responses((status = 200, body = TenantUserJson), CommonErrors))]
 pub async fn update(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -236,6 +266,7 @@ pub async fn update(
     ))
 }
 
+#[utoipa::path(delete, path = "/api/{tenantId}/admin/users/{userId}", tag = "tenant access", params(("tenantId" = String, Path, description = "The tenant", pattern = "^[A-Za-z0-9._-]{1,128}$"), ("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$")), security(("oauth2" = ["tenant.access:write"])), responses((status = 204, description = "Access removed; the user account stays"), CommonErrors))]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,

@@ -303,6 +303,7 @@ async fn start_gateway(
         internal_auth: auth,
         credentials,
         body_limit_bytes: settings.gateway.body_limit_bytes,
+        tenant_roles: settings.tenant_access.roles.clone(),
     };
     let state = gateway::AppState::new(&config)?;
     let router = gateway::router(state, &config);

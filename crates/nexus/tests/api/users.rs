@@ -203,6 +203,15 @@ async fn invalid_bodies_are_400_naming_the_field(app: &TestApp) {
         let detail = answer.body["detail"].as_str().unwrap();
         assert!(detail.contains(field), "{body} -> {detail}");
     }
+    let array = app
+        .send(
+            app.authed("POST", "/v1/users")
+                .header("content-type", "application/json")
+                .body(r#"["a@example.com","x"]"#.into())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(array.status, 400, "a struct written as an array is refused");
     let not_json = app
         .send(
             app.authed("POST", "/v1/users")
