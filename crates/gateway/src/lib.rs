@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod organizations;
 pub mod problem;
 pub mod profile;
+pub mod rate_limit;
 pub mod request_id;
 pub mod tenant_access;
 pub mod users;
@@ -43,6 +44,9 @@ pub struct GatewayConfig {
     pub internal_auth: InternalAuth,
     pub credentials: Credentials,
     pub body_limit_bytes: usize,
+    /// Requests per second per principal (0: no limit), and the burst.
+    pub rate_limit_per_second: f64,
+    pub rate_limit_burst: u32,
     /// The tenant roles of this deployment, stated in the OpenAPI document.
     pub tenant_roles: Vec<String>,
 }
@@ -129,6 +133,8 @@ impl AppState {
 /// The whole REST surface.
 pub fn router(state: AppState, config: &GatewayConfig) -> Router {
     let credentials = Arc::new(config.credentials.clone());
+    let limiter =
+        rate_limit::RateLimiter::new(config.rate_limit_per_second, config.rate_limit_burst);
     let v1 = Router::new()
         .route("/v1/users", post(users::create_user).get(users::list_users))
         .route(
@@ -193,6 +199,10 @@ pub fn router(state: AppState, config: &GatewayConfig) -> Router {
                 .delete(idp_tenants::delete),
         )
         .route_layer(middleware::from_fn_with_state(
+            limiter.clone(),
+            rate_limit::limit,
+        ))
+        .route_layer(middleware::from_fn_with_state(
             credentials.clone(),
             auth::authenticate,
         ));
@@ -207,6 +217,7 @@ pub fn router(state: AppState, config: &GatewayConfig) -> Router {
                 .put(tenant_access::update)
                 .delete(tenant_access::delete),
         )
+        .route_layer(middleware::from_fn_with_state(limiter, rate_limit::limit))
         .route_layer(middleware::from_fn_with_state(
             credentials,
             auth::authenticate_oauth,

@@ -100,6 +100,9 @@ pub enum CommonErrors {
     /// The body is not JSON.
     #[response(status = 415, content_type = "application/problem+json")]
     UnsupportedMediaType(ProblemJson),
+    /// Over the principal's rate; `Retry-After` says when to try again.
+    #[response(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(ProblemJson),
     /// An unexpected failure; quote the `X-Request-Id` header.
     #[response(status = 500, content_type = "application/problem+json")]
     Internal(ProblemJson),

@@ -182,6 +182,11 @@ pub struct GatewaySettings {
     pub tenant_access_url: Option<String>,
     /// Largest accepted request body, in bytes (413 above it).
     pub body_limit_bytes: usize,
+    /// Requests per second each principal may make (0: no limit); over it,
+    /// 429 with `Retry-After`.
+    pub rate_limit_per_second: f64,
+    /// How many requests a principal may make at once before the rate applies.
+    pub rate_limit_burst: u32,
     /// The all-in-one's development ApplicationToken, used only while no
     /// `[auth]` credential is configured; unset, one is made in `data_dir`.
     pub dev_application_token: Option<SecretString>,
@@ -307,6 +312,8 @@ data_dir = "./nexus-data"
 [gateway]
 listen = "127.0.0.1:8080"
 body_limit_bytes = 1048576
+rate_limit_per_second = 0.0
+rate_limit_burst = 50
 
 [identity]
 listen = "127.0.0.1:50051"
@@ -395,6 +402,14 @@ impl Settings {
             }
         }
         check_roles(&self.tenant_access.roles)?;
+        if !(self.gateway.rate_limit_per_second >= 0.0
+            && self.gateway.rate_limit_per_second.is_finite())
+        {
+            return Err(ConfigError::invalid(
+                "gateway.rate_limit_per_second",
+                "must be 0 (off) or a positive number",
+            ));
+        }
         if self.gateway.body_limit_bytes == 0 {
             return Err(ConfigError::invalid(
                 "gateway.body_limit_bytes",

@@ -303,6 +303,8 @@ async fn start_gateway(
         internal_auth: auth,
         credentials,
         body_limit_bytes: settings.gateway.body_limit_bytes,
+        rate_limit_per_second: settings.gateway.rate_limit_per_second,
+        rate_limit_burst: settings.gateway.rate_limit_burst,
         tenant_roles: settings.tenant_access.roles.clone(),
     };
     let state = gateway::AppState::new(&config)?;

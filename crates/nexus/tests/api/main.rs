@@ -6,6 +6,7 @@
 mod auth;
 mod cli;
 mod events;
+mod gateway;
 mod helpers;
 mod identities;
 mod openapi;
