@@ -5,7 +5,12 @@
 //!
 //! `cargo bench -p nexus --bench sync` (PostgreSQL from NEXUS_TEST_DATABASE_URL).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
 
 use std::time::Instant;
 

@@ -2,21 +2,15 @@
 
 use std::sync::Arc;
 
-use nexus_domain::{Clock, IdGenerator, Principal, ValidationError};
+use nexus_domain::{Clock, IdGenerator, Principal};
 
+use crate::application::{Page, int_cursor, page, page_size};
 use crate::domain::{ChangeContext, IdpTenant, IdpTenantFields, IdpTenantPatch, UserError};
 use crate::ports::IdpTenantRepository;
 
 /// Default and largest page of a list.
 pub const DEFAULT_PAGE: u64 = 100;
 pub const MAX_PAGE: u64 = 1000;
-
-/// A page of IdP tenants and the cursor of the next one.
-#[derive(Debug, Clone)]
-pub struct IdpTenantPage {
-    pub items: Vec<IdpTenant>,
-    pub next_cursor: Option<String>,
-}
 
 pub struct IdpTenantService<R> {
     repo: R,
@@ -68,34 +62,11 @@ impl<R: IdpTenantRepository> IdpTenantService<R> {
     ///
     /// # Errors
     /// A bad limit or cursor.
-    pub async fn list(&self, limit: u64, cursor: &str) -> Result<IdpTenantPage, UserError> {
-        let limit = match limit {
-            0 => DEFAULT_PAGE,
-            1..=MAX_PAGE => limit,
-            _ => {
-                return Err(
-                    ValidationError::new("limit", format!("must be 1 to {MAX_PAGE}")).into(),
-                );
-            }
-        };
-        let after = if cursor.is_empty() {
-            None
-        } else {
-            Some(
-                cursor
-                    .parse::<i32>()
-                    .map_err(|_| ValidationError::new("cursor", "is not a cursor of this list"))?,
-            )
-        };
-        let mut items = self.repo.list_idp_tenants(after, limit + 1).await?;
-        let more = items.len() as u64 > limit;
-        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let next_cursor = if more {
-            items.last().map(|t| t.id.to_string())
-        } else {
-            None
-        };
-        Ok(IdpTenantPage { items, next_cursor })
+    pub async fn list(&self, limit: u64, cursor: &str) -> Result<Page<IdpTenant>, UserError> {
+        let limit = page_size(limit, DEFAULT_PAGE, MAX_PAGE)?;
+        let after = int_cursor(cursor)?;
+        let items = self.repo.list_idp_tenants(after, limit + 1).await?;
+        Ok(page(items, limit, |t| t.id.to_string()))
     }
 
     /// # Errors

@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
-use nexus_domain::{Clock, IdGenerator, Principal, UserId, ValidationError};
+use nexus_domain::{Clock, IdGenerator, Principal, UserId};
 
+use crate::application::{Page, int_cursor, page, page_size};
 use crate::domain::{
     ChangeContext, Membership, MembershipFields, Organization, OrganizationFields,
     OrganizationPatch, UserError,
@@ -13,13 +14,6 @@ use crate::ports::OrganizationRepository;
 /// Default and largest page of the organization list.
 pub const DEFAULT_PAGE: u64 = 100;
 pub const MAX_PAGE: u64 = 1000;
-
-/// A page of organizations.
-#[derive(Debug, Clone)]
-pub struct OrganizationPage {
-    pub items: Vec<Organization>,
-    pub next_cursor: Option<String>,
-}
 
 pub struct OrganizationService<R> {
     repo: R,
@@ -64,34 +58,11 @@ impl<R: OrganizationRepository> OrganizationService<R> {
 
     /// # Errors
     /// A bad limit or cursor.
-    pub async fn list(&self, limit: u64, cursor: &str) -> Result<OrganizationPage, UserError> {
-        let limit = match limit {
-            0 => DEFAULT_PAGE,
-            1..=MAX_PAGE => limit,
-            _ => {
-                return Err(
-                    ValidationError::new("limit", format!("must be 1 to {MAX_PAGE}")).into(),
-                );
-            }
-        };
-        let after = if cursor.is_empty() {
-            None
-        } else {
-            Some(
-                cursor
-                    .parse::<i32>()
-                    .map_err(|_| ValidationError::new("cursor", "is not a cursor of this list"))?,
-            )
-        };
-        let mut items = self.repo.list_organizations(after, limit + 1).await?;
-        let more = items.len() as u64 > limit;
-        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let next_cursor = if more {
-            items.last().map(|o| o.id.to_string())
-        } else {
-            None
-        };
-        Ok(OrganizationPage { items, next_cursor })
+    pub async fn list(&self, limit: u64, cursor: &str) -> Result<Page<Organization>, UserError> {
+        let limit = page_size(limit, DEFAULT_PAGE, MAX_PAGE)?;
+        let after = int_cursor(cursor)?;
+        let items = self.repo.list_organizations(after, limit + 1).await?;
+        Ok(page(items, limit, |o| o.id.to_string()))
     }
 
     /// # Errors

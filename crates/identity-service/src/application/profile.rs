@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use nexus_domain::{Clock, IdGenerator, Principal, UserId, ValidationError};
+use nexus_domain::{Clock, IdGenerator, Principal, UserId};
 
+use crate::application::{Page, page, page_size};
 use crate::domain::profile::unexpired;
 use crate::domain::{
     Attribute, AttributeFields, ChangeContext, RoleDefinition, RoleFields, RoleGrant, UserError,
@@ -14,13 +15,6 @@ use crate::ports::{AttributeRepository, RoleRepository};
 /// Default and largest page of the role list.
 pub const DEFAULT_PAGE: u64 = 100;
 pub const MAX_PAGE: u64 = 1000;
-
-/// A page of role definitions.
-#[derive(Debug, Clone)]
-pub struct RolePage {
-    pub items: Vec<RoleDefinition>,
-    pub next_cursor: Option<String>,
-}
 
 pub struct ProfileService<R> {
     repo: R,
@@ -112,26 +106,11 @@ impl<R: AttributeRepository + RoleRepository> ProfileService<R> {
         audience: Option<&str>,
         limit: u64,
         cursor: &str,
-    ) -> Result<RolePage, UserError> {
-        let limit = match limit {
-            0 => DEFAULT_PAGE,
-            1..=MAX_PAGE => limit,
-            _ => {
-                return Err(
-                    ValidationError::new("limit", format!("must be 1 to {MAX_PAGE}")).into(),
-                );
-            }
-        };
+    ) -> Result<Page<RoleDefinition>, UserError> {
+        let limit = page_size(limit, DEFAULT_PAGE, MAX_PAGE)?;
         let after = (!cursor.is_empty()).then_some(cursor);
-        let mut items = self.repo.list_roles(audience, after, limit + 1).await?;
-        let more = items.len() as u64 > limit;
-        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let next_cursor = if more {
-            items.last().map(|r| r.id.clone())
-        } else {
-            None
-        };
-        Ok(RolePage { items, next_cursor })
+        let items = self.repo.list_roles(audience, after, limit + 1).await?;
+        Ok(page(items, limit, |r| r.id.clone()))
     }
 
     /// # Errors

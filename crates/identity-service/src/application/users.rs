@@ -6,19 +6,13 @@ use nexus_domain::{Clock, IdGenerator, Principal, UserId};
 
 use nexus_domain::ValidationError;
 
+use crate::application::{Page, page, page_size};
 use crate::domain::{ChangeContext, NewUser, NewUserInput, User, UserError, UserEvent, UserPatch};
 use crate::ports::{UserQuery, UserRepository, UserView};
 
 /// Default and largest page of the user list.
 pub const DEFAULT_PAGE: u64 = 50;
 pub const MAX_PAGE: u64 = 200;
-
-/// A page of users and the cursor of the next one.
-#[derive(Debug, Clone)]
-pub struct UserPage {
-    pub items: Vec<UserView>,
-    pub next_cursor: Option<String>,
-}
 
 /// The user operations.
 pub struct UserService<R> {
@@ -72,16 +66,8 @@ impl<R: UserRepository> UserService<R> {
         cursor: &str,
         email_address: Option<&str>,
         username: Option<&str>,
-    ) -> Result<UserPage, UserError> {
-        let limit = match limit {
-            0 => DEFAULT_PAGE,
-            1..=MAX_PAGE => limit,
-            _ => {
-                return Err(
-                    ValidationError::new("limit", format!("must be 1 to {MAX_PAGE}")).into(),
-                );
-            }
-        };
+    ) -> Result<Page<UserView>, UserError> {
+        let limit = page_size(limit, DEFAULT_PAGE, MAX_PAGE)?;
         let after = if cursor.is_empty() {
             None
         } else {
@@ -98,21 +84,14 @@ impl<R: UserRepository> UserService<R> {
             username_normalized: username.map(|u| u.trim().to_lowercase()),
         };
         let now = self.clock.now();
-        let mut items: Vec<UserView> = self
+        let items: Vec<UserView> = self
             .repo
             .list(&query)
             .await?
             .into_iter()
             .map(|v| v.unexpired(now))
             .collect();
-        let more = items.len() as u64 > limit;
-        items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        let next_cursor = if more {
-            items.last().map(|v| v.user.id.to_string())
-        } else {
-            None
-        };
-        Ok(UserPage { items, next_cursor })
+        Ok(page(items, limit, |v| v.user.id.to_string()))
     }
 
     /// # Errors
