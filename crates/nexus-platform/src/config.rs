@@ -195,6 +195,11 @@ pub struct ServiceSettings {
     /// `sqlite:PATH`, `sqlite::memory:` or `postgres://…`. Unset in the
     /// all-in-one: a SQLite file under `data_dir`.
     pub database_url: Option<SecretString>,
+    /// The identity service's gRPC URL, for a service that asks it whether
+    /// users exist (only `upn` reads it). Required for `nexus serve upn`;
+    /// the all-in-one fills it in.
+    #[serde(default)]
+    pub identity_url: Option<String>,
 }
 
 /// Connection-pool settings shared by every service.
@@ -360,6 +365,22 @@ impl Settings {
             if let Some(url) = &svc.database_url {
                 check_database_url(key, url.expose_secret())?;
             }
+        }
+        for (key, svc) in [
+            ("identity.identity_url", &self.identity),
+            ("tenant_access.identity_url", &self.tenant_access),
+        ] {
+            if svc.identity_url.is_some() {
+                return Err(ConfigError::invalid(key, "is read only in [upn]"));
+            }
+        }
+        if let Some(url) = &self.upn.identity_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError::invalid(
+                "upn.identity_url",
+                "must be an http(s) URL",
+            ));
         }
         if self.gateway.body_limit_bytes == 0 {
             return Err(ConfigError::invalid(
