@@ -12,6 +12,7 @@ pub mod jwt;
 mod jwt_crypto;
 pub mod problem;
 pub mod request_id;
+pub mod upns;
 pub mod users;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use axum::{Extension, Router, middleware};
 use nexus_domain::Principal;
 use nexus_platform::{InternalAuth, Shutdown};
 use nexus_proto::identity::v1::identity_service_client::IdentityServiceClient;
+use nexus_proto::upn::v1::upn_service_client::UpnServiceClient;
 use tokio::net::TcpListener;
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_client::HealthClient;
@@ -48,6 +50,7 @@ pub struct AppState {
 
 struct Inner {
     identity: IdentityServiceClient<Channel>,
+    upn: UpnServiceClient<Channel>,
     health: Vec<(&'static str, HealthClient<Channel>)>,
     internal_auth: InternalAuth,
 }
@@ -82,6 +85,7 @@ impl AppState {
         Ok(Self {
             inner: Arc::new(Inner {
                 identity: IdentityServiceClient::new(identity.clone()),
+                upn: UpnServiceClient::new(upn.clone()),
                 health: vec![
                     ("identity", HealthClient::new(identity)),
                     ("upn", HealthClient::new(upn)),
@@ -94,6 +98,10 @@ impl AppState {
 
     pub fn identity(&self) -> IdentityServiceClient<Channel> {
         self.inner.identity.clone()
+    }
+
+    pub fn upn(&self) -> UpnServiceClient<Channel> {
+        self.inner.upn.clone()
     }
 
     /// A gRPC request carrying the signed acting principal.
@@ -119,6 +127,14 @@ pub fn router(state: AppState, config: &GatewayConfig) -> Router {
         )
         .route("/v1/users/{userId}/$sync", put(identities::sync))
         .route("/v1/users/{userId}/idp_tenants", get(identities::list))
+        .route(
+            "/v1/users/{userId}/custom-upns",
+            get(upns::list).post(upns::create),
+        )
+        .route(
+            "/v1/users/{userId}/custom-upns/{upnId}",
+            get(upns::get).patch(upns::update).delete(upns::delete),
+        )
         .route(
             "/v1/users/{userId}/idp_tenants/{idpTenantId}",
             put(identities::link).delete(identities::unlink),

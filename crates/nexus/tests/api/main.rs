@@ -9,4 +9,5 @@ mod events;
 mod helpers;
 mod identities;
 mod sync;
+mod upns;
 mod users;

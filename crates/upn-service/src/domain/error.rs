@@ -45,7 +45,7 @@ impl UpnError {
     }
 
     /// The UPN `existing_id` of `existing_user` already holds what `rule`
-    /// protects.
+    /// protects; `value` is the value asked for.
     pub fn conflict(
         rule: ConflictRule,
         key: &str,

@@ -111,7 +111,7 @@ async fn find_conflict<C: ConnectionTrait>(conn: &C, u: &CustomUpn) -> Result<()
         return Err(UpnError::conflict(
             ConflictRule::ValueTakenForKey,
             key,
-            other.custom_upn_value.as_deref(),
+            Some(value),
             &other.user_id,
             &other.id,
         ));
