@@ -495,3 +495,88 @@ async fn creating_a_upn_publishes_custom_upn_created(app: &TestApp) {
     assert_eq!(changed.custom_upn_value.as_deref(), Some("ann@example.com"));
     assert_eq!(changed.version, 1);
 }
+
+const INTERNAL_SECRET: &str = "upn-tests-internal-auth-secret-32+bytes";
+
+/// `DeleteUserUpns` over gRPC, as the consumer of `user.deleted` will call it:
+/// every UPN of the user goes, each with a `custom_upn.deleted` event; other
+/// users' UPNs stay.
+async fn delete_user_upns_removes_only_that_users_upns(backend: crate::helpers::Backend) {
+    use nexus_platform::InternalAuth;
+    use nexus_proto::upn::v1::DeleteUserUpnsRequest;
+    use nexus_proto::upn::v1::upn_service_client::UpnServiceClient;
+
+    let Some(app) = TestApp::spawn_with(backend, |s| {
+        s.internal_auth.secret = Some(secrecy::SecretString::from(INTERNAL_SECRET));
+    })
+    .await
+    else {
+        return;
+    };
+    let ann = create_user(&app, "upn-gone@example.com").await;
+    let bob = create_user(&app, "upn-stays@example.com").await;
+    create_upn(&app, &ann, "crm", "ann@example.com").await;
+    create_upn(&app, &ann, "erp", "ann@example.com").await;
+    let bobs = create_upn(&app, &bob, "crm", "bob@example.com").await;
+    let running = app.running.as_ref().unwrap();
+    let mut events = running.in_process_bus.clone().unwrap().subscribe();
+
+    let mut client = UpnServiceClient::connect(format!("http://{}", running.upn_addr.unwrap()))
+        .await
+        .unwrap();
+    let mut request = tonic::Request::new(DeleteUserUpnsRequest {
+        user_id: ann.clone(),
+    });
+    let principal = nexus_domain::Principal {
+        subject: "user-deleted-consumer".into(),
+        ..nexus_domain::Principal::default()
+    };
+    InternalAuth::new(INTERNAL_SECRET.as_bytes()).attach(request.metadata_mut(), &principal);
+    let answer = client.delete_user_upns(request).await.unwrap().into_inner();
+    assert_eq!(answer.deleted, 2);
+
+    assert_eq!(
+        app.call("GET", &upns_path(&ann), None, true).await.body,
+        json!([])
+    );
+    assert_eq!(
+        app.call("GET", &upns_path(&bob), None, true).await.body,
+        json!([bobs.body])
+    );
+    let mut deleted = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while deleted.len() < 2 {
+            let event = events.recv().await.unwrap();
+            if event.event_type == "custom_upn.deleted" {
+                let envelope = EventEnvelope::decode(event.payload).unwrap();
+                assert_eq!(envelope.actor, "user-deleted-consumer");
+                assert_eq!(envelope.aggregate_version, 2);
+                let Some(Payload::CustomUpnDeleted(gone)) = envelope.payload else {
+                    panic!("payload: {:?}", envelope.payload);
+                };
+                deleted.push((gone.user_id, gone.client_upn_key));
+            }
+        }
+    })
+    .await
+    .unwrap();
+    deleted.sort();
+    assert_eq!(
+        deleted,
+        [
+            (ann.clone(), Some("crm".to_owned())),
+            (ann, Some("erp".to_owned()))
+        ]
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn delete_user_upns_on_sqlite() {
+    delete_user_upns_removes_only_that_users_upns(crate::helpers::Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn delete_user_upns_on_postgres() {
+    delete_user_upns_removes_only_that_users_upns(crate::helpers::Backend::Postgres).await;
+}

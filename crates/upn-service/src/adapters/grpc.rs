@@ -51,6 +51,10 @@ fn status(err: UpnError) -> Status {
         UpnError::NotFound(m) => Status::not_found(m),
         UpnError::Conflict { message, .. } => Status::already_exists(message),
         UpnError::PreconditionFailed(m) => Status::failed_precondition(m),
+        UpnError::DirectoryUnavailable(cause) => {
+            tracing::error!(%cause, "identity service unavailable");
+            Status::unavailable("the identity service is unavailable")
+        }
         UpnError::Unavailable(cause) => {
             tracing::error!(%cause, "upn service dependency failed");
             Status::internal("internal error")

@@ -37,6 +37,14 @@ impl UserDirectory for GrpcUserDirectory {
         match self.client.clone().get_user(request).await {
             Ok(_) => Ok(true),
             Err(s) if s.code() == tonic::Code::NotFound => Ok(false),
+            Err(s)
+                if matches!(
+                    s.code(),
+                    tonic::Code::Unavailable | tonic::Code::DeadlineExceeded
+                ) =>
+            {
+                Err(UpnError::DirectoryUnavailable(s.message().to_owned()))
+            }
             Err(s) => Err(UpnError::Unavailable(format!(
                 "identity service GetUser: {:?}: {}",
                 s.code(),

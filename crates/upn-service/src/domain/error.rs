@@ -25,6 +25,9 @@ pub enum UpnError {
     /// The caller's expected version is not the UPN's: nothing was changed.
     #[error("{0}")]
     PreconditionFailed(String),
+    /// The identity service, which says whether users exist, did not answer.
+    #[error("user directory unavailable: {0}")]
+    DirectoryUnavailable(String),
     #[error("unavailable: {0}")]
     Unavailable(String),
 }
