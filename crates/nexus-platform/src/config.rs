@@ -563,6 +563,35 @@ mod tests {
     }
 
     #[test]
+    fn identity_url_is_an_http_url_read_only_in_upn() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nexus.toml");
+        std::fs::write(&path, "[upn]\nidentity_url = \"http://identity:50051\"\n").unwrap();
+        let settings = Settings::load(Some(&path), Mode::AllInOne).unwrap();
+        assert_eq!(
+            settings.upn.identity_url.as_deref(),
+            Some("http://identity:50051")
+        );
+
+        for (file, key) in [
+            (
+                "[upn]\nidentity_url = \"identity:50051\"\n",
+                "upn.identity_url",
+            ),
+            (
+                "[tenant_access]\nidentity_url = \"http://identity:50051\"\n",
+                "tenant_access.identity_url",
+            ),
+        ] {
+            std::fs::write(&path, file).unwrap();
+            let err = Settings::load(Some(&path), Mode::AllInOne)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "{err}");
+        }
+    }
+
+    #[test]
     fn the_documented_example_file_loads() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/nexus.example.toml");
         let settings = Settings::load(Some(&path), Mode::AllInOne).expect("example loads");
