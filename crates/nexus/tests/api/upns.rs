@@ -21,7 +21,7 @@ on_both_backends!(
     a_stale_if_match_is_412_and_changes_nothing,
     a_patch_leaves_absent_fields_and_clears_nulls,
     of_two_racing_patches_with_the_same_if_match_one_wins,
-    creating_a_upn_publishes_custom_upn_created,
+    each_change_publishes_a_custom_upn_event_with_its_version,
 );
 
 fn upns_path(user: &str) -> String {
@@ -450,7 +450,7 @@ async fn of_two_racing_patches_with_the_same_if_match_one_wins(app: &TestApp) {
     }
 }
 
-async fn creating_a_upn_publishes_custom_upn_created(app: &TestApp) {
+async fn each_change_publishes_a_custom_upn_event_with_its_version(app: &TestApp) {
     let user = create_user(app, "upn-event@example.com").await;
     let mut events = app
         .running
@@ -494,6 +494,37 @@ async fn creating_a_upn_publishes_custom_upn_created(app: &TestApp) {
     assert_eq!(changed.client_upn_key.as_deref(), Some("crm"));
     assert_eq!(changed.custom_upn_value.as_deref(), Some("ann@example.com"));
     assert_eq!(changed.version, 1);
+
+    // Later changes follow with the UPN's next versions.
+    let path = created.header("location").unwrap().to_owned();
+    let patched = patch(
+        app,
+        &path,
+        &json!({"customUpnValue": "lee@example.com"}),
+        None,
+    )
+    .await;
+    assert_eq!(patched.status, 200);
+    assert_eq!(delete(app, &path, None).await.status, 204);
+    let mut later = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while later.len() < 2 {
+            let event = events.recv().await.unwrap();
+            if event.event_type.starts_with("custom_upn.") {
+                let envelope = EventEnvelope::decode(event.payload).unwrap();
+                later.push((event.event_type, envelope.aggregate_version));
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        later,
+        [
+            ("custom_upn.updated".to_owned(), 2),
+            ("custom_upn.deleted".to_owned(), 3)
+        ]
+    );
 }
 
 const INTERNAL_SECRET: &str = "upn-tests-internal-auth-secret-32+bytes";

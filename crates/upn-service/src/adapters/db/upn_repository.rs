@@ -291,3 +291,78 @@ impl UpnRepository for SeaOrmUpnRepository {
         Ok(events.len() as u64)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use sea_orm::Database;
+    use sea_orm_migration::MigratorTrait;
+
+    use super::*;
+    use crate::adapters::db::Migrator;
+
+    fn upn(id: &str, user: &str, key: &str, value: &str) -> CustomUpn {
+        let t = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+        CustomUpn {
+            id: id.into(),
+            user_id: UserId::parse(user).unwrap(),
+            client_upn_key: Some(key.into()),
+            custom_upn_value: Some(value.into()),
+            created: t,
+            modified: t,
+            created_by: "a".into(),
+            modified_by: "a".into(),
+            version: 1,
+        }
+    }
+
+    async fn insert<C: ConnectionTrait>(conn: &C, u: &CustomUpn) -> Result<(), UpnError> {
+        let mut row = changed_columns(u);
+        row.id = ActiveValue::Set(u.id.clone());
+        row.user_id = ActiveValue::Set(u.user_id.to_string());
+        row.created = ActiveValue::Set(u.created);
+        row.created_by = ActiveValue::Set(u.created_by.clone());
+        custom_upns::Entity::insert(row)
+            .exec_without_returning(conn)
+            .await
+            .map(|_| ())
+            .map_err(|e| write_error(&e, u))
+    }
+
+    /// What a write that raced past the checks meets: the unique indexes,
+    /// mapped to the rule they protect.
+    #[tokio::test]
+    async fn unique_index_violations_are_conflicts_naming_the_rule() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        insert(&db, &upn("1", "ann", "crm", "ann@example.com"))
+            .await
+            .unwrap();
+
+        let same_key = insert(&db, &upn("2", "ann", "crm", "other@example.com")).await;
+        assert!(
+            matches!(
+                same_key,
+                Err(UpnError::Conflict {
+                    rule: ConflictRule::OnePerUserAndKey,
+                    ..
+                })
+            ),
+            "{same_key:?}"
+        );
+        let same_value = insert(&db, &upn("3", "bob", "crm", "ANN@example.com")).await;
+        assert!(
+            matches!(
+                same_value,
+                Err(UpnError::Conflict {
+                    rule: ConflictRule::ValueTakenForKey,
+                    ..
+                })
+            ),
+            "{same_value:?}"
+        );
+        insert(&db, &upn("4", "bob", "erp", "ann@example.com"))
+            .await
+            .unwrap();
+    }
+}
