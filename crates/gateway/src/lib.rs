@@ -17,6 +17,7 @@ pub mod profile;
 pub mod rate_limit;
 pub mod request_id;
 pub mod tenant_access;
+pub mod upns;
 pub mod users;
 
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use nexus_domain::Principal;
 use nexus_platform::{InternalAuth, Shutdown};
 use nexus_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use nexus_proto::tenant_access::v1::tenant_access_service_client::TenantAccessServiceClient;
+use nexus_proto::upn::v1::upn_service_client::UpnServiceClient;
 use tokio::net::TcpListener;
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_client::HealthClient;
@@ -60,6 +62,7 @@ pub struct AppState {
 struct Inner {
     identity: IdentityServiceClient<Channel>,
     tenant_access: TenantAccessServiceClient<Channel>,
+    upn: UpnServiceClient<Channel>,
     health: Vec<(&'static str, HealthClient<Channel>)>,
     internal_auth: InternalAuth,
     openapi: serde_json::Value,
@@ -96,6 +99,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 identity: IdentityServiceClient::new(identity.clone()),
                 tenant_access: TenantAccessServiceClient::new(tenant_access.clone()),
+                upn: UpnServiceClient::new(upn.clone()),
                 health: vec![
                     ("identity", HealthClient::new(identity)),
                     ("upn", HealthClient::new(upn)),
@@ -118,6 +122,10 @@ impl AppState {
 
     pub fn tenant_access(&self) -> TenantAccessServiceClient<Channel> {
         self.inner.tenant_access.clone()
+    }
+
+    pub fn upn(&self) -> UpnServiceClient<Channel> {
+        self.inner.upn.clone()
     }
 
     /// A gRPC request carrying the signed acting principal.
@@ -145,6 +153,14 @@ pub fn router(state: AppState, config: &GatewayConfig) -> Router {
         )
         .route("/v1/users/{userId}/$sync", put(identities::sync))
         .route("/v1/users/{userId}/idp_tenants", get(identities::list))
+        .route(
+            "/v1/users/{userId}/custom-upns",
+            get(upns::list).post(upns::create),
+        )
+        .route(
+            "/v1/users/{userId}/custom-upns/{upnId}",
+            get(upns::get).patch(upns::update).delete(upns::delete),
+        )
         .route(
             "/v1/users/{userId}/idp_tenants/{idpTenantId}",
             put(identities::link).delete(identities::unlink),

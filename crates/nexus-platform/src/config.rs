@@ -200,6 +200,11 @@ pub struct ServiceSettings {
     /// `sqlite:PATH`, `sqlite::memory:` or `postgres://…`. Unset in the
     /// all-in-one: a SQLite file under `data_dir`.
     pub database_url: Option<SecretString>,
+    /// The identity service's gRPC URL, for a service that asks it whether
+    /// users exist (only `upn` reads it). Required for `nexus serve upn`;
+    /// the all-in-one fills it in.
+    #[serde(default)]
+    pub identity_url: Option<String>,
 }
 
 /// The tenant-access service: a [`ServiceSettings`] plus the roles it grants
@@ -223,6 +228,7 @@ impl TenantAccessSettings {
         ServiceSettings {
             listen: self.listen,
             database_url: self.database_url.clone(),
+            identity_url: self.identity_url.clone(),
         }
     }
 }
@@ -402,6 +408,25 @@ impl Settings {
             }
         }
         check_roles(&self.tenant_access.roles)?;
+        if self.identity.identity_url.is_some() {
+            return Err(ConfigError::invalid(
+                "identity.identity_url",
+                "is read only in [upn] and [tenant_access]",
+            ));
+        }
+        for (key, url) in [
+            ("upn.identity_url", &self.upn.identity_url),
+            (
+                "tenant_access.identity_url",
+                &self.tenant_access.identity_url,
+            ),
+        ] {
+            if let Some(url) = url
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return Err(ConfigError::invalid(key, "must be an http(s) URL"));
+            }
+        }
         if !(self.gateway.rate_limit_per_second >= 0.0
             && self.gateway.rate_limit_per_second.is_finite())
         {
@@ -635,6 +660,35 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("tenant_access.roles"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn identity_url_is_an_http_url_read_only_in_upn() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nexus.toml");
+        std::fs::write(&path, "[upn]\nidentity_url = \"http://identity:50051\"\n").unwrap();
+        let settings = Settings::load(Some(&path), Mode::AllInOne).unwrap();
+        assert_eq!(
+            settings.upn.identity_url.as_deref(),
+            Some("http://identity:50051")
+        );
+
+        for (file, key) in [
+            (
+                "[upn]\nidentity_url = \"identity:50051\"\n",
+                "upn.identity_url",
+            ),
+            (
+                "[identity]\nidentity_url = \"http://identity:50051\"\n",
+                "identity.identity_url",
+            ),
+        ] {
+            std::fs::write(&path, file).unwrap();
+            let err = Settings::load(Some(&path), Mode::AllInOne)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "{err}");
         }
     }
 

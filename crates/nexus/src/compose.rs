@@ -153,13 +153,21 @@ impl ServiceContext<'_> {
         .await
     }
 
-    async fn upn(&self) -> anyhow::Result<Started> {
+    /// The upn service, asking the identity service at `identity_url`
+    /// whether users exist.
+    async fn upn(&self, identity_url: &str) -> anyhow::Result<Started> {
+        let identity = tonic::transport::Endpoint::from_shared(identity_url.to_owned())
+            .context("upn.identity_url")?
+            .connect_timeout(Duration::from_secs(5))
+            .connect_lazy();
         self.start::<upn_service::Migrator>(
             ("upn.listen", "upn.database_url"),
             &self.settings.upn,
             "upn.db",
             upn_service::SERVICE_NAME,
-            |routes, db, _signal, auth| Ok(routes.add_service(upn_service::grpc_service(db, auth))),
+            |routes, db, signal, auth| {
+                Ok(routes.add_service(upn_service::grpc_service(db, signal, identity, auth)))
+            },
         )
         .await
     }
@@ -347,7 +355,7 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
         shutdown: shutdown.clone(),
     };
     let identity = ctx.identity().await?;
-    let upn = ctx.upn().await?;
+    let upn = ctx.upn(&url_of(identity.addr)).await?;
     let tenant_access = ctx.tenant_access(url_of(identity.addr)).await?;
     spawn_consumers(&source, &tenant_access, &shutdown)?;
     // Development credentials only while nothing is configured.
@@ -442,7 +450,14 @@ pub async fn start_component(
     };
     let started = match component {
         Component::Identity => ctx.identity().await?,
-        Component::Upn => ctx.upn().await?,
+        Component::Upn => {
+            let identity_url = settings.upn.identity_url.as_deref().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "configuration key `upn.identity_url`: is required for `nexus serve upn`"
+                )
+            })?;
+            ctx.upn(identity_url).await?
+        }
         Component::TenantAccess | Component::Gateway => {
             let identity_url = settings.tenant_access.identity_url.clone().ok_or_else(|| {
                 anyhow::anyhow!(

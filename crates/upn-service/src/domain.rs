@@ -1,25 +1,12 @@
-//! The custom UPN as the service keeps it.
+//! The custom UPN aggregate and its rules. Pure: no I/O here.
 
-use chrono::{DateTime, Utc};
+pub mod custom_upn;
+pub mod error;
+pub mod events;
 
-/// A per-application login name of a user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CustomUpn {
-    pub id: String,
-    pub user_id: String,
-    pub client_upn_key: Option<String>,
-    pub custom_upn_value: Option<String>,
-    pub created: DateTime<Utc>,
-    pub modified: DateTime<Utc>,
-    pub created_by: String,
-    pub modified_by: String,
-}
-
-/// Why a UPN operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum UpnError {
-    #[error("{0}")]
-    Invalid(#[from] nexus_domain::ValidationError),
-    #[error("unavailable: {0}")]
-    Unavailable(String),
-}
+pub use custom_upn::{
+    CustomUpn, MAX_CLIENT_UPN_KEY_LEN, MAX_CUSTOM_UPN_VALUE_LEN, NewCustomUpn, UpnPatch,
+    check_client_upn_key, check_custom_upn_value,
+};
+pub use error::{ConflictRule, UpnError};
+pub use events::{ChangeContext, Recorded, UpnEvent};

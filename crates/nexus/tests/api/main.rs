@@ -14,4 +14,5 @@ mod organizations;
 mod profile;
 mod sync;
 mod tenant_access;
+mod upns;
 mod users;
