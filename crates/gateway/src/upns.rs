@@ -13,11 +13,12 @@ use serde_json::{Map, Value};
 
 use crate::AppState;
 use crate::extract::ApiJson;
+use crate::openapi::{CommonErrors, ConflictError};
 use crate::problem::ApiError;
 use crate::users::json::rfc3339;
 
 /// A custom UPN as the contract shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomUpnJson {
     pub id: String,
@@ -47,13 +48,47 @@ impl From<pb::CustomUpn> for CustomUpnJson {
 
 /// `POST …/custom-upns` body: both fields are required (checked by the upn
 /// service, which names the missing one).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateCustomUpnBody {
+    /// The Auth0 client metadata `app_upn_key` this UPN is for.
     #[serde(default)]
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub client_upn_key: Option<String>,
+    /// `user_part@domain_part`.
     #[serde(default)]
+    #[schema(
+        required = true,
+        nullable = false,
+        max_length = 1024,
+        pattern = "^[^@\\s\\u0000-\\u001F\\u007F-\\u009F]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+    )]
     pub custom_upn_value: Option<String>,
+}
+
+/// The JSON merge patch of a custom UPN: an absent field is unchanged, `null`
+/// clears it.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct CustomUpnPatchDoc {
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
+    client_upn_key: Option<String>,
+    #[schema(
+        max_length = 1024,
+        pattern = "^[^@\\s\\u0000-\\u001F\\u007F-\\u009F]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+    )]
+    custom_upn_value: Option<String>,
 }
 
 /// The `ETag` of a UPN version.
@@ -154,6 +189,7 @@ pub fn update_request(
 }
 
 /// `GET /v1/users/{userId}/custom-upns` → the user's UPNs, oldest first.
+#[utoipa::path(get, path = "/v1/users/{userId}/custom-upns", tag = "custom UPNs", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$")), responses((status = 200, description = "The user's custom UPNs, oldest first", body = Vec<CustomUpnJson>), CommonErrors))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -167,6 +203,7 @@ pub async fn list(
 }
 
 /// `POST /v1/users/{userId}/custom-upns` → 201 with `Location` and `ETag`.
+#[utoipa::path(post, path = "/v1/users/{userId}/custom-upns", tag = "custom UPNs", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$")), request_body = CreateCustomUpnBody, responses((status = 201, description = "Created; `Location` names it and `ETag` is its version", body = CustomUpnJson), ConflictError, CommonErrors))]
 pub async fn create(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -191,6 +228,7 @@ pub async fn create(
 }
 
 /// `GET /v1/users/{userId}/custom-upns/{upnId}` → the UPN with its `ETag`.
+#[utoipa::path(get, path = "/v1/users/{userId}/custom-upns/{upnId}", tag = "custom UPNs", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$"), ("upnId" = String, Path, description = "The custom UPN's id", min_length = 1, max_length = 64)), responses((status = 200, description = "With its `ETag`", body = CustomUpnJson), CommonErrors))]
 pub async fn get(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -202,6 +240,7 @@ pub async fn get(
 }
 
 /// `PATCH /v1/users/{userId}/custom-upns/{upnId}` (JSON merge patch).
+#[utoipa::path(patch, path = "/v1/users/{userId}/custom-upns/{upnId}", tag = "custom UPNs", description = "Send `If-Match` with the `ETag` of the version read: a stale one gets 412 and changes nothing.", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$"), ("upnId" = String, Path, description = "The custom UPN's id", min_length = 1, max_length = 64)), request_body(content = CustomUpnPatchDoc, content_type = "application/merge-patch+json"), responses((status = 200, body = CustomUpnJson), (status = 412, description = "`If-Match` does not match the current `ETag`; nothing changed", body = crate::openapi::ProblemJson, content_type = "application/problem+json"), ConflictError, CommonErrors))]
 pub async fn update(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -217,6 +256,7 @@ pub async fn update(
 }
 
 /// `DELETE /v1/users/{userId}/custom-upns/{upnId}` → 204.
+#[utoipa::path(delete, path = "/v1/users/{userId}/custom-upns/{upnId}", tag = "custom UPNs", description = "Honours `If-Match` like PATCH.", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$"), ("upnId" = String, Path, description = "The custom UPN's id", min_length = 1, max_length = 64)), responses((status = 204, description = "Deleted"), (status = 412, description = "`If-Match` does not match the current `ETag`; nothing changed", body = crate::openapi::ProblemJson, content_type = "application/problem+json"), CommonErrors))]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
