@@ -3,3 +3,4 @@
 pub mod db;
 pub mod events;
 pub mod grpc;
+pub mod upn_events;

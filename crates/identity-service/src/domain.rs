@@ -1,5 +1,6 @@
 //! The identity aggregates and their rules. Pure: no I/O here.
 
+pub mod custom_upn;
 pub mod events;
 pub mod identity;
 pub mod idp_tenant;
@@ -8,6 +9,7 @@ pub mod profile;
 pub mod sync;
 pub mod user;
 
+pub use custom_upn::CustomUpn;
 pub use events::{
     ChangeContext, IdpTenantEvent, OrganizationEvent, Recorded, RoleEvent, UserEvent,
 };

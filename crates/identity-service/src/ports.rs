@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use nexus_domain::UserId;
 
 use crate::domain::{
-    Attribute, AttributeFields, ChangeContext, Identity, IdpTenant, IdpTenantFields,
+    Attribute, AttributeFields, ChangeContext, CustomUpn, Identity, IdpTenant, IdpTenantFields,
     IdpTenantPatch, LinkFields, Membership, MembershipFields, Organization, OrganizationFields,
     OrganizationPatch, Recorded, RoleDefinition, RoleFields, RoleGrant, SyncFields, User,
     UserError, UserEvent, UserPatch,
@@ -20,6 +20,8 @@ pub struct UserView {
     pub attributes: Vec<Attribute>,
     pub roles: Vec<RoleGrant>,
     pub memberships: Vec<Membership>,
+    /// The user's custom UPNs (a projection of the upn service's).
+    pub custom_upns: Vec<CustomUpn>,
     /// The organization of `user.organization_id`.
     pub organization: Option<Organization>,
 }
@@ -33,6 +35,7 @@ impl UserView {
             attributes: Vec::new(),
             roles: Vec::new(),
             memberships: Vec::new(),
+            custom_upns: Vec::new(),
             organization: None,
         }
     }

@@ -236,18 +236,32 @@ async fn event_bus(
     })
 }
 
-/// The tenant-access projection of identity users.
+/// The event consumers of a component's service: identity's copy of custom
+/// UPNs, upn's clean-up of deleted users' UPNs, tenant-access's user
+/// projection.
 fn spawn_consumers(
     source: &EventSource,
-    tenant_access: &Started,
+    component: Component,
+    started: &Started,
     shutdown: &Shutdown,
 ) -> anyhow::Result<()> {
-    use tenant_access_service::adapters::projection;
-    projection::consumer(tenant_access.db.clone())?.spawn(
-        source,
-        projection::options(),
-        shutdown.clone(),
-    );
+    let db = started.db.clone();
+    let (consumer, options) = match component {
+        Component::Identity => (
+            identity_service::adapters::upn_events::consumer(db)?,
+            identity_service::adapters::upn_events::options(),
+        ),
+        Component::Upn => (
+            upn_service::adapters::user_events::consumer(db)?,
+            upn_service::adapters::user_events::options(),
+        ),
+        Component::TenantAccess => (
+            tenant_access_service::adapters::projection::consumer(db)?,
+            tenant_access_service::adapters::projection::options(),
+        ),
+        Component::Gateway => return Ok(()),
+    };
+    consumer.spawn(source, options, shutdown.clone());
     Ok(())
 }
 
@@ -357,7 +371,13 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
     let identity = ctx.identity().await?;
     let upn = ctx.upn(&url_of(identity.addr)).await?;
     let tenant_access = ctx.tenant_access(url_of(identity.addr)).await?;
-    spawn_consumers(&source, &tenant_access, &shutdown)?;
+    for (component, started) in [
+        (Component::Identity, &identity),
+        (Component::Upn, &upn),
+        (Component::TenantAccess, &tenant_access),
+    ] {
+        spawn_consumers(&source, component, started, &shutdown)?;
+    }
     // Development credentials only while nothing is configured.
     let dev = if settings.auth.is_configured() {
         None
@@ -464,11 +484,10 @@ pub async fn start_component(
                     "configuration key `tenant_access.identity_url`: is required for `nexus serve tenant-access`"
                 )
             })?;
-            let started = ctx.tenant_access(identity_url).await?;
-            spawn_consumers(&source, &started, &ctx.shutdown)?;
-            started
+            ctx.tenant_access(identity_url).await?
         }
     };
+    spawn_consumers(&source, component, &started, &ctx.shutdown)?;
     match component {
         Component::Identity => running.identity_addr = Some(started.addr),
         Component::Upn => running.upn_addr = Some(started.addr),

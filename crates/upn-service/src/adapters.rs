@@ -5,3 +5,4 @@ pub mod db;
 pub mod events;
 pub mod grpc;
 pub mod identity;
+pub mod user_events;

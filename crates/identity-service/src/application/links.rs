@@ -86,7 +86,11 @@ impl<R: IdentityRepository> IdentityLinkService<R> {
         let user = UserId::parse(user)?;
         let ctx = self.ctx(actor);
         let now = ctx.now;
-        let view = self.repo.sync(&user, &fields, &ctx).await?.unexpired(now);
+        let mut view = self.repo.sync(&user, &fields, &ctx).await?.unexpired(now);
+        crate::domain::custom_upn::for_client(
+            &mut view.custom_upns,
+            fields.client_upn_key.as_deref(),
+        );
         Ok(SyncOutcome {
             roles: roles_for(&view.roles, &fields.audience, now),
             names: name_claims(&view.user),

@@ -12,6 +12,7 @@ mod identities;
 mod openapi;
 mod organizations;
 mod profile;
+mod projections;
 mod sync;
 mod tenant_access;
 mod upns;

@@ -197,3 +197,28 @@ pub mod membership_roles {
 
     no_relations!();
 }
+
+pub mod custom_upns {
+    //! The custom UPNs of users, as the upn service publishes them: a
+    //! projection fed by `custom_upn.*` events. A deleted UPN stays as a
+    //! tombstone at its last version, so a late older event changes nothing.
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "custom_upns")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub user_id: String,
+        pub client_upn_key: Option<String>,
+        pub custom_upn_value: Option<String>,
+        pub created: ChronoDateTimeUtc,
+        pub modified: ChronoDateTimeUtc,
+        pub created_by: String,
+        pub modified_by: String,
+        pub version: i64,
+        pub deleted: bool,
+    }
+
+    no_relations!();
+}

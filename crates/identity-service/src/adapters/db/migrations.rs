@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261128_000002_create_users;
 mod m20261128_000003_create_identities;
 mod m20261128_000004_create_organizations;
+mod m20261128_000005_create_custom_upns;
 
 /// Applies the outbox and the identity tables.
 #[derive(Debug)]
@@ -18,6 +19,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_create_users::Migration),
             Box::new(m20261128_000003_create_identities::Migration),
             Box::new(m20261128_000004_create_organizations::Migration),
+            Box::new(m20261128_000005_create_custom_upns::Migration),
+            Box::new(nexus_platform::inbox::migration::CreateProcessedEvents),
         ]
     }
 }

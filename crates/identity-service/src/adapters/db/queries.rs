@@ -9,13 +9,13 @@ use sea_orm::{
 };
 
 use super::entities::{
-    attributes, identities, identity_groups, idp_tenants, membership_roles, memberships,
-    organizations, role_grants, roles, users,
+    attributes, custom_upns, identities, identity_groups, idp_tenants, membership_roles,
+    memberships, organizations, role_grants, roles, users,
 };
 use super::unavailable;
 use crate::domain::{
-    Attribute, Identity, IdentityGroup, IdpTenant, Membership, Organization, OrganizationFields,
-    RoleGrant, User, UserError,
+    Attribute, CustomUpn, Identity, IdentityGroup, IdpTenant, Membership, Organization,
+    OrganizationFields, RoleGrant, User, UserError,
 };
 use crate::ports::UserView;
 
@@ -182,9 +182,37 @@ pub async fn view_of<C: ConnectionTrait>(conn: &C, user: User) -> Result<UserVie
         attributes: attributes_of(conn, &user.id).await?,
         roles: roles_of(conn, &user.id).await?,
         memberships: memberships_of(conn, &user.id).await?,
+        custom_upns: custom_upns_of(conn, &user.id).await?,
         organization,
         user,
     })
+}
+
+/// The user's custom UPNs, oldest first (tombstones left out).
+pub async fn custom_upns_of<C: ConnectionTrait>(
+    conn: &C,
+    user: &UserId,
+) -> Result<Vec<CustomUpn>, UserError> {
+    Ok(custom_upns::Entity::find()
+        .filter(custom_upns::Column::UserId.eq(user.as_str()))
+        .filter(custom_upns::Column::Deleted.eq(false))
+        .order_by_asc(custom_upns::Column::Created)
+        .order_by_asc(custom_upns::Column::Id)
+        .all(conn)
+        .await
+        .map_err(|e| unavailable(&e))?
+        .into_iter()
+        .map(|u| CustomUpn {
+            id: u.id,
+            user_id: u.user_id,
+            client_upn_key: u.client_upn_key,
+            custom_upn_value: u.custom_upn_value,
+            created: u.created,
+            modified: u.modified,
+            created_by: u.created_by,
+            modified_by: u.modified_by,
+        })
+        .collect())
 }
 
 pub async fn organization<C: ConnectionTrait>(

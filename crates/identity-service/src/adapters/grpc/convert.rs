@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use nexus_proto::identity::v1 as pb;
 
 use crate::domain::{
-    Attribute, Identity, IdpTenant, Membership, NewUserInput, Organization, RoleGrant, UserPatch,
+    Attribute, CustomUpn, Identity, IdpTenant, Membership, NewUserInput, Organization, RoleGrant,
+    UserPatch,
 };
 use crate::ports::UserView;
 
@@ -58,6 +59,19 @@ pub fn user_patch(r: pb::UpdateUserRequest) -> UserPatch {
         authentication_method: nullable(r.authentication_method),
         email_verification_status_type: nullable(r.email_verification_status_type),
         organization_id: r.organization_id.map(|n| n.value),
+    }
+}
+
+fn custom_upn(u: &CustomUpn) -> pb::CustomUpn {
+    pb::CustomUpn {
+        id: u.id.clone(),
+        user_id: u.user_id.clone(),
+        created: Some(timestamp(u.created)),
+        modified: Some(timestamp(u.modified)),
+        created_by: u.created_by.clone(),
+        modified_by: u.modified_by.clone(),
+        client_upn_key: u.client_upn_key.clone(),
+        custom_upn_value: u.custom_upn_value.clone(),
     }
 }
 
@@ -195,7 +209,7 @@ pub fn user(view: &UserView) -> pb::User {
         attributes: view.attributes.iter().map(attribute).collect(),
         identities: view.identities.iter().map(identity).collect(),
         member_of: view.memberships.iter().map(membership).collect(),
-        custom_upns: Vec::new(),
+        custom_upns: view.custom_upns.iter().map(custom_upn).collect(),
         organization: view.organization.as_ref().map(organization),
         last_login: u.last_login.map(timestamp),
         version: u.version,

@@ -266,30 +266,51 @@ impl UpnRepository for SeaOrmUpnRepository {
         ctx: &ChangeContext<'_>,
     ) -> Result<u64, UpnError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
-        let mut query = custom_upns::Entity::find()
-            .filter(custom_upns::Column::UserId.eq(user.as_str()))
-            .order_by_asc(custom_upns::Column::Created)
-            .order_by_asc(custom_upns::Column::Id);
-        if txn.get_database_backend() == DbBackend::Postgres {
-            query = query.lock_exclusive();
-        }
-        let rows = query.all(&txn).await.map_err(|e| unavailable(&e))?;
-        custom_upns::Entity::delete_many()
-            .filter(custom_upns::Column::UserId.eq(user.as_str()))
-            .exec(&txn)
-            .await
-            .map_err(|e| unavailable(&e))?;
-        let mut events = Vec::with_capacity(rows.len());
-        for row in rows {
-            let mut upn = to_domain(row)?;
-            upn.version += 1;
-            upn.modified = ctx.now;
-            upn.modified_by = ctx.actor.to_owned();
-            events.push(ctx.upn_event(UpnEvent::Deleted(upn)));
-        }
-        self.commit_with(txn, &events).await?;
-        Ok(events.len() as u64)
+        let deleted = delete_all_of_user_in(&txn, user, ctx).await?;
+        txn.commit().await.map_err(|e| unavailable(&e))?;
+        self.signal.notify();
+        Ok(deleted)
     }
+}
+
+/// Deletes every UPN of `user` inside `txn`, recording a `custom_upn.deleted`
+/// event for each in the same transaction.
+///
+/// # Errors
+/// Storage failure.
+pub async fn delete_all_of_user_in(
+    txn: &DatabaseTransaction,
+    user: &UserId,
+    ctx: &ChangeContext<'_>,
+) -> Result<u64, UpnError> {
+    let mut query = custom_upns::Entity::find()
+        .filter(custom_upns::Column::UserId.eq(user.as_str()))
+        .order_by_asc(custom_upns::Column::Created)
+        .order_by_asc(custom_upns::Column::Id);
+    if txn.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    let rows = query.all(txn).await.map_err(|e| unavailable(&e))?;
+    custom_upns::Entity::delete_many()
+        .filter(custom_upns::Column::UserId.eq(user.as_str()))
+        .exec(txn)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let mut deleted = 0;
+    for row in rows {
+        let mut upn = to_domain(row)?;
+        upn.version += 1;
+        upn.modified = ctx.now;
+        upn.modified_by = ctx.actor.to_owned();
+        outbox::enqueue(
+            txn,
+            &upn_event_message(&ctx.upn_event(UpnEvent::Deleted(upn))),
+        )
+        .await
+        .map_err(|e| unavailable(&e))?;
+        deleted += 1;
+    }
+    Ok(deleted)
 }
 
 #[cfg(test)]
