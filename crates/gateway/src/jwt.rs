@@ -1,5 +1,5 @@
 //! Bearer JWT verification: RS256, ES256 and EdDSA against a JWKS (a file, or
-//! an `http://` URL fetched on first use and again when a token names an
+//! an `https://` (or `http://`) URL fetched on first use and again when a token names an
 //! unknown `kid`), HS256 only with a configured secret. `exp` is required;
 //! `nbf`, `iss` and `aud` are checked with a leeway.
 
@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Empty, Limited};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -63,7 +64,7 @@ struct Key {
 /// The keys of a JWKS URL and when they were last fetched.
 struct Remote {
     url: http::Uri,
-    client: Client<HttpConnector, Empty<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
     keys: RwLock<Vec<Key>>,
     refreshed: tokio::sync::Mutex<Option<Instant>>,
 }
@@ -121,7 +122,7 @@ fn candidates<'a>(keys: &'a [Key], alg: Algorithm, kid: Option<&str>) -> Vec<&'a
 
 impl JwtVerifier {
     /// # Errors
-    /// The JWKS file cannot be read or parsed, or the URL is not `http://`.
+    /// The JWKS file cannot be read or parsed, or the URL is not http(s).
     pub fn new(config: JwtConfig) -> Result<Self, AuthError> {
         crate::jwt_crypto::install();
         let keys = match &config.jwks_file {
@@ -140,12 +141,22 @@ impl JwtVerifier {
                 let uri: http::Uri = url
                     .parse()
                     .map_err(|e| AuthError::invalid("jwt.jwks_url", format!("{e}")))?;
-                if uri.scheme_str() != Some("http") {
-                    return Err(AuthError::invalid("jwt.jwks_url", "must be an http:// URL"));
+                if !matches!(uri.scheme_str(), Some("https" | "http")) {
+                    return Err(AuthError::invalid(
+                        "jwt.jwks_url",
+                        "must be an https:// (or http://) URL",
+                    ));
                 }
+                // TLS with the Mozilla root certificates built in, so a slim
+                // container image needs no CA bundle.
+                let connector = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_webpki_roots()
+                    .https_or_http()
+                    .enable_http1()
+                    .build();
                 Some(Remote {
                     url: uri,
-                    client: Client::builder(TokioExecutor::new()).build_http(),
+                    client: Client::builder(TokioExecutor::new()).build(connector),
                     keys: RwLock::new(Vec::new()),
                     refreshed: tokio::sync::Mutex::new(None),
                 })

@@ -65,8 +65,9 @@ pub struct AuthSettings {
 pub struct JwtSettings {
     /// A JWKS file with the issuer's public keys (RS256, ES256, EdDSA).
     pub jwks_file: Option<PathBuf>,
-    /// An `http://` URL serving the JWKS; fetched on first use and again when
-    /// a token names an unknown `kid`.
+    /// An `https://` (or `http://`) URL serving the JWKS, such as an Auth0
+    /// tenant's `/.well-known/jwks.json`; fetched on first use and again when a
+    /// token names an unknown `kid` (key rotation).
     pub jwks_url: Option<String>,
     /// Turns HS256 on, with this shared secret.
     pub hs256_secret: Option<SecretString>,
@@ -115,11 +116,11 @@ impl AuthSettings {
 
     fn validate(&self) -> Result<(), ConfigError> {
         if let Some(url) = &self.jwt.jwks_url
-            && !url.starts_with("http://")
+            && !(url.starts_with("https://") || url.starts_with("http://"))
         {
             return Err(ConfigError::invalid(
                 "auth.jwt.jwks_url",
-                "must be an http:// URL (for https, serve the keys from auth.jwt.jwks_file)",
+                "must be an https:// or http:// URL",
             ));
         }
         if let Some(secret) = &self.jwt.hs256_secret
@@ -713,7 +714,7 @@ mod tests {
                 "auth.basic_users",
             ),
             (
-                "[auth.jwt]\njwks_url = \"https://keys.example/jwks\"\n",
+                "[auth.jwt]\njwks_url = \"ftp://keys.example/jwks\"\n",
                 "auth.jwt.jwks_url",
             ),
             (
