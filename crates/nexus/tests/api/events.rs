@@ -88,3 +88,82 @@ async fn created_user_event_reaches_jetstream_from_sqlite() {
 async fn created_user_event_reaches_jetstream_from_postgres() {
     created_user_event_reaches_jetstream(Backend::Postgres).await;
 }
+
+/// Custom UPN events cross real NATS JetStream, and identity's copy of the
+/// UPNs is fed from there by its durable consumer.
+#[tokio::test]
+async fn custom_upn_events_reach_jetstream_and_identitys_copy() {
+    if !nats_reachable().await {
+        return;
+    }
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, |s| use_nats(s, &tag)).await else {
+        return;
+    };
+    let created = app
+        .call(
+            "POST",
+            "/v1/users",
+            Some(new_user("upn-evt@example.com")),
+            true,
+        )
+        .await;
+    let user_id = created.body["id"].as_str().unwrap().to_owned();
+    let upn = app
+        .call(
+            "POST",
+            &format!("/v1/users/{user_id}/custom-upns"),
+            Some(
+                serde_json::json!({"clientUpnKey": "crm", "customUpnValue": "evt@crm.example.com"}),
+            ),
+            true,
+        )
+        .await;
+    assert_eq!(upn.status, 201, "{:?}", upn.body);
+
+    let bus = NatsEventBus::connect(&app.settings.events).await.unwrap();
+    let consumer = bus
+        .durable_consumer("test-upn-reader", "nexus.upn.custom_upn.>", 5)
+        .await
+        .unwrap();
+    let mut messages = consumer.messages().await.unwrap();
+    let message = tokio::time::timeout(std::time::Duration::from_secs(15), messages.next())
+        .await
+        .expect("an event within 15 s")
+        .expect("stream open")
+        .expect("message");
+    let envelope = EventEnvelope::decode(message.payload.clone()).unwrap();
+    assert_eq!(
+        (
+            envelope.r#type.as_str(),
+            envelope.source.as_str(),
+            envelope.aggregate_version
+        ),
+        ("custom_upn.created", "upn", 1)
+    );
+    match envelope.payload {
+        Some(Payload::CustomUpnCreated(changed)) => assert_eq!(changed.user_id, user_id),
+        other => panic!("unexpected payload {other:?}"),
+    }
+    message.ack().await.unwrap();
+
+    let mut shown = serde_json::Value::Null;
+    for _ in 0..100 {
+        shown = app
+            .call("GET", &format!("/v1/users/{user_id}"), None, true)
+            .await
+            .body["customUpns"]
+            .clone();
+        if shown.as_array().is_some_and(|l| !l.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(shown, serde_json::json!([upn.body]));
+
+    bus.jetstream()
+        .delete_stream(bus.stream_name())
+        .await
+        .unwrap();
+    app.stop().await;
+}
