@@ -34,6 +34,38 @@ pub struct BusMessage {
     pub payload: Bytes,
 }
 
+/// The outbox message of one event: the protobuf `EventEnvelope` built from
+/// `meta` and `payload`, with the CloudEvents attributes for the headers.
+pub fn envelope_message(
+    meta: &nexus_domain::EventMetadata,
+    payload: nexus_proto::events::v1::event_envelope::Payload,
+) -> BusMessage {
+    use prost::Message as _;
+    let envelope = nexus_proto::events::v1::EventEnvelope {
+        id: meta.id.to_string(),
+        r#type: meta.event_type.to_owned(),
+        source: meta.source.to_owned(),
+        aggregate_type: meta.aggregate_type.to_owned(),
+        aggregate_id: meta.aggregate_id.clone(),
+        aggregate_version: meta.aggregate_version,
+        tenant: meta.tenant.clone(),
+        occurred_at: Some(crate::time::to_timestamp(meta.occurred_at)),
+        actor: meta.actor.clone(),
+        traceparent: meta.traceparent.clone(),
+        tracestate: None,
+        payload: Some(payload),
+    };
+    BusMessage {
+        id: meta.id.to_string(),
+        subject: meta.subject(),
+        event_type: meta.event_type.to_owned(),
+        source: meta.source.to_owned(),
+        time: meta.occurred_at,
+        traceparent: meta.traceparent.clone(),
+        payload: envelope.encode_to_vec().into(),
+    }
+}
+
 /// Why a publish did not reach the bus. The relay retries.
 #[derive(Debug, thiserror::Error)]
 pub enum EventBusError {

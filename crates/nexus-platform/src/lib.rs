@@ -12,6 +12,7 @@ pub mod internal_auth;
 pub mod outbox;
 pub mod shutdown;
 pub mod telemetry;
+pub mod time;
 
 pub use config::{ConfigError, Settings};
 pub use events::{BusMessage, EventBus, EventBusError};

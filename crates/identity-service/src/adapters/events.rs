@@ -2,20 +2,13 @@
 //! outbox.
 
 use nexus_platform::BusMessage;
+use nexus_platform::events::envelope_message;
+use nexus_platform::time::to_timestamp as timestamp;
 use nexus_proto::events::v1 as pb;
-use prost::Message as _;
 
 use crate::domain::{
     Identity, IdpTenantEvent, OrganizationEvent, Recorded, RoleEvent, User, UserEvent,
 };
-use nexus_domain::EventMetadata;
-
-fn timestamp(t: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
 
 fn snapshot(user: &User) -> pb::UserSnapshot {
     pb::UserSnapshot {
@@ -65,7 +58,7 @@ pub fn user_event_message(recorded: &Recorded<UserEvent>) -> BusMessage {
             Payload::IdentityUnlinked(identity_changed(user, identity))
         }
     };
-    message(&recorded.metadata, payload)
+    envelope_message(&recorded.metadata, payload)
 }
 
 /// The outbox message for a recorded IdP tenant event.
@@ -84,7 +77,7 @@ pub fn idp_tenant_event_message(recorded: &Recorded<IdpTenantEvent>) -> BusMessa
         IdpTenantEvent::Updated(_) => Payload::IdpTenantUpdated(changed),
         IdpTenantEvent::Deleted(_) => Payload::IdpTenantDeleted(changed),
     };
-    message(&recorded.metadata, payload)
+    envelope_message(&recorded.metadata, payload)
 }
 
 /// The outbox message for a recorded role event.
@@ -101,7 +94,7 @@ pub fn role_event_message(recorded: &Recorded<RoleEvent>) -> BusMessage {
         RoleEvent::Created(_) => Payload::RoleCreated(changed),
         RoleEvent::Deleted(_) => Payload::RoleDeleted(changed),
     };
-    message(&recorded.metadata, payload)
+    envelope_message(&recorded.metadata, payload)
 }
 
 /// The outbox message for a recorded organization event.
@@ -119,31 +112,5 @@ pub fn organization_event_message(recorded: &Recorded<OrganizationEvent>) -> Bus
         OrganizationEvent::Updated(_) => Payload::OrganizationUpdated(changed),
         OrganizationEvent::Deleted(_) => Payload::OrganizationDeleted(changed),
     };
-    message(&recorded.metadata, payload)
-}
-
-fn message(meta: &EventMetadata, payload: pb::event_envelope::Payload) -> BusMessage {
-    let envelope = pb::EventEnvelope {
-        id: meta.id.to_string(),
-        r#type: meta.event_type.to_owned(),
-        source: meta.source.to_owned(),
-        aggregate_type: meta.aggregate_type.to_owned(),
-        aggregate_id: meta.aggregate_id.clone(),
-        aggregate_version: meta.aggregate_version,
-        tenant: meta.tenant.clone(),
-        occurred_at: Some(timestamp(meta.occurred_at)),
-        actor: meta.actor.clone(),
-        traceparent: meta.traceparent.clone(),
-        tracestate: None,
-        payload: Some(payload),
-    };
-    BusMessage {
-        id: meta.id.to_string(),
-        subject: meta.subject(),
-        event_type: meta.event_type.to_owned(),
-        source: meta.source.to_owned(),
-        time: meta.occurred_at,
-        traceparent: meta.traceparent.clone(),
-        payload: envelope.encode_to_vec().into(),
-    }
+    envelope_message(&recorded.metadata, payload)
 }

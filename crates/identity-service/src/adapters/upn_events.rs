@@ -29,7 +29,7 @@ pub fn options() -> ConsumerOptions {
 struct CustomUpnEvents;
 
 fn time(t: Option<&prost_types::Timestamp>) -> DateTime<Utc> {
-    t.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
+    t.and_then(nexus_platform::time::from_timestamp)
         .unwrap_or_else(Utc::now)
 }
 

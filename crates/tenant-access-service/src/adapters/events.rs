@@ -2,19 +2,11 @@
 //! the projection applies (`nexus.events.v1.EventEnvelope`).
 
 use chrono::{DateTime, Utc};
-use nexus_domain::EventMetadata;
 use nexus_platform::BusMessage;
+use nexus_platform::events::envelope_message;
 use nexus_proto::events::v1 as pb;
-use prost::Message as _;
 
 use crate::domain::{IdentityUserEvent, MemberUser, Recorded, TenantMemberEvent};
-
-pub(crate) fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
 
 pub(crate) fn time_of(t: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))
@@ -34,33 +26,7 @@ pub fn member_event_message(recorded: &Recorded<TenantMemberEvent>) -> BusMessag
         TenantMemberEvent::Updated(_) => Payload::TenantMemberUpdated(changed),
         TenantMemberEvent::Removed(_) => Payload::TenantMemberRemoved(changed),
     };
-    message(&recorded.metadata, payload)
-}
-
-fn message(meta: &EventMetadata, payload: pb::event_envelope::Payload) -> BusMessage {
-    let envelope = pb::EventEnvelope {
-        id: meta.id.to_string(),
-        r#type: meta.event_type.to_owned(),
-        source: meta.source.to_owned(),
-        aggregate_type: meta.aggregate_type.to_owned(),
-        aggregate_id: meta.aggregate_id.clone(),
-        aggregate_version: meta.aggregate_version,
-        tenant: meta.tenant.clone(),
-        occurred_at: Some(timestamp(meta.occurred_at)),
-        actor: meta.actor.clone(),
-        traceparent: meta.traceparent.clone(),
-        tracestate: None,
-        payload: Some(payload),
-    };
-    BusMessage {
-        id: meta.id.to_string(),
-        subject: meta.subject(),
-        event_type: meta.event_type.to_owned(),
-        source: meta.source.to_owned(),
-        time: meta.occurred_at,
-        traceparent: meta.traceparent.clone(),
-        payload: envelope.encode_to_vec().into(),
-    }
+    envelope_message(&recorded.metadata, payload)
 }
 
 fn member_user(snapshot: &pb::UserSnapshot, version: u64) -> MemberUser {

@@ -16,10 +16,10 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status};
 
 use crate::adapters::db::SeaOrmTenantAccessStore;
-use crate::adapters::events::timestamp;
 use crate::adapters::identity::GrpcUserDirectory;
 use crate::application::TenantUserService;
 use crate::domain::{Roles, TenantAccessError, TenantUser};
+use nexus_platform::time::to_timestamp as timestamp;
 
 /// What the service needs besides its database.
 #[derive(Debug, Clone)]

@@ -1,6 +1,5 @@
 //! Conversions between `nexus.identity.v1` messages and domain types.
 
-use chrono::{DateTime, Utc};
 use nexus_proto::identity::v1 as pb;
 
 use crate::domain::{
@@ -9,12 +8,7 @@ use crate::domain::{
 };
 use crate::ports::UserView;
 
-pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
+pub use nexus_platform::time::to_timestamp as timestamp;
 
 pub fn new_user_input(r: pb::CreateUserRequest) -> NewUserInput {
     NewUserInput {

@@ -1,16 +1,10 @@
 //! Conversions between `nexus.upn.v1` messages and domain types.
 
-use chrono::{DateTime, Utc};
 use nexus_proto::upn::v1 as pb;
 
 use crate::domain::{CustomUpn, UpnPatch};
 
-fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
+use nexus_platform::time::to_timestamp as timestamp;
 
 impl From<CustomUpn> for pb::CustomUpn {
     fn from(u: CustomUpn) -> Self {
