@@ -104,7 +104,8 @@ pub struct ListQuery {
     /// `X-Next-Cursor` and `Link` headers.
     #[param(minimum = 1, maximum = 10000)]
     pub limit: Option<u32>,
-    #[param(min_length = 1)]
+    /// `X-Next-Cursor` of the previous page.
+    #[param(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub cursor: Option<String>,
 }
 

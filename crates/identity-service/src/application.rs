@@ -51,8 +51,9 @@ pub(crate) fn int_cursor(cursor: &str) -> Result<Option<i32>, ValidationError> {
     if cursor.is_empty() {
         return Ok(None);
     }
-    cursor
-        .parse::<i32>()
-        .map(Some)
-        .map_err(|_| ValidationError::new("cursor", "is not a cursor of this list"))
+    let bad = || ValidationError::new("cursor", "is not a cursor of this list");
+    if cursor.len() > 9 || !cursor.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    cursor.parse::<i32>().map(Some).map_err(|_| bad())
 }

@@ -197,7 +197,10 @@ impl MembershipFields {
         if role_ids.len() > 100 {
             return Err(ValidationError::new("roles", "at most 100 roles"));
         }
-        if let Some(i) = role_ids.iter().position(|r| r.is_empty() || r.len() > 64) {
+        if let Some(i) = role_ids
+            .iter()
+            .position(|r| r.is_empty() || r.chars().count() > 64)
+        {
             return Err(ValidationError::new(
                 format!("roles[{i}]"),
                 "must be a role id",

@@ -39,10 +39,9 @@ fn entitled(tenant: &str, actor: &Principal) -> Result<TenantId, TenantAccessErr
     }
 }
 
+/// A user id as identity makes them (1 to 64 of `[A-Za-z0-9_-]`).
 fn user_id(raw: &str) -> Result<&str, TenantAccessError> {
-    if raw.is_empty() || raw.len() > 64 {
-        return Err(ValidationError::new("userId", "must be 1 to 64 characters").into());
-    }
+    nexus_domain::UserId::parse(raw)?;
     Ok(raw)
 }
 
