@@ -1,0 +1,156 @@
+//! Tests of configuration loading and validation.
+use super::*;
+
+#[test]
+fn defaults_load_and_validate_for_all_in_one() {
+    let settings = Settings::load(None, Mode::AllInOne).expect("defaults");
+    assert_eq!(settings.gateway.listen, "127.0.0.1:8080".parse().unwrap());
+    assert_eq!(settings.event_backend(Mode::AllInOne), EventBackend::Memory);
+    assert_eq!(settings.event_backend(Mode::Component), EventBackend::Nats);
+}
+
+#[test]
+fn a_file_overrides_defaults_and_errors_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nexus.toml");
+    std::fs::write(&path, "[gateway]\nlisten = \"127.0.0.1:0\"\n").unwrap();
+    let settings = Settings::load(Some(&path), Mode::AllInOne).unwrap();
+    assert_eq!(settings.gateway.listen.port(), 0);
+
+    std::fs::write(&path, "[gateway]\nlisten = \"not an address\"\n").unwrap();
+    let err = Settings::load(Some(&path), Mode::AllInOne)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("gateway.listen"), "{err}");
+
+    std::fs::write(
+        &path,
+        "[identity]\ndatabase_url = \"mysql://u:hunter2@h/db\"\n",
+    )
+    .unwrap();
+    let err = Settings::load(Some(&path), Mode::AllInOne)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("identity.database_url") && !err.contains("hunter2"),
+        "{err}"
+    );
+
+    std::fs::write(&path, "[gateway]\nlisten_typo = \"127.0.0.1:0\"\n").unwrap();
+    let err = Settings::load(Some(&path), Mode::AllInOne)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("listen_typo"), "{err}");
+}
+
+#[test]
+fn tenant_roles_default_and_are_checked() {
+    let settings = Settings::load(None, Mode::AllInOne).unwrap();
+    assert_eq!(
+        settings.tenant_access.roles,
+        ["owner", "admin", "member", "viewer"]
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nexus.toml");
+    std::fs::write(&path, "[tenant_access]\nroles = [\"billing.read\"]\n").unwrap();
+    let settings = Settings::load(Some(&path), Mode::AllInOne).unwrap();
+    assert_eq!(settings.tenant_access.roles, ["billing.read"]);
+    for bad in ["[]", "[\"Admin\"]", "[\"a\", \"a\"]", "[\"\"]"] {
+        std::fs::write(&path, format!("[tenant_access]\nroles = {bad}\n")).unwrap();
+        let err = Settings::load(Some(&path), Mode::AllInOne)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tenant_access.roles"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn identity_url_is_an_http_url_read_only_in_upn() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nexus.toml");
+    std::fs::write(&path, "[upn]\nidentity_url = \"http://identity:50051\"\n").unwrap();
+    let settings = Settings::load(Some(&path), Mode::AllInOne).unwrap();
+    assert_eq!(
+        settings.upn.identity_url.as_deref(),
+        Some("http://identity:50051")
+    );
+
+    for (file, key) in [
+        (
+            "[upn]\nidentity_url = \"identity:50051\"\n",
+            "upn.identity_url",
+        ),
+        (
+            "[identity]\nidentity_url = \"http://identity:50051\"\n",
+            "identity.identity_url",
+        ),
+    ] {
+        std::fs::write(&path, file).unwrap();
+        let err = Settings::load(Some(&path), Mode::AllInOne)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(key), "{err}");
+    }
+}
+
+#[test]
+fn the_documented_example_file_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/nexus.example.toml");
+    let settings = Settings::load(Some(&path), Mode::AllInOne).expect("example loads");
+    assert_eq!(settings.events.stream, "NEXUS");
+}
+
+#[test]
+fn auth_errors_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nexus.toml");
+    for (text, key) in [
+        (
+            "[auth]\napplication_tokens = [{ name = \"a\", sha256 = \"xyz\" }]\n",
+            "auth.application_tokens",
+        ),
+        (
+            "[auth]\nbasic_users = [{ username = \"u\", hash = \"plain\" }]\n",
+            "auth.basic_users",
+        ),
+        (
+            "[auth.jwt]\njwks_url = \"ftp://keys.example/jwks\"\n",
+            "auth.jwt.jwks_url",
+        ),
+        (
+            "[auth.jwt]\nhs256_secret = \"short\"\n",
+            "auth.jwt.hs256_secret",
+        ),
+        ("[auth.jwt]\nissuer_typo = \"x\"\n", "issuer_typo"),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let err = Settings::load(Some(&path), Mode::AllInOne)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(key), "{err}");
+    }
+    let settings = Settings::load(None, Mode::AllInOne).unwrap();
+    assert!(!settings.auth.is_configured());
+    assert_eq!(settings.auth.jwt.leeway_secs, 30);
+}
+
+#[test]
+fn component_mode_requires_the_internal_secret() {
+    let err = Settings::load(None, Mode::Component)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("internal_auth.secret"), "{err}");
+}
+
+#[test]
+fn secrets_are_not_debug_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nexus.toml");
+    std::fs::write(
+        &path,
+        "[internal_auth]\nsecret = \"0123456789abcdef0123456789abcdef-hidden\"\n",
+    )
+    .unwrap();
+    let settings = Settings::load(Some(&path), Mode::Component).unwrap();
+    assert!(!format!("{settings:?}").contains("hidden"));
+}
