@@ -16,6 +16,7 @@ pub mod problem;
 pub mod profile;
 pub mod rate_limit;
 pub mod request_id;
+pub mod respond;
 pub mod tenant_access;
 pub mod upns;
 pub mod users;

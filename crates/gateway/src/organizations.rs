@@ -2,7 +2,7 @@
 
 use axum::Extension;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use nexus_domain::Principal;
 use nexus_proto::identity::v1 as pb;
@@ -89,12 +89,8 @@ pub async fn create(
         .await?
         .into_inner();
     let location = format!("/v1/organizations/{}", org.id);
-    let mut response =
-        (StatusCode::CREATED, axum::Json(OrganizationJson::from(org))).into_response();
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(response)
+    let response = (StatusCode::CREATED, axum::Json(OrganizationJson::from(org))).into_response();
+    Ok(crate::respond::with_location(response, &location))
 }
 
 #[utoipa::path(get, path = "/v1/organizations", tag = "organizations", params(PageQuery), responses((status = 200, body = Page<OrganizationJson>), CommonErrors))]

@@ -5,7 +5,7 @@
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use nexus_domain::Principal;
 use nexus_proto::identity::v1 as pb;
@@ -170,15 +170,12 @@ pub async fn create_role(
     );
     let role = state.identity().create_role(request).await?.into_inner();
     let location = format!("/v1/roles/{}", role.id);
-    let mut response = (
+    let response = (
         StatusCode::CREATED,
         axum::Json(RoleDefinitionJson::from(role)),
     )
         .into_response();
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(response)
+    Ok(crate::respond::with_location(response, &location))
 }
 
 #[utoipa::path(get, path = "/v1/roles", tag = "roles", params(ListRolesQuery), responses((status = 200, body = Page<RoleDefinitionJson>), CommonErrors))]

@@ -208,12 +208,8 @@ pub async fn create(
         .await?
         .into_inner();
     let location = location(&tenant, &user.id);
-    let mut response =
-        (StatusCode::CREATED, axum::Json(TenantUserJson::from(user))).into_response();
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(response)
+    let response = (StatusCode::CREATED, axum::Json(TenantUserJson::from(user))).into_response();
+    Ok(crate::respond::with_location(response, &location))
 }
 
 #[utoipa::path(get, path = "/api/{tenantId}/admin/users/{userId}", tag = "tenant access", params(("tenantId" = String, Path, description = "The tenant", pattern = "^[A-Za-z0-9._-]{1,128}$"), ("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$")), security(("oauth2" = ["tenant.access:read"])), responses((status = 200, body = TenantUserJson), CommonErrors))]

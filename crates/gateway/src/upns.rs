@@ -220,11 +220,8 @@ pub async fn create(
     );
     let upn = state.upn().create_custom_upn(request).await?.into_inner();
     let location = format!("/v1/users/{}/custom-upns/{}", upn.user_id, upn.id);
-    let mut response = with_etag(StatusCode::CREATED, upn);
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(response)
+    let response = with_etag(StatusCode::CREATED, upn);
+    Ok(crate::respond::with_location(response, &location))
 }
 
 /// `GET /v1/users/{userId}/custom-upns/{upnId}` → the UPN with its `ETag`.

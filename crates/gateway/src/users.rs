@@ -5,7 +5,7 @@ pub mod patch;
 
 use axum::Extension;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use nexus_domain::Principal;
 use nexus_proto::identity::v1 as pb;
@@ -120,11 +120,8 @@ pub async fn create_user(
     let user = state.identity().create_user(request).await?.into_inner();
     let location = format!("/v1/users/{}", user.id);
     let json = user_json(&state, &principal, user).await?;
-    let mut response = (StatusCode::CREATED, axum::Json(json)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, v);
-    }
-    Ok(response)
+    let response = (StatusCode::CREATED, axum::Json(json)).into_response();
+    Ok(crate::respond::with_location(response, &location))
 }
 
 /// `GET /v1/users/{userId}` → the User, or 404.
