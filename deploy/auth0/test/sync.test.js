@@ -144,6 +144,23 @@ test('the claim namespace is configurable', async (t) => {
   assert.equal(Object.keys(recorded.idClaims).some((name) => name.startsWith(NS)), false);
 });
 
+test('with NEXUS_CONNECTION_FIELD=name the identity is found by the connection name', async (t) => {
+  const tokens = await startTokenServer();
+  t.after(tokens.close);
+  const event = loginEvent({ connectionId: 'con_by_name', audience: API, secrets: secretsFor(tokens) });
+  const provisioned = await provisionUser({ connectionId: event.connection.name });
+  event.user.app_metadata.nexus_user_id = provisioned.userId;
+  const byId = fakeApi();
+  await login(event, byId.api);
+  assert.equal(byId.recorded.denied.length, 1, 'the id names no identity of the user');
+
+  event.secrets.NEXUS_CONNECTION_FIELD = 'name';
+  const byName = fakeApi();
+  await login(event, byName.api);
+  assert.deepEqual(byName.recorded.denied, []);
+  assert.equal(byName.recorded.idClaims[`${NS}nexus_user_id`], provisioned.userId);
+});
+
 test('the Nexus token is fetched once across logins and again once its cache entry expires', async (t) => {
   const tokens = await startTokenServer({ expiresIn: 3600 });
   t.after(tokens.close);
