@@ -10,9 +10,7 @@ pub mod sync;
 pub mod user;
 
 pub use custom_upn::CustomUpn;
-pub use events::{
-    ChangeContext, IdpTenantEvent, OrganizationEvent, Recorded, RoleEvent, UserEvent,
-};
+pub use events::{IdpTenantEvent, OrganizationEvent, RoleEvent, UserEvent};
 pub use identity::{Identity, IdentityGroup, LinkFields};
 pub use idp_tenant::{IdpTenant, IdpTenantFields, IdpTenantPatch};
 pub use organization::{

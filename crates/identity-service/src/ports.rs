@@ -3,13 +3,12 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use nexus_domain::UserId;
+use nexus_domain::{ChangeContext, Recorded, UserId};
 
 use crate::domain::{
-    Attribute, AttributeFields, ChangeContext, CustomUpn, Identity, IdpTenant, IdpTenantFields,
-    IdpTenantPatch, LinkFields, Membership, MembershipFields, Organization, OrganizationFields,
-    OrganizationPatch, Recorded, RoleDefinition, RoleFields, RoleGrant, SyncFields, User,
-    UserError, UserEvent, UserPatch,
+    Attribute, AttributeFields, CustomUpn, Identity, IdpTenant, IdpTenantFields, IdpTenantPatch,
+    LinkFields, Membership, MembershipFields, Organization, OrganizationFields, OrganizationPatch,
+    RoleDefinition, RoleFields, RoleGrant, SyncFields, User, UserError, UserEvent, UserPatch,
 };
 
 /// A user with everything that hangs off it.

@@ -3,11 +3,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use nexus_domain::Principal;
+use nexus_domain::{ChangeContext, Principal};
 
-use crate::domain::{
-    ChangeContext, MemberUser, RoleName, TenantAccessError, TenantId, TenantMember, TenantUser,
-};
+use crate::domain::{MemberUser, RoleName, TenantAccessError, TenantId, TenantMember, TenantUser};
 
 /// Where memberships and the user projection live.
 #[async_trait]

@@ -6,16 +6,14 @@
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use nexus_domain::{SystemClock, UuidV7Ids};
+use nexus_domain::{ChangeContext, SystemClock, UuidV7Ids};
 use nexus_platform::config::DatabaseSettings;
 use nexus_platform::outbox::OutboxSignal;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use tenant_access_service::Migrator;
 use tenant_access_service::adapters::db::SeaOrmTenantAccessStore;
 use tenant_access_service::application::ProjectionService;
-use tenant_access_service::domain::{
-    ChangeContext, IdentityUserEvent, MemberUser, Roles, TenantId, TenantMember,
-};
+use tenant_access_service::domain::{IdentityUserEvent, MemberUser, Roles, TenantId, TenantMember};
 use tenant_access_service::ports::TenantMemberRepository;
 
 async fn store() -> (SeaOrmTenantAccessStore, DatabaseConnection) {

@@ -10,14 +10,14 @@ pub mod profile_repository;
 pub mod queries;
 pub mod user_repository;
 
-use nexus_domain::UserId;
+use nexus_domain::{ChangeContext, UserId};
 use nexus_platform::outbox::{self, OutboxSignal};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbErr, IntoActiveModel};
 
 pub use migrations::Migrator;
 
 use crate::adapters::events::user_event_message;
-use crate::domain::{ChangeContext, User, UserError, UserEvent};
+use crate::domain::{User, UserError, UserEvent};
 
 /// The identity service's database: implements every repository port. Each
 /// write commits its outbox rows with it, then wakes the relay.
@@ -67,7 +67,7 @@ pub(crate) async fn record(
     ctx: &ChangeContext<'_>,
     event: UserEvent,
 ) -> Result<(), UserError> {
-    outbox::enqueue(txn, &user_event_message(&ctx.user_event(event)))
+    outbox::enqueue(txn, &user_event_message(&ctx.record(event)))
         .await
         .map_err(|e| unavailable(&e))
 }

@@ -6,9 +6,8 @@ use nexus_platform::events::envelope_message;
 use nexus_platform::time::to_timestamp as timestamp;
 use nexus_proto::events::v1 as pb;
 
-use crate::domain::{
-    Identity, IdpTenantEvent, OrganizationEvent, Recorded, RoleEvent, User, UserEvent,
-};
+use crate::domain::{Identity, IdpTenantEvent, OrganizationEvent, RoleEvent, User, UserEvent};
+use nexus_domain::Recorded;
 
 fn snapshot(user: &User) -> pb::UserSnapshot {
     pb::UserSnapshot {
@@ -64,7 +63,7 @@ pub fn user_event_message(recorded: &Recorded<UserEvent>) -> BusMessage {
 /// The outbox message for a recorded IdP tenant event.
 pub fn idp_tenant_event_message(recorded: &Recorded<IdpTenantEvent>) -> BusMessage {
     use pb::event_envelope::Payload;
-    let t = recorded.event.tenant();
+    let t = recorded.event.idp_tenant();
     let changed = pb::IdpTenantChanged {
         id: t.id,
         name: t.name.clone(),

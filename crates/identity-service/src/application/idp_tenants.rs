@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use nexus_domain::{Clock, IdGenerator, Principal};
+use nexus_domain::{ChangeContext, Clock, IdGenerator, Principal};
 
 use crate::application::{Page, int_cursor, page, page_size};
-use crate::domain::{ChangeContext, IdpTenant, IdpTenantFields, IdpTenantPatch, UserError};
+use crate::domain::{IdpTenant, IdpTenantFields, IdpTenantPatch, UserError};
 use crate::ports::IdpTenantRepository;
 
 /// Default and largest page of a list.
@@ -28,11 +28,7 @@ impl<R: IdpTenantRepository> IdpTenantService<R> {
     }
 
     fn ctx<'a>(&'a self, actor: &'a Principal) -> ChangeContext<'a> {
-        ChangeContext {
-            actor: &actor.subject,
-            now: self.clock.now(),
-            ids: self.ids.as_ref(),
-        }
+        ChangeContext::new(&actor.subject, self.clock.as_ref(), self.ids.as_ref())
     }
 
     /// # Errors

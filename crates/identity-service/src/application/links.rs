@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use nexus_domain::{Clock, IdGenerator, Principal, UserId};
+use nexus_domain::{ChangeContext, Clock, IdGenerator, Principal, UserId};
 
 use crate::domain::sync::{NameClaims, name_claims, roles_for};
-use crate::domain::{ChangeContext, Identity, LinkFields, RoleGrant, SyncFields, UserError};
+use crate::domain::{Identity, LinkFields, RoleGrant, SyncFields, UserError};
 use crate::ports::{IdentityRepository, UserView};
 
 /// What a sync answers: the user after the sync and its claims.
@@ -30,11 +30,7 @@ impl<R: IdentityRepository> IdentityLinkService<R> {
     }
 
     fn ctx<'a>(&'a self, actor: &'a Principal) -> ChangeContext<'a> {
-        ChangeContext {
-            actor: &actor.subject,
-            now: self.clock.now(),
-            ids: self.ids.as_ref(),
-        }
+        ChangeContext::new(&actor.subject, self.clock.as_ref(), self.ids.as_ref())
     }
 
     /// # Errors

@@ -2,12 +2,11 @@
 
 use std::sync::Arc;
 
-use nexus_domain::{Clock, IdGenerator, Principal, UserId};
+use nexus_domain::{ChangeContext, Clock, IdGenerator, Principal, UserId};
 
 use crate::application::{Page, int_cursor, page, page_size};
 use crate::domain::{
-    ChangeContext, Membership, MembershipFields, Organization, OrganizationFields,
-    OrganizationPatch, UserError,
+    Membership, MembershipFields, Organization, OrganizationFields, OrganizationPatch, UserError,
 };
 use crate::ports::OrganizationRepository;
 
@@ -27,11 +26,7 @@ impl<R: OrganizationRepository> OrganizationService<R> {
     }
 
     fn ctx<'a>(&'a self, actor: &'a Principal) -> ChangeContext<'a> {
-        ChangeContext {
-            actor: &actor.subject,
-            now: self.clock.now(),
-            ids: self.ids.as_ref(),
-        }
+        ChangeContext::new(&actor.subject, self.clock.as_ref(), self.ids.as_ref())
     }
 
     /// # Errors

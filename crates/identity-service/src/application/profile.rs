@@ -3,13 +3,11 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use nexus_domain::{Clock, IdGenerator, Principal, UserId};
+use nexus_domain::{ChangeContext, Clock, IdGenerator, Principal, UserId};
 
 use crate::application::{Page, page, page_size};
 use crate::domain::profile::unexpired;
-use crate::domain::{
-    Attribute, AttributeFields, ChangeContext, RoleDefinition, RoleFields, RoleGrant, UserError,
-};
+use crate::domain::{Attribute, AttributeFields, RoleDefinition, RoleFields, RoleGrant, UserError};
 use crate::ports::{AttributeRepository, RoleRepository};
 
 /// Default and largest page of the role list.
@@ -32,11 +30,7 @@ impl<R: AttributeRepository + RoleRepository> ProfileService<R> {
     }
 
     fn ctx<'a>(&'a self, actor: &'a Principal) -> ChangeContext<'a> {
-        ChangeContext {
-            actor: &actor.subject,
-            now: self.clock.now(),
-            ids: self.ids.as_ref(),
-        }
+        ChangeContext::new(&actor.subject, self.clock.as_ref(), self.ids.as_ref())
     }
 
     /// # Errors

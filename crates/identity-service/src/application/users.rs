@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use nexus_domain::{Clock, IdGenerator, Principal, UserId};
+use nexus_domain::{ChangeContext, Clock, IdGenerator, Principal, UserId};
 
 use nexus_domain::ValidationError;
 
 use crate::application::{Page, page, page_size};
-use crate::domain::{ChangeContext, NewUser, NewUserInput, User, UserError, UserEvent, UserPatch};
+use crate::domain::{NewUser, NewUserInput, User, UserError, UserEvent, UserPatch};
 use crate::ports::{UserQuery, UserRepository, UserView};
 
 /// Default and largest page of the user list.
@@ -36,23 +36,15 @@ impl<R: UserRepository> UserService<R> {
         actor: &Principal,
     ) -> Result<User, UserError> {
         let new = NewUser::new(input)?;
-        let ctx = ChangeContext {
-            actor: &actor.subject,
-            now: self.clock.now(),
-            ids: self.ids.as_ref(),
-        };
+        let ctx = ChangeContext::new(&actor.subject, self.clock.as_ref(), self.ids.as_ref());
         let user = User::create(new, self.ids.user_id(), ctx.now, ctx.actor);
-        let recorded = ctx.user_event(UserEvent::Created(user.clone()));
+        let recorded = ctx.record(UserEvent::Created(user.clone()));
         self.repo.create(&user, &recorded).await?;
         Ok(user)
     }
 
     fn ctx<'a>(&'a self, actor: &'a Principal) -> ChangeContext<'a> {
-        ChangeContext {
-            actor: &actor.subject,
-            now: self.clock.now(),
-            ids: self.ids.as_ref(),
-        }
+        ChangeContext::new(&actor.subject, self.clock.as_ref(), self.ids.as_ref())
     }
 
     /// A page of users in creation order; `email_address` and `username`
@@ -137,11 +129,9 @@ mod tests {
 
     use async_trait::async_trait;
     use chrono::{DateTime, TimeZone, Utc};
-    use nexus_domain::{EventId, UuidV7Ids};
+    use nexus_domain::{EventId, Recorded, UuidV7Ids};
 
     use super::*;
-    use crate::domain::Recorded;
-
     #[derive(Default)]
     struct InMemoryUserRepository {
         users: Mutex<HashMap<UserId, User>>,

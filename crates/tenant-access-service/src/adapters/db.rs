@@ -22,10 +22,10 @@ pub use migrations::Migrator;
 use self::entities::{member_users, tenant_members};
 use crate::adapters::events::member_event_message;
 use crate::domain::{
-    ChangeContext, MemberUser, RoleName, TenantAccessError, TenantId, TenantMember,
-    TenantMemberEvent, TenantUser,
+    MemberUser, RoleName, TenantAccessError, TenantId, TenantMember, TenantMemberEvent, TenantUser,
 };
 use crate::ports::TenantMemberRepository;
+use nexus_domain::ChangeContext;
 
 /// The tenant-access database: memberships, the user projection, the outbox.
 #[derive(Debug, Clone)]
@@ -88,7 +88,7 @@ async fn record(
     ctx: &ChangeContext<'_>,
     event: TenantMemberEvent,
 ) -> Result<(), TenantAccessError> {
-    outbox::enqueue(txn, &member_event_message(&ctx.member_event(event)))
+    outbox::enqueue(txn, &member_event_message(&ctx.record(event)))
         .await
         .map_err(|e| unavailable(&e))
 }

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use nexus_domain::{Clock, IdGenerator, SystemClock, UuidV7Ids};
+use nexus_domain::{ChangeContext, Clock, IdGenerator, SystemClock, UuidV7Ids};
 use nexus_platform::events::consumer::{
     ConsumerError, ConsumerOptions, EventConsumer, EventHandler, HandlerError, HandlerRegistry,
 };
@@ -17,7 +17,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use crate::adapters::db::projection::{delete_user, record_login, upsert};
 use crate::adapters::events::identity_user_event;
 use crate::application::projection::PROJECTION_ACTOR;
-use crate::domain::{ChangeContext, IdentityUserEvent};
+use crate::domain::IdentityUserEvent;
 
 /// The durable name of the consumer (and its inbox key).
 pub const CONSUMER_NAME: &str = "tenant-access-users";
@@ -49,11 +49,8 @@ impl EventHandler for UserEvents {
                 record_login(txn, &user_id, at).await.map_err(failed)
             }
             IdentityUserEvent::Deleted { user_id, version } => {
-                let ctx = ChangeContext {
-                    actor: PROJECTION_ACTOR,
-                    now: self.clock.now(),
-                    ids: self.ids.as_ref(),
-                };
+                let ctx =
+                    ChangeContext::new(PROJECTION_ACTOR, self.clock.as_ref(), self.ids.as_ref());
                 delete_user(txn, &user_id, version, &ctx)
                     .await
                     .map_err(failed)

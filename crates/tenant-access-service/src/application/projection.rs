@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use nexus_domain::{Clock, IdGenerator};
+use nexus_domain::{ChangeContext, Clock, IdGenerator};
 
-use crate::domain::{ChangeContext, IdentityUserEvent, TenantAccessError};
+use crate::domain::{IdentityUserEvent, TenantAccessError};
 use crate::ports::MemberUserProjection;
 
 /// The actor recorded on changes the projection makes by itself.
@@ -38,11 +38,8 @@ impl<P: MemberUserProjection> ProjectionService<P> {
                 self.projection.record_login(user_id, *at).await
             }
             IdentityUserEvent::Deleted { user_id, version } => {
-                let ctx = ChangeContext {
-                    actor: PROJECTION_ACTOR,
-                    now: self.clock.now(),
-                    ids: self.ids.as_ref(),
-                };
+                let ctx =
+                    ChangeContext::new(PROJECTION_ACTOR, self.clock.as_ref(), self.ids.as_ref());
                 self.projection.delete_user(user_id, *version, &ctx).await
             }
         }

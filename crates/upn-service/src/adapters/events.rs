@@ -5,7 +5,8 @@ use nexus_platform::BusMessage;
 use nexus_platform::events::envelope_message;
 use nexus_proto::events::v1 as pb;
 
-use crate::domain::{Recorded, UpnEvent};
+use crate::domain::UpnEvent;
+use nexus_domain::Recorded;
 
 /// The outbox message for a recorded UPN event.
 pub fn upn_event_message(recorded: &Recorded<UpnEvent>) -> BusMessage {

@@ -3,7 +3,7 @@
 //! user apply one after the other and always leave a consistent state.
 
 use async_trait::async_trait;
-use nexus_domain::UserId;
+use nexus_domain::{ChangeContext, UserId};
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
     TransactionTrait,
@@ -16,7 +16,7 @@ use super::{
 };
 use crate::domain::identity::group_diff;
 use crate::domain::sync::attribute_diff;
-use crate::domain::{ChangeContext, Identity, LinkFields, SyncFields, UserError, UserEvent};
+use crate::domain::{Identity, LinkFields, SyncFields, UserError, UserEvent};
 use crate::ports::{IdentityRepository, UserView};
 
 fn taken(azo_user_id: &str, tenant: i32) -> UserError {

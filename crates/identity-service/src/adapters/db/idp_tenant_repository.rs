@@ -11,10 +11,9 @@ use super::entities::{identities, idp_tenants};
 use super::queries::tenant_to_domain;
 use super::{SeaOrmIdentityStore, is_unique_violation, unavailable};
 use crate::adapters::events::idp_tenant_event_message;
-use crate::domain::{
-    ChangeContext, IdpTenant, IdpTenantEvent, IdpTenantFields, IdpTenantPatch, UserError,
-};
+use crate::domain::{IdpTenant, IdpTenantEvent, IdpTenantFields, IdpTenantPatch, UserError};
 use crate::ports::IdpTenantRepository;
+use nexus_domain::ChangeContext;
 
 fn not_found(id: i32) -> UserError {
     UserError::NotFound(format!("IdP tenant {id} not found"))
@@ -50,12 +49,9 @@ impl SeaOrmIdentityStore {
         event: IdpTenantEvent,
         ctx: &ChangeContext<'_>,
     ) -> Result<(), UserError> {
-        outbox::enqueue(
-            &txn,
-            &idp_tenant_event_message(&ctx.idp_tenant_event(event)),
-        )
-        .await
-        .map_err(|e| unavailable(&e))?;
+        outbox::enqueue(&txn, &idp_tenant_event_message(&ctx.record(event)))
+            .await
+            .map_err(|e| unavailable(&e))?;
         txn.commit().await.map_err(|e| unavailable(&e))?;
         self.signal.notify();
         Ok(())

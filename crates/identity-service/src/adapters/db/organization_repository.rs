@@ -1,7 +1,7 @@
 //! [`OrganizationRepository`] on sea-orm.
 
 use async_trait::async_trait;
-use nexus_domain::UserId;
+use nexus_domain::{ChangeContext, UserId};
 use nexus_platform::outbox;
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
@@ -17,8 +17,8 @@ use super::{
 };
 use crate::adapters::events::organization_event_message;
 use crate::domain::{
-    ChangeContext, Membership, MembershipFields, Organization, OrganizationEvent,
-    OrganizationFields, OrganizationPatch, UserError, UserEvent,
+    Membership, MembershipFields, Organization, OrganizationEvent, OrganizationFields,
+    OrganizationPatch, UserError, UserEvent,
 };
 use crate::ports::OrganizationRepository;
 
@@ -39,12 +39,9 @@ async fn record_org(
     ctx: &ChangeContext<'_>,
     event: OrganizationEvent,
 ) -> Result<(), UserError> {
-    outbox::enqueue(
-        txn,
-        &organization_event_message(&ctx.organization_event(event)),
-    )
-    .await
-    .map_err(|e| unavailable(&e))
+    outbox::enqueue(txn, &organization_event_message(&ctx.record(event)))
+        .await
+        .map_err(|e| unavailable(&e))
 }
 
 #[async_trait]

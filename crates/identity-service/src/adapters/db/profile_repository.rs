@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use nexus_domain::UserId;
+use nexus_domain::{ChangeContext, UserId};
 use nexus_platform::outbox;
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -18,8 +18,8 @@ use super::{
 };
 use crate::adapters::events::role_event_message;
 use crate::domain::{
-    Attribute, AttributeFields, ChangeContext, RoleDefinition, RoleEvent, RoleFields, RoleGrant,
-    UserError, UserEvent,
+    Attribute, AttributeFields, RoleDefinition, RoleEvent, RoleFields, RoleGrant, UserError,
+    UserEvent,
 };
 use crate::ports::{AttributeRepository, RoleRepository};
 
@@ -163,7 +163,7 @@ impl RoleRepository for SeaOrmIdentityStore {
         })?;
         outbox::enqueue(
             &txn,
-            &role_event_message(&ctx.role_event(RoleEvent::Created(role.clone()))),
+            &role_event_message(&ctx.record(RoleEvent::Created(role.clone()))),
         )
         .await
         .map_err(|e| unavailable(&e))?;
@@ -237,7 +237,7 @@ impl RoleRepository for SeaOrmIdentityStore {
             .map_err(|e| unavailable(&e))?;
         outbox::enqueue(
             &txn,
-            &role_event_message(&ctx.role_event(RoleEvent::Deleted(role))),
+            &role_event_message(&ctx.record(RoleEvent::Deleted(role))),
         )
         .await
         .map_err(|e| unavailable(&e))?;

@@ -1,7 +1,7 @@
 //! [`UserRepository`] on sea-orm.
 
 use async_trait::async_trait;
-use nexus_domain::UserId;
+use nexus_domain::{ChangeContext, Recorded, UserId};
 use nexus_platform::outbox;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
@@ -12,7 +12,7 @@ use super::entities::{attributes, identities, identity_groups, role_grants, user
 use super::queries::{find_user, identities_of, lock_user, user_to_domain, user_to_model, view_of};
 use super::{SeaOrmIdentityStore, is_unique_violation, unavailable};
 use crate::adapters::events::user_event_message;
-use crate::domain::{ChangeContext, Recorded, User, UserError, UserEvent, UserPatch};
+use crate::domain::{User, UserError, UserEvent, UserPatch};
 use crate::ports::{UserQuery, UserRepository, UserView};
 
 fn email_taken(email: &str) -> UserError {
@@ -107,7 +107,7 @@ impl UserRepository for SeaOrmIdentityStore {
                 })?;
             outbox::enqueue(
                 &txn,
-                &user_event_message(&ctx.user_event(UserEvent::Updated(user.clone()))),
+                &user_event_message(&ctx.record(UserEvent::Updated(user.clone()))),
             )
             .await
             .map_err(|e| unavailable(&e))?;
@@ -167,7 +167,7 @@ impl UserRepository for SeaOrmIdentityStore {
         user.modified_by = ctx.actor.to_owned();
         outbox::enqueue(
             &txn,
-            &user_event_message(&ctx.user_event(UserEvent::Deleted(user))),
+            &user_event_message(&ctx.record(UserEvent::Deleted(user))),
         )
         .await
         .map_err(|e| unavailable(&e))?;

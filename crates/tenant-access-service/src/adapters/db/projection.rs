@@ -11,8 +11,9 @@ use sea_orm::{
 
 use super::entities::{member_users, tenant_members};
 use super::{SeaOrmTenantAccessStore, db_version, remove_row, unavailable, version};
-use crate::domain::{ChangeContext, MemberUser, TenantAccessError};
+use crate::domain::{MemberUser, TenantAccessError};
 use crate::ports::MemberUserProjection;
+use nexus_domain::ChangeContext;
 
 fn model(user: &MemberUser) -> member_users::Model {
     member_users::Model {
