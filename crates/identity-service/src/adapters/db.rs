@@ -17,7 +17,7 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbErr, 
 pub use migrations::Migrator;
 
 use crate::adapters::events::user_event_message;
-use crate::domain::{User, UserError, UserEvent};
+use crate::domain::{DirectoryError, User, UserEvent};
 
 /// The identity service's database: implements every repository port. Each
 /// write commits its outbox rows with it, then wakes the relay.
@@ -33,17 +33,20 @@ impl SeaOrmIdentityStore {
     }
 
     /// Commits a write and wakes the outbox relay.
-    async fn commit(&self, txn: DatabaseTransaction) -> Result<(), UserError> {
+    async fn commit(&self, txn: DatabaseTransaction) -> Result<(), DirectoryError> {
         txn.commit().await.map_err(|e| unavailable(&e))?;
         self.signal.notify();
         Ok(())
     }
 }
 
-pub(crate) async fn locked_user(txn: &DatabaseTransaction, id: &UserId) -> Result<User, UserError> {
+pub(crate) async fn locked_user(
+    txn: &DatabaseTransaction,
+    id: &UserId,
+) -> Result<User, DirectoryError> {
     queries::lock_user(txn, id)
         .await?
-        .ok_or_else(|| UserError::user_not_found(id))
+        .ok_or_else(|| DirectoryError::user_not_found(id))
 }
 
 pub(crate) fn touch(user: &mut User, ctx: &ChangeContext<'_>) {
@@ -52,7 +55,10 @@ pub(crate) fn touch(user: &mut User, ctx: &ChangeContext<'_>) {
     user.modified_by = ctx.actor.to_owned();
 }
 
-pub(crate) async fn save_user(txn: &DatabaseTransaction, user: &User) -> Result<(), UserError> {
+pub(crate) async fn save_user(
+    txn: &DatabaseTransaction,
+    user: &User,
+) -> Result<(), DirectoryError> {
     queries::user_to_model(user)
         .into_active_model()
         .reset_all()
@@ -66,14 +72,14 @@ pub(crate) async fn record(
     txn: &DatabaseTransaction,
     ctx: &ChangeContext<'_>,
     event: UserEvent,
-) -> Result<(), UserError> {
+) -> Result<(), DirectoryError> {
     outbox::enqueue(txn, &user_event_message(&ctx.record(event)))
         .await
         .map_err(|e| unavailable(&e))
 }
 
-pub(crate) fn unavailable(e: &DbErr) -> UserError {
-    UserError::Unavailable(e.to_string())
+pub(crate) fn unavailable(e: &DbErr) -> DirectoryError {
+    DirectoryError::Unavailable(e.to_string())
 }
 
 /// Whether `e` is a unique-key violation.

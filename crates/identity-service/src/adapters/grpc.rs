@@ -20,7 +20,7 @@ use crate::adapters::db::SeaOrmIdentityStore;
 use crate::application::{
     IdentityLinkService, IdpTenantService, OrganizationService, ProfileService, UserService,
 };
-use crate::domain::{IdpTenantPatch, SyncFields, UserError};
+use crate::domain::{DirectoryError, IdpTenantPatch, SyncFields};
 
 /// The identity gRPC service, wired to its database and outbox.
 pub fn grpc_service(
@@ -53,13 +53,13 @@ pub struct IdentityGrpc {
     organizations: OrganizationService<SeaOrmIdentityStore>,
 }
 
-fn status(err: UserError) -> Status {
+fn status(err: DirectoryError) -> Status {
     match err {
-        UserError::Invalid(v) => Status::invalid_argument(v.to_string()),
-        UserError::NotFound(m) => Status::not_found(m),
-        UserError::Conflict(m) => Status::already_exists(m),
-        UserError::FailedPrecondition(m) => Status::failed_precondition(m),
-        UserError::Unavailable(cause) => {
+        DirectoryError::Invalid(v) => Status::invalid_argument(v.to_string()),
+        DirectoryError::NotFound(m) => Status::not_found(m),
+        DirectoryError::Conflict(m) => Status::already_exists(m),
+        DirectoryError::FailedPrecondition(m) => Status::failed_precondition(m),
+        DirectoryError::Unavailable(cause) => {
             tracing::error!(%cause, "identity storage failed");
             Status::internal("internal error")
         }

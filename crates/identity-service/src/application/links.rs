@@ -5,7 +5,7 @@ use std::sync::Arc;
 use nexus_domain::{ChangeContext, Clock, IdGenerator, Principal, UserId};
 
 use crate::domain::sync::{NameClaims, name_claims, roles_for};
-use crate::domain::{Identity, LinkFields, RoleGrant, SyncFields, UserError};
+use crate::domain::{DirectoryError, Identity, LinkFields, RoleGrant, SyncFields};
 use crate::ports::{IdentityRepository, UserView};
 
 /// What a sync answers: the user after the sync and its claims.
@@ -43,7 +43,7 @@ impl<R: IdentityRepository> IdentityLinkService<R> {
         azo_user_id: &str,
         azo_connection_id: &str,
         actor: &Principal,
-    ) -> Result<Identity, UserError> {
+    ) -> Result<Identity, DirectoryError> {
         let user = UserId::parse(user)?;
         let fields = LinkFields::new(strategy, azo_user_id, azo_connection_id)?;
         self.repo
@@ -58,7 +58,7 @@ impl<R: IdentityRepository> IdentityLinkService<R> {
         user: &str,
         idp_tenant_id: i32,
         actor: &Principal,
-    ) -> Result<(), UserError> {
+    ) -> Result<(), DirectoryError> {
         let user = UserId::parse(user)?;
         self.repo
             .unlink(&user, idp_tenant_id, &self.ctx(actor))
@@ -67,7 +67,7 @@ impl<R: IdentityRepository> IdentityLinkService<R> {
 
     /// # Errors
     /// Unknown user.
-    pub async fn identities(&self, user: &str) -> Result<Vec<Identity>, UserError> {
+    pub async fn identities(&self, user: &str) -> Result<Vec<Identity>, DirectoryError> {
         self.repo.identities(&UserId::parse(user)?).await
     }
 
@@ -78,7 +78,7 @@ impl<R: IdentityRepository> IdentityLinkService<R> {
         user: &str,
         fields: SyncFields,
         actor: &Principal,
-    ) -> Result<SyncOutcome, UserError> {
+    ) -> Result<SyncOutcome, DirectoryError> {
         let user = UserId::parse(user)?;
         let ctx = self.ctx(actor);
         let now = ctx.now;

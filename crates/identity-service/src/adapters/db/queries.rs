@@ -14,8 +14,8 @@ use super::entities::{
 };
 use super::unavailable;
 use crate::domain::{
-    Attribute, CustomUpn, Identity, IdentityGroup, IdpTenant, Membership, Organization,
-    OrganizationFields, RoleGrant, User, UserError,
+    Attribute, CustomUpn, DirectoryError, Identity, IdentityGroup, IdpTenant, Membership,
+    Organization, OrganizationFields, RoleGrant, User,
 };
 use crate::ports::UserView;
 
@@ -24,7 +24,7 @@ use crate::ports::UserView;
 pub async fn lock_user<C: ConnectionTrait>(
     conn: &C,
     id: &UserId,
-) -> Result<Option<User>, UserError> {
+) -> Result<Option<User>, DirectoryError> {
     let mut query = users::Entity::find_by_id(id.as_str());
     if conn.get_database_backend() == DbBackend::Postgres {
         query = query.lock_exclusive();
@@ -40,7 +40,7 @@ pub async fn lock_user<C: ConnectionTrait>(
 pub async fn find_user<C: ConnectionTrait>(
     conn: &C,
     id: &UserId,
-) -> Result<Option<User>, UserError> {
+) -> Result<Option<User>, DirectoryError> {
     users::Entity::find_by_id(id.as_str())
         .one(conn)
         .await
@@ -53,7 +53,7 @@ pub async fn find_user<C: ConnectionTrait>(
 pub async fn identities_of<C: ConnectionTrait>(
     conn: &C,
     user: &UserId,
-) -> Result<Vec<Identity>, UserError> {
+) -> Result<Vec<Identity>, DirectoryError> {
     let rows = identities::Entity::find()
         .filter(identities::Column::UserId.eq(user.as_str()))
         .order_by_asc(identities::Column::Id)
@@ -115,7 +115,7 @@ pub async fn identities_of<C: ConnectionTrait>(
 pub async fn attributes_of<C: ConnectionTrait>(
     conn: &C,
     user: &UserId,
-) -> Result<Vec<Attribute>, UserError> {
+) -> Result<Vec<Attribute>, DirectoryError> {
     Ok(attributes::Entity::find()
         .filter(attributes::Column::UserId.eq(user.as_str()))
         .order_by_asc(attributes::Column::Id)
@@ -136,7 +136,7 @@ pub async fn attributes_of<C: ConnectionTrait>(
 pub async fn roles_of<C: ConnectionTrait>(
     conn: &C,
     user: &UserId,
-) -> Result<Vec<RoleGrant>, UserError> {
+) -> Result<Vec<RoleGrant>, DirectoryError> {
     let grants = role_grants::Entity::find()
         .filter(role_grants::Column::UserId.eq(user.as_str()))
         .all(conn)
@@ -172,7 +172,7 @@ pub async fn roles_of<C: ConnectionTrait>(
 }
 
 /// The user and everything that hangs off it, read through `conn`.
-pub async fn view_of<C: ConnectionTrait>(conn: &C, user: User) -> Result<UserView, UserError> {
+pub async fn view_of<C: ConnectionTrait>(conn: &C, user: User) -> Result<UserView, DirectoryError> {
     let organization = match user.organization_id {
         Some(id) => organization(conn, id).await?,
         None => None,
@@ -192,7 +192,7 @@ pub async fn view_of<C: ConnectionTrait>(conn: &C, user: User) -> Result<UserVie
 pub async fn custom_upns_of<C: ConnectionTrait>(
     conn: &C,
     user: &UserId,
-) -> Result<Vec<CustomUpn>, UserError> {
+) -> Result<Vec<CustomUpn>, DirectoryError> {
     Ok(custom_upns::Entity::find()
         .filter(custom_upns::Column::UserId.eq(user.as_str()))
         .filter(custom_upns::Column::Deleted.eq(false))
@@ -218,7 +218,7 @@ pub async fn custom_upns_of<C: ConnectionTrait>(
 pub async fn organization<C: ConnectionTrait>(
     conn: &C,
     id: i32,
-) -> Result<Option<Organization>, UserError> {
+) -> Result<Option<Organization>, DirectoryError> {
     organizations::Entity::find_by_id(id)
         .one(conn)
         .await
@@ -231,7 +231,7 @@ pub async fn organization<C: ConnectionTrait>(
 async fn role_definitions<C: ConnectionTrait>(
     conn: &C,
     ids: Vec<String>,
-) -> Result<HashMap<String, RoleGrant>, UserError> {
+) -> Result<HashMap<String, RoleGrant>, DirectoryError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -260,7 +260,7 @@ async fn role_definitions<C: ConnectionTrait>(
 pub async fn memberships_of<C: ConnectionTrait>(
     conn: &C,
     user: &UserId,
-) -> Result<Vec<Membership>, UserError> {
+) -> Result<Vec<Membership>, DirectoryError> {
     let rows = memberships::Entity::find()
         .filter(memberships::Column::UserId.eq(user.as_str()))
         .order_by_asc(memberships::Column::Created)
@@ -320,10 +320,10 @@ pub async fn memberships_of<C: ConnectionTrait>(
         .collect())
 }
 
-pub fn organization_to_domain(m: organizations::Model) -> Result<Organization, UserError> {
+pub fn organization_to_domain(m: organizations::Model) -> Result<Organization, DirectoryError> {
     let list = |raw: &str| {
         serde_json::from_str::<Vec<String>>(raw).map_err(|_| {
-            UserError::Unavailable(format!("stored organization {} has a bad list", m.id))
+            DirectoryError::Unavailable(format!("stored organization {} has a bad list", m.id))
         })
     };
     Ok(Organization {
@@ -428,9 +428,9 @@ pub fn user_to_model(user: &User) -> users::Model {
     }
 }
 
-pub fn user_to_domain(m: users::Model) -> Result<User, UserError> {
+pub fn user_to_domain(m: users::Model) -> Result<User, DirectoryError> {
     let corrupt =
-        |what: &str| UserError::Unavailable(format!("stored user {} has a bad {what}", m.id));
+        |what: &str| DirectoryError::Unavailable(format!("stored user {} has a bad {what}", m.id));
     Ok(User {
         id: UserId::parse(&m.id).map_err(|_| corrupt("id"))?,
         email_address: EmailAddress::parse("emailAddress", &m.email_address)
