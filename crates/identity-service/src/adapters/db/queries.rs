@@ -211,6 +211,7 @@ pub async fn custom_upns_of<C: ConnectionTrait>(
             modified: u.modified,
             created_by: u.created_by,
             modified_by: u.modified_by,
+            version: u64::try_from(u.version).unwrap_or_default(),
         })
         .collect())
 }
