@@ -4,7 +4,7 @@
 
 pub mod entities;
 pub mod migrations;
-pub(crate) mod projection;
+pub mod projection;
 
 use std::collections::HashMap;
 
@@ -18,6 +18,7 @@ use sea_orm::{
 };
 
 pub use migrations::Migrator;
+pub use projection::SeaOrmMemberUserProjection;
 
 use self::entities::{member_users, tenant_members};
 use crate::adapters::events::member_event_message;
