@@ -11,11 +11,11 @@ pub trait AggregateEvent {
     /// The publishing service, for example `identity`.
     const SOURCE: &'static str;
 
+    /// For example `user`.
+    const AGGREGATE_TYPE: &'static str;
+
     /// For example `user.created`.
     fn event_type(&self) -> &'static str;
-
-    /// For example `user`.
-    fn aggregate_type(&self) -> &'static str;
 
     fn aggregate_id(&self) -> String;
 
@@ -60,7 +60,7 @@ impl<'a> ChangeContext<'a> {
                 id: self.ids.event_id(),
                 event_type: event.event_type(),
                 source: E::SOURCE,
-                aggregate_type: event.aggregate_type(),
+                aggregate_type: E::AGGREGATE_TYPE,
                 aggregate_id: event.aggregate_id(),
                 aggregate_version: event.aggregate_version(),
                 tenant: event.routing_tenant(),
@@ -88,13 +88,10 @@ mod tests {
 
     impl AggregateEvent for Renamed {
         const SOURCE: &'static str = "shop";
+        const AGGREGATE_TYPE: &'static str = "widget";
 
         fn event_type(&self) -> &'static str {
             "widget.renamed"
-        }
-
-        fn aggregate_type(&self) -> &'static str {
-            "widget"
         }
 
         fn aggregate_id(&self) -> String {

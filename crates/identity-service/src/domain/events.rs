@@ -34,6 +34,7 @@ impl UserEvent {
 
 impl AggregateEvent for UserEvent {
     const SOURCE: &'static str = SERVICE_NAME;
+    const AGGREGATE_TYPE: &'static str = "user";
 
     fn event_type(&self) -> &'static str {
         match self {
@@ -44,10 +45,6 @@ impl AggregateEvent for UserEvent {
             Self::IdentityLinked(..) => "identity.linked",
             Self::IdentityUnlinked(..) => "identity.unlinked",
         }
-    }
-
-    fn aggregate_type(&self) -> &'static str {
-        "user"
     }
 
     fn aggregate_id(&self) -> String {
@@ -76,16 +73,13 @@ impl RoleEvent {
 
 impl AggregateEvent for RoleEvent {
     const SOURCE: &'static str = SERVICE_NAME;
+    const AGGREGATE_TYPE: &'static str = "role";
 
     fn event_type(&self) -> &'static str {
         match self {
             Self::Created(_) => "role.created",
             Self::Deleted(_) => "role.deleted",
         }
-    }
-
-    fn aggregate_type(&self) -> &'static str {
-        "role"
     }
 
     fn aggregate_id(&self) -> String {
@@ -116,6 +110,7 @@ impl OrganizationEvent {
 
 impl AggregateEvent for OrganizationEvent {
     const SOURCE: &'static str = SERVICE_NAME;
+    const AGGREGATE_TYPE: &'static str = "organization";
 
     fn event_type(&self) -> &'static str {
         match self {
@@ -123,10 +118,6 @@ impl AggregateEvent for OrganizationEvent {
             Self::Updated(_) => "organization.updated",
             Self::Deleted(_) => "organization.deleted",
         }
-    }
-
-    fn aggregate_type(&self) -> &'static str {
-        "organization"
     }
 
     fn aggregate_id(&self) -> String {
@@ -156,6 +147,7 @@ impl IdpTenantEvent {
 
 impl AggregateEvent for IdpTenantEvent {
     const SOURCE: &'static str = SERVICE_NAME;
+    const AGGREGATE_TYPE: &'static str = "idp_tenant";
 
     fn event_type(&self) -> &'static str {
         match self {
@@ -163,10 +155,6 @@ impl AggregateEvent for IdpTenantEvent {
             Self::Updated(_) => "idp_tenant.updated",
             Self::Deleted(_) => "idp_tenant.deleted",
         }
-    }
-
-    fn aggregate_type(&self) -> &'static str {
-        "idp_tenant"
     }
 
     fn aggregate_id(&self) -> String {

@@ -26,6 +26,7 @@ impl TenantMemberEvent {
 /// envelope names the tenant so consumers can route by it.
 impl AggregateEvent for TenantMemberEvent {
     const SOURCE: &'static str = SERVICE_NAME;
+    const AGGREGATE_TYPE: &'static str = "tenant_member";
 
     fn event_type(&self) -> &'static str {
         match self {
@@ -33,10 +34,6 @@ impl AggregateEvent for TenantMemberEvent {
             Self::Updated(_) => "tenant_member.updated",
             Self::Removed(_) => "tenant_member.removed",
         }
-    }
-
-    fn aggregate_type(&self) -> &'static str {
-        "tenant_member"
     }
 
     fn aggregate_id(&self) -> String {
@@ -50,5 +47,33 @@ impl AggregateEvent for TenantMemberEvent {
 
     fn routing_tenant(&self) -> Option<String> {
         Some(self.member().tenant.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nexus_domain::{ChangeContext, SystemClock, UuidV7Ids};
+
+    use super::*;
+    use crate::domain::{Roles, TenantId};
+
+    #[test]
+    fn a_membership_event_names_the_tenant_and_the_member() {
+        let member = TenantMember {
+            tenant: TenantId::parse("acme").unwrap(),
+            user_id: "u1".into(),
+            role: Roles::default().parse("admin").unwrap(),
+            version: 3,
+        };
+        let ctx = ChangeContext::new("admin", &SystemClock, &UuidV7Ids);
+
+        let meta = ctx.record(TenantMemberEvent::Removed(member)).metadata;
+
+        assert_eq!(meta.subject(), "nexus.tenant-access.tenant_member.removed");
+        assert_eq!(
+            (meta.aggregate_id.as_str(), meta.aggregate_version),
+            ("acme/u1", 3)
+        );
+        assert_eq!(meta.tenant.as_deref(), Some("acme"));
     }
 }

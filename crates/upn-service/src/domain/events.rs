@@ -24,6 +24,7 @@ impl UpnEvent {
 
 impl AggregateEvent for UpnEvent {
     const SOURCE: &'static str = SERVICE_NAME;
+    const AGGREGATE_TYPE: &'static str = "custom_upn";
 
     fn event_type(&self) -> &'static str {
         match self {
@@ -31,10 +32,6 @@ impl AggregateEvent for UpnEvent {
             Self::Updated(_) => "custom_upn.updated",
             Self::Deleted(_) => "custom_upn.deleted",
         }
-    }
-
-    fn aggregate_type(&self) -> &'static str {
-        "custom_upn"
     }
 
     fn aggregate_id(&self) -> String {
