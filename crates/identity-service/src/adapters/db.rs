@@ -8,6 +8,7 @@ pub mod migrations;
 pub mod organization_repository;
 pub mod profile_repository;
 pub mod queries;
+pub mod rows;
 pub mod user_repository;
 
 use nexus_domain::{ChangeContext, UserId};
@@ -59,7 +60,7 @@ pub(crate) async fn save_user(
     txn: &DatabaseTransaction,
     user: &User,
 ) -> Result<(), DirectoryError> {
-    queries::user_to_model(user)
+    rows::user_to_model(user)
         .into_active_model()
         .reset_all()
         .update(txn)

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use super::entities::{identities, idp_tenants};
-use super::queries::tenant_to_domain;
+use super::rows::tenant_to_domain;
 use super::{SeaOrmIdentityStore, is_unique_violation, unavailable};
 use crate::adapters::events::idp_tenant_event_message;
 use crate::domain::{DirectoryError, IdpTenant, IdpTenantEvent, IdpTenantFields, IdpTenantPatch};

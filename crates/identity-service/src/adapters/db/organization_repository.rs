@@ -9,9 +9,8 @@ use sea_orm::{
 };
 
 use super::entities::{membership_roles, memberships, organizations, roles, users};
-use super::queries::{
-    find_user, memberships_of, organization, organization_to_domain, organization_to_model,
-};
+use super::queries::{find_user, memberships_of, organization};
+use super::rows::{organization_to_domain, organization_to_model};
 use super::{
     SeaOrmIdentityStore, is_unique_violation, locked_user, record, save_user, touch, unavailable,
 };

@@ -9,7 +9,8 @@ use sea_orm::{
 };
 
 use super::entities::{attributes, identities, identity_groups, role_grants, users};
-use super::queries::{find_user, identities_of, lock_user, user_to_domain, user_to_model, view_of};
+use super::queries::{find_user, identities_of, lock_user, view_of};
+use super::rows::{user_to_domain, user_to_model};
 use super::{SeaOrmIdentityStore, is_unique_violation, unavailable};
 use crate::adapters::events::user_event_message;
 use crate::domain::{DirectoryError, User, UserEvent, UserPatch};
