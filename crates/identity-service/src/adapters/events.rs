@@ -1,13 +1,13 @@
 //! Encodes identity events as `nexus.events.v1.EventEnvelope` messages for the
 //! outbox.
 
+use nexus_domain::Recorded;
 use nexus_platform::BusMessage;
 use nexus_platform::events::envelope_message;
 use nexus_platform::time::to_timestamp as timestamp;
 use nexus_proto::events::v1 as pb;
 
 use crate::domain::{Identity, IdpTenantEvent, OrganizationEvent, RoleEvent, User, UserEvent};
-use nexus_domain::Recorded;
 
 fn snapshot(user: &User) -> pb::UserSnapshot {
     pb::UserSnapshot {

@@ -9,6 +9,7 @@ pub mod projection;
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use nexus_domain::ChangeContext;
 use nexus_platform::outbox::{self, OutboxSignal};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -26,7 +27,6 @@ use crate::domain::{
     MemberUser, RoleName, TenantAccessError, TenantId, TenantMember, TenantMemberEvent, TenantUser,
 };
 use crate::ports::TenantMemberRepository;
-use nexus_domain::ChangeContext;
 
 /// The tenant-access database: memberships, the user projection, the outbox.
 #[derive(Debug, Clone)]

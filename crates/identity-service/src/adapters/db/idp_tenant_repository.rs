@@ -1,6 +1,7 @@
 //! [`IdpTenantRepository`] on sea-orm.
 
 use async_trait::async_trait;
+use nexus_domain::ChangeContext;
 use nexus_platform::outbox;
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
@@ -13,7 +14,6 @@ use super::{SeaOrmIdentityStore, is_unique_violation, unavailable};
 use crate::adapters::events::idp_tenant_event_message;
 use crate::domain::{DirectoryError, IdpTenant, IdpTenantEvent, IdpTenantFields, IdpTenantPatch};
 use crate::ports::IdpTenantRepository;
-use nexus_domain::ChangeContext;
 
 fn not_found(id: i32) -> DirectoryError {
     DirectoryError::NotFound(format!("IdP tenant {id} not found"))

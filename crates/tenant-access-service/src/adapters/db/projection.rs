@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use nexus_domain::ChangeContext;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
@@ -14,7 +15,6 @@ use super::entities::{member_users, tenant_members};
 use super::{db_version, remove_row, unavailable, version};
 use crate::domain::{MemberUser, TenantAccessError};
 use crate::ports::MemberUserProjection;
-use nexus_domain::ChangeContext;
 
 fn model(user: &MemberUser) -> member_users::Model {
     member_users::Model {
