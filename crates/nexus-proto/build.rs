@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 const PROTOS: &[&str] = &[
+    "nexus/common/v1/common.proto",
     "nexus/identity/v1/identity.proto",
     "nexus/upn/v1/upn.proto",
     "nexus/tenant_access/v1/tenant_access.proto",

@@ -1,6 +1,7 @@
 //! The identity aggregates and their rules. Pure: no I/O here.
 
 pub mod custom_upn;
+pub mod error;
 pub mod events;
 pub mod identity;
 pub mod idp_tenant;
@@ -10,9 +11,8 @@ pub mod sync;
 pub mod user;
 
 pub use custom_upn::CustomUpn;
-pub use events::{
-    ChangeContext, IdpTenantEvent, OrganizationEvent, Recorded, RoleEvent, UserEvent,
-};
+pub use error::DirectoryError;
+pub use events::{IdpTenantEvent, OrganizationEvent, RoleEvent, UserEvent};
 pub use identity::{Identity, IdentityGroup, LinkFields};
 pub use idp_tenant::{IdpTenant, IdpTenantFields, IdpTenantPatch};
 pub use organization::{
@@ -20,4 +20,4 @@ pub use organization::{
 };
 pub use profile::{AttributeFields, RoleDefinition, RoleFields};
 pub use sync::{Attribute, RoleGrant, SyncFields};
-pub use user::{NewUser, NewUserInput, User, UserError, UserPatch};
+pub use user::{NewUser, NewUserInput, User, UserPatch};

@@ -3,13 +3,13 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use nexus_domain::UserId;
+use nexus_domain::{ChangeContext, Recorded, UserId};
 
 use crate::domain::{
-    Attribute, AttributeFields, ChangeContext, CustomUpn, Identity, IdpTenant, IdpTenantFields,
+    Attribute, AttributeFields, CustomUpn, DirectoryError, Identity, IdpTenant, IdpTenantFields,
     IdpTenantPatch, LinkFields, Membership, MembershipFields, Organization, OrganizationFields,
-    OrganizationPatch, Recorded, RoleDefinition, RoleFields, RoleGrant, SyncFields, User,
-    UserError, UserEvent, UserPatch,
+    OrganizationPatch, RoleDefinition, RoleFields, RoleGrant, SyncFields, User, UserEvent,
+    UserPatch,
 };
 
 /// A user with everything that hangs off it.
@@ -59,19 +59,19 @@ pub trait UserRepository: Send + Sync + 'static {
     /// Stores a new user and its `user.created` event.
     ///
     /// # Errors
-    /// [`UserError::Conflict`] when the email is taken case-insensitively.
-    async fn create(&self, user: &User, event: &Recorded<UserEvent>) -> Result<(), UserError>;
+    /// [`DirectoryError::Conflict`] when the email is taken case-insensitively.
+    async fn create(&self, user: &User, event: &Recorded<UserEvent>) -> Result<(), DirectoryError>;
 
     /// # Errors
     /// Storage failure.
-    async fn view(&self, id: &UserId) -> Result<Option<UserView>, UserError>;
+    async fn view(&self, id: &UserId) -> Result<Option<UserView>, DirectoryError>;
 
     /// Users with an id after `after`, by id, at most `limit`, matching the
     /// lower-cased email address and username when given.
     ///
     /// # Errors
     /// Storage failure.
-    async fn list(&self, query: &UserQuery) -> Result<Vec<UserView>, UserError>;
+    async fn list(&self, query: &UserQuery) -> Result<Vec<UserView>, DirectoryError>;
 
     /// Applies `patch` to the user (under its row lock) and records
     /// `user.updated` when anything changed.
@@ -83,13 +83,13 @@ pub trait UserRepository: Send + Sync + 'static {
         id: &UserId,
         patch: &UserPatch,
         ctx: &ChangeContext<'_>,
-    ) -> Result<UserView, UserError>;
+    ) -> Result<UserView, DirectoryError>;
 
     /// Deletes the user and everything that hangs off it; records `user.deleted`.
     ///
     /// # Errors
     /// Unknown user.
-    async fn delete(&self, id: &UserId, ctx: &ChangeContext<'_>) -> Result<(), UserError>;
+    async fn delete(&self, id: &UserId, ctx: &ChangeContext<'_>) -> Result<(), DirectoryError>;
 }
 
 /// A page request over users.
@@ -107,16 +107,16 @@ pub struct UserQuery {
 #[async_trait]
 pub trait IdpTenantRepository: Send + Sync + 'static {
     /// # Errors
-    /// [`UserError::Conflict`] when the name is taken.
+    /// [`DirectoryError::Conflict`] when the name is taken.
     async fn create_idp_tenant(
         &self,
         fields: &IdpTenantFields,
         ctx: &ChangeContext<'_>,
-    ) -> Result<IdpTenant, UserError>;
+    ) -> Result<IdpTenant, DirectoryError>;
 
     /// # Errors
     /// Storage failure.
-    async fn get_idp_tenant(&self, id: i32) -> Result<Option<IdpTenant>, UserError>;
+    async fn get_idp_tenant(&self, id: i32) -> Result<Option<IdpTenant>, DirectoryError>;
 
     /// Tenants with an id greater than `after`, by id, at most `limit`.
     ///
@@ -126,7 +126,7 @@ pub trait IdpTenantRepository: Send + Sync + 'static {
         &self,
         after: Option<i32>,
         limit: u64,
-    ) -> Result<Vec<IdpTenant>, UserError>;
+    ) -> Result<Vec<IdpTenant>, DirectoryError>;
 
     /// # Errors
     /// Not found, a bad field, or a name conflict.
@@ -135,11 +135,15 @@ pub trait IdpTenantRepository: Send + Sync + 'static {
         id: i32,
         patch: &IdpTenantPatch,
         ctx: &ChangeContext<'_>,
-    ) -> Result<IdpTenant, UserError>;
+    ) -> Result<IdpTenant, DirectoryError>;
 
     /// # Errors
     /// Not found, or identities still linked to it.
-    async fn delete_idp_tenant(&self, id: i32, ctx: &ChangeContext<'_>) -> Result<(), UserError>;
+    async fn delete_idp_tenant(
+        &self,
+        id: i32,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<(), DirectoryError>;
 }
 
 /// Where identities (links), their groups, attributes and logins live.
@@ -155,7 +159,7 @@ pub trait IdentityRepository: Send + Sync + 'static {
         idp_tenant_id: i32,
         fields: &LinkFields,
         ctx: &ChangeContext<'_>,
-    ) -> Result<Identity, UserError>;
+    ) -> Result<Identity, DirectoryError>;
 
     /// # Errors
     /// Unknown user, or no link to that tenant.
@@ -164,11 +168,11 @@ pub trait IdentityRepository: Send + Sync + 'static {
         user: &UserId,
         idp_tenant_id: i32,
         ctx: &ChangeContext<'_>,
-    ) -> Result<(), UserError>;
+    ) -> Result<(), DirectoryError>;
 
     /// # Errors
     /// Unknown user.
-    async fn identities(&self, user: &UserId) -> Result<Vec<Identity>, UserError>;
+    async fn identities(&self, user: &UserId) -> Result<Vec<Identity>, DirectoryError>;
 
     /// Applies a login: groups of the connection's identity, attributes, login
     /// time. Returns the user as it is after the sync.
@@ -180,7 +184,7 @@ pub trait IdentityRepository: Send + Sync + 'static {
         user: &UserId,
         fields: &SyncFields,
         ctx: &ChangeContext<'_>,
-    ) -> Result<UserView, UserError>;
+    ) -> Result<UserView, DirectoryError>;
 }
 
 /// Where a user's attributes live. Each change bumps the user's version and
@@ -189,7 +193,7 @@ pub trait IdentityRepository: Send + Sync + 'static {
 pub trait AttributeRepository: Send + Sync + 'static {
     /// # Errors
     /// Unknown user.
-    async fn attributes(&self, user: &UserId) -> Result<Vec<Attribute>, UserError>;
+    async fn attributes(&self, user: &UserId) -> Result<Vec<Attribute>, DirectoryError>;
 
     /// Creates or replaces the attribute named `fields.name`.
     ///
@@ -200,7 +204,7 @@ pub trait AttributeRepository: Send + Sync + 'static {
         user: &UserId,
         fields: &AttributeFields,
         ctx: &ChangeContext<'_>,
-    ) -> Result<Attribute, UserError>;
+    ) -> Result<Attribute, DirectoryError>;
 
     /// # Errors
     /// Unknown user or attribute.
@@ -209,23 +213,23 @@ pub trait AttributeRepository: Send + Sync + 'static {
         user: &UserId,
         name: &str,
         ctx: &ChangeContext<'_>,
-    ) -> Result<(), UserError>;
+    ) -> Result<(), DirectoryError>;
 }
 
 /// Where role definitions and grants live.
 #[async_trait]
 pub trait RoleRepository: Send + Sync + 'static {
     /// # Errors
-    /// [`UserError::Conflict`] when the audience already has a role of that name.
+    /// [`DirectoryError::Conflict`] when the audience already has a role of that name.
     async fn create_role(
         &self,
         fields: &RoleFields,
         ctx: &ChangeContext<'_>,
-    ) -> Result<RoleDefinition, UserError>;
+    ) -> Result<RoleDefinition, DirectoryError>;
 
     /// # Errors
     /// Storage failure.
-    async fn get_role(&self, id: &str) -> Result<Option<RoleDefinition>, UserError>;
+    async fn get_role(&self, id: &str) -> Result<Option<RoleDefinition>, DirectoryError>;
 
     /// Roles with an id after `after`, by id, at most `limit`.
     ///
@@ -236,13 +240,13 @@ pub trait RoleRepository: Send + Sync + 'static {
         audience: Option<&str>,
         after: Option<&str>,
         limit: u64,
-    ) -> Result<Vec<RoleDefinition>, UserError>;
+    ) -> Result<Vec<RoleDefinition>, DirectoryError>;
 
     /// Deletes the role and its grants (each grantee gets `user.updated`).
     ///
     /// # Errors
     /// Unknown role.
-    async fn delete_role(&self, id: &str, ctx: &ChangeContext<'_>) -> Result<(), UserError>;
+    async fn delete_role(&self, id: &str, ctx: &ChangeContext<'_>) -> Result<(), DirectoryError>;
 
     /// Grants (or re-grants with a new expiry) a role to a user.
     ///
@@ -254,7 +258,7 @@ pub trait RoleRepository: Send + Sync + 'static {
         role: &str,
         expires: Option<DateTime<Utc>>,
         ctx: &ChangeContext<'_>,
-    ) -> Result<RoleGrant, UserError>;
+    ) -> Result<RoleGrant, DirectoryError>;
 
     /// # Errors
     /// Unknown user, or no such grant.
@@ -263,11 +267,11 @@ pub trait RoleRepository: Send + Sync + 'static {
         user: &UserId,
         role: &str,
         ctx: &ChangeContext<'_>,
-    ) -> Result<(), UserError>;
+    ) -> Result<(), DirectoryError>;
 
     /// # Errors
     /// Unknown user.
-    async fn grants(&self, user: &UserId) -> Result<Vec<RoleGrant>, UserError>;
+    async fn grants(&self, user: &UserId) -> Result<Vec<RoleGrant>, DirectoryError>;
 }
 
 /// Where organizations and memberships live. Membership changes are changes
@@ -275,16 +279,16 @@ pub trait RoleRepository: Send + Sync + 'static {
 #[async_trait]
 pub trait OrganizationRepository: Send + Sync + 'static {
     /// # Errors
-    /// [`UserError::Conflict`] when the name is taken.
+    /// [`DirectoryError::Conflict`] when the name is taken.
     async fn create_organization(
         &self,
         fields: &OrganizationFields,
         ctx: &ChangeContext<'_>,
-    ) -> Result<Organization, UserError>;
+    ) -> Result<Organization, DirectoryError>;
 
     /// # Errors
     /// Storage failure.
-    async fn get_organization(&self, id: i32) -> Result<Option<Organization>, UserError>;
+    async fn get_organization(&self, id: i32) -> Result<Option<Organization>, DirectoryError>;
 
     /// # Errors
     /// Storage failure.
@@ -292,7 +296,7 @@ pub trait OrganizationRepository: Send + Sync + 'static {
         &self,
         after: Option<i32>,
         limit: u64,
-    ) -> Result<Vec<Organization>, UserError>;
+    ) -> Result<Vec<Organization>, DirectoryError>;
 
     /// # Errors
     /// Unknown organization, a bad field, a taken name.
@@ -301,15 +305,19 @@ pub trait OrganizationRepository: Send + Sync + 'static {
         id: i32,
         patch: &OrganizationPatch,
         ctx: &ChangeContext<'_>,
-    ) -> Result<Organization, UserError>;
+    ) -> Result<Organization, DirectoryError>;
 
     /// # Errors
-    /// Unknown organization; [`UserError::Conflict`] while it has members or users.
-    async fn delete_organization(&self, id: i32, ctx: &ChangeContext<'_>) -> Result<(), UserError>;
+    /// Unknown organization; [`DirectoryError::Conflict`] while it has members or users.
+    async fn delete_organization(
+        &self,
+        id: i32,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<(), DirectoryError>;
 
     /// # Errors
     /// Unknown user.
-    async fn memberships(&self, user: &UserId) -> Result<Vec<Membership>, UserError>;
+    async fn memberships(&self, user: &UserId) -> Result<Vec<Membership>, DirectoryError>;
 
     /// Creates or replaces the user's membership of the organization.
     ///
@@ -321,7 +329,7 @@ pub trait OrganizationRepository: Send + Sync + 'static {
         organization: i32,
         fields: &MembershipFields,
         ctx: &ChangeContext<'_>,
-    ) -> Result<Membership, UserError>;
+    ) -> Result<Membership, DirectoryError>;
 
     /// # Errors
     /// Unknown user or membership.
@@ -330,5 +338,5 @@ pub trait OrganizationRepository: Send + Sync + 'static {
         user: &UserId,
         organization: i32,
         ctx: &ChangeContext<'_>,
-    ) -> Result<(), UserError>;
+    ) -> Result<(), DirectoryError>;
 }

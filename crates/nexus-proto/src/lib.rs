@@ -9,15 +9,27 @@
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/nexus_descriptor.bin"));
 
+pub mod common {
+    pub mod v1 {
+        tonic::include_proto!("nexus.common.v1");
+    }
+}
+
 pub mod identity {
     pub mod v1 {
         tonic::include_proto!("nexus.identity.v1");
+
+        // The shared messages, under the names the identity API used before.
+        pub use crate::common::v1::{CustomUpn, NullableInt32, NullableString};
     }
 }
 
 pub mod upn {
     pub mod v1 {
         tonic::include_proto!("nexus.upn.v1");
+
+        // The shared messages, under the names the upn API used before.
+        pub use crate::common::v1::{CustomUpn, NullableString};
     }
 }
 

@@ -4,7 +4,7 @@ pub mod events;
 pub mod member;
 pub mod projection;
 
-pub use events::{ChangeContext, Recorded, TenantMemberEvent};
+pub use events::TenantMemberEvent;
 pub use member::{RoleName, Roles, TenantId, TenantMember, TenantUser};
 pub use projection::{IdentityUserEvent, MemberUser};
 

@@ -3,11 +3,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use nexus_domain::Principal;
+use nexus_domain::{ChangeContext, Principal};
 
-use crate::domain::{
-    ChangeContext, MemberUser, RoleName, TenantAccessError, TenantId, TenantMember, TenantUser,
-};
+use crate::domain::{MemberUser, RoleName, TenantAccessError, TenantId, TenantMember, TenantUser};
 
 /// Where memberships and the user projection live.
 #[async_trait]
@@ -77,9 +75,11 @@ pub trait TenantMemberRepository: Send + Sync + 'static {
     async fn tenants_of(&self, user_id: &str) -> Result<Vec<(String, String)>, TenantAccessError>;
 }
 
-/// The projection of identity users, fed by identity events.
+/// The projection of identity users, fed by identity events. An instance
+/// works inside one consumer transaction, so every change it makes commits
+/// together with the record that the event was consumed.
 #[async_trait]
-pub trait MemberUserProjection: Send + Sync + 'static {
+pub trait MemberUserProjection: Send + Sync {
     /// Stores `user` unless the copy held is as new or newer.
     ///
     /// # Errors

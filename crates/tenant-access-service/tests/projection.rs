@@ -1,21 +1,22 @@
-//! The user projection on a real (SQLite) database: identity events applied
-//! with version checks, and a deleted user leaving every tenant.
+//! The user projection on a real (SQLite) database, fed as in production:
+//! identity event envelopes handed to the projection's consumer, applied with
+//! version checks, and a deleted user leaving every tenant.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::sync::Arc;
-
-use chrono::{TimeZone, Utc};
-use nexus_domain::{SystemClock, UuidV7Ids};
+use chrono::{DateTime, TimeZone, Utc};
+use nexus_domain::{ChangeContext, IdGenerator, UuidV7Ids};
 use nexus_platform::config::DatabaseSettings;
+use nexus_platform::events::consumer::{EventConsumer, Outcome};
 use nexus_platform::outbox::OutboxSignal;
+use nexus_platform::time::to_timestamp;
+use nexus_proto::events::v1 as pb;
+use pb::event_envelope::Payload;
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use tenant_access_service::Migrator;
 use tenant_access_service::adapters::db::SeaOrmTenantAccessStore;
-use tenant_access_service::application::ProjectionService;
-use tenant_access_service::domain::{
-    ChangeContext, IdentityUserEvent, MemberUser, Roles, TenantId, TenantMember,
-};
+use tenant_access_service::adapters::projection::consumer;
+use tenant_access_service::domain::{MemberUser, Roles, TenantId, TenantMember};
 use tenant_access_service::ports::TenantMemberRepository;
 
 async fn store() -> (SeaOrmTenantAccessStore, DatabaseConnection) {
@@ -41,6 +42,65 @@ fn user(version: u64, name: &str, blocked: bool) -> MemberUser {
         last_login: None,
         version,
     }
+}
+
+/// An event as identity publishes it, with an id of its own: a redelivery
+/// under a new id goes past the inbox and meets the version checks.
+fn envelope(event_type: &str, version: u64, payload: Payload) -> pb::EventEnvelope {
+    pb::EventEnvelope {
+        id: UuidV7Ids.event_id().to_string(),
+        r#type: event_type.into(),
+        source: "identity".into(),
+        aggregate_type: "user".into(),
+        aggregate_id: "u1".into(),
+        aggregate_version: version,
+        actor: "admin".into(),
+        payload: Some(payload),
+        ..pb::EventEnvelope::default()
+    }
+}
+
+fn changed(user: &MemberUser) -> pb::EventEnvelope {
+    let snapshot = pb::UserSnapshot {
+        user_id: user.user_id.clone(),
+        email_address: user.email.clone(),
+        display_name: user.name.clone().unwrap_or_default(),
+        is_active: !user.blocked,
+        last_login: user.last_login.map(to_timestamp),
+        ..pb::UserSnapshot::default()
+    };
+    envelope(
+        "user.updated",
+        user.version,
+        Payload::UserUpdated(pb::UserChanged {
+            user: Some(snapshot),
+        }),
+    )
+}
+
+fn logged_in(user_id: &str, at: DateTime<Utc>) -> pb::EventEnvelope {
+    envelope(
+        "user.logged_in",
+        0,
+        Payload::UserLoggedIn(pb::UserLoggedIn {
+            user_id: user_id.into(),
+            at: Some(to_timestamp(at)),
+        }),
+    )
+}
+
+fn deleted(user_id: &str, version: u64) -> pb::EventEnvelope {
+    envelope(
+        "user.deleted",
+        version,
+        Payload::UserDeleted(pb::UserDeleted {
+            user_id: user_id.into(),
+        }),
+    )
+}
+
+async fn apply(projection: &EventConsumer, event: &pb::EventEnvelope) {
+    assert_eq!(projection.apply(event).await.unwrap(), Outcome::Applied);
 }
 
 async fn attach(store: &SeaOrmTenantAccessStore, tenant: &str, user: &MemberUser) {
@@ -73,44 +133,28 @@ async fn outbox_types(db: &DatabaseConnection) -> Vec<String> {
 
 #[tokio::test]
 async fn events_apply_only_when_newer_and_logins_keep_the_latest_time() {
-    let (store, _db) = store().await;
+    let (store, db) = store().await;
     attach(&store, "acme", &user(2, "Ann", false)).await;
-    let projection =
-        ProjectionService::new(store.clone(), Arc::new(SystemClock), Arc::new(UuidV7Ids));
+    let projection = consumer(db).unwrap();
     let acme = TenantId::parse("acme").unwrap();
 
-    projection
-        .apply(&IdentityUserEvent::Changed(user(1, "Older", true)))
-        .await
-        .unwrap();
+    apply(&projection, &changed(&user(1, "Older", true))).await;
     let held = store.get(&acme, "u1").await.unwrap().unwrap();
     assert_eq!((held.name.as_deref(), held.blocked), (Some("Ann"), false));
 
-    projection
-        .apply(&IdentityUserEvent::Changed(user(3, "Newer", true)))
-        .await
-        .unwrap();
+    apply(&projection, &changed(&user(3, "Newer", true))).await;
     let held = store.get(&acme, "u1").await.unwrap().unwrap();
     assert_eq!((held.name.as_deref(), held.blocked), (Some("Newer"), true));
 
     let later = Utc.with_ymd_and_hms(2026, 5, 1, 0, 0, 0).unwrap();
     let earlier = Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap();
     for at in [later, earlier] {
-        projection
-            .apply(&IdentityUserEvent::LoggedIn {
-                user_id: "u1".into(),
-                at,
-            })
-            .await
-            .unwrap();
+        apply(&projection, &logged_in("u1", at)).await;
     }
     let held = store.get(&acme, "u1").await.unwrap().unwrap();
     assert_eq!(held.last_login, Some(later));
     // A redelivered older update does not lose the login either.
-    projection
-        .apply(&IdentityUserEvent::Changed(user(4, "Newest", true)))
-        .await
-        .unwrap();
+    apply(&projection, &changed(&user(4, "Newest", true))).await;
     let held = store.get(&acme, "u1").await.unwrap().unwrap();
     assert_eq!(held.last_login, Some(later));
 }
@@ -120,16 +164,11 @@ async fn a_deleted_user_leaves_every_tenant_and_stays_deleted() {
     let (store, db) = store().await;
     attach(&store, "acme", &user(1, "Ann", false)).await;
     attach(&store, "globex", &user(1, "Ann", false)).await;
-    let projection =
-        ProjectionService::new(store.clone(), Arc::new(SystemClock), Arc::new(UuidV7Ids));
+    let projection = consumer(db.clone()).unwrap();
 
-    let deleted = IdentityUserEvent::Deleted {
-        user_id: "u1".into(),
-        version: 2,
-    };
-    projection.apply(&deleted).await.unwrap();
+    apply(&projection, &deleted("u1", 2)).await;
     // Applying it again changes nothing and records nothing more.
-    projection.apply(&deleted).await.unwrap();
+    apply(&projection, &deleted("u1", 2)).await;
     assert!(store.tenants_of("u1").await.unwrap().is_empty());
     assert_eq!(
         outbox_types(&db).await,
@@ -141,10 +180,7 @@ async fn a_deleted_user_leaves_every_tenant_and_stays_deleted() {
         ]
     );
     // A late update older than the deletion does not bring the data back.
-    projection
-        .apply(&IdentityUserEvent::Changed(user(1, "Ann", false)))
-        .await
-        .unwrap();
+    apply(&projection, &changed(&user(1, "Ann", false))).await;
     let row = db
         .query_one(Statement::from_string(
             db.get_database_backend(),

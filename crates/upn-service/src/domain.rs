@@ -9,4 +9,4 @@ pub use custom_upn::{
     check_client_upn_key, check_custom_upn_value,
 };
 pub use error::{ConflictRule, UpnError};
-pub use events::{ChangeContext, Recorded, UpnEvent};
+pub use events::UpnEvent;

@@ -2,9 +2,9 @@
 //! Every write records its event in the same transaction as the change.
 
 use async_trait::async_trait;
-use nexus_domain::{Principal, UserId};
+use nexus_domain::{ChangeContext, Principal, Recorded, UserId};
 
-use crate::domain::{ChangeContext, CustomUpn, Recorded, UpnError, UpnEvent, UpnPatch};
+use crate::domain::{CustomUpn, UpnError, UpnEvent, UpnPatch};
 
 /// Where custom UPNs live. Uniqueness is checked inside the write transaction
 /// (for a message naming the conflicting UPN), with unique indexes as the

@@ -8,16 +8,17 @@ pub mod migrations;
 pub mod organization_repository;
 pub mod profile_repository;
 pub mod queries;
+pub mod rows;
 pub mod user_repository;
 
-use nexus_domain::UserId;
+use nexus_domain::{ChangeContext, UserId};
 use nexus_platform::outbox::{self, OutboxSignal};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbErr, IntoActiveModel};
 
 pub use migrations::Migrator;
 
 use crate::adapters::events::user_event_message;
-use crate::domain::{ChangeContext, User, UserError, UserEvent};
+use crate::domain::{DirectoryError, User, UserEvent};
 
 /// The identity service's database: implements every repository port. Each
 /// write commits its outbox rows with it, then wakes the relay.
@@ -33,17 +34,20 @@ impl SeaOrmIdentityStore {
     }
 
     /// Commits a write and wakes the outbox relay.
-    async fn commit(&self, txn: DatabaseTransaction) -> Result<(), UserError> {
+    async fn commit(&self, txn: DatabaseTransaction) -> Result<(), DirectoryError> {
         txn.commit().await.map_err(|e| unavailable(&e))?;
         self.signal.notify();
         Ok(())
     }
 }
 
-pub(crate) async fn locked_user(txn: &DatabaseTransaction, id: &UserId) -> Result<User, UserError> {
+pub(crate) async fn locked_user(
+    txn: &DatabaseTransaction,
+    id: &UserId,
+) -> Result<User, DirectoryError> {
     queries::lock_user(txn, id)
         .await?
-        .ok_or_else(|| UserError::user_not_found(id))
+        .ok_or_else(|| DirectoryError::user_not_found(id))
 }
 
 pub(crate) fn touch(user: &mut User, ctx: &ChangeContext<'_>) {
@@ -52,8 +56,11 @@ pub(crate) fn touch(user: &mut User, ctx: &ChangeContext<'_>) {
     user.modified_by = ctx.actor.to_owned();
 }
 
-pub(crate) async fn save_user(txn: &DatabaseTransaction, user: &User) -> Result<(), UserError> {
-    queries::user_to_model(user)
+pub(crate) async fn save_user(
+    txn: &DatabaseTransaction,
+    user: &User,
+) -> Result<(), DirectoryError> {
+    rows::user_to_model(user)
         .into_active_model()
         .reset_all()
         .update(txn)
@@ -66,14 +73,14 @@ pub(crate) async fn record(
     txn: &DatabaseTransaction,
     ctx: &ChangeContext<'_>,
     event: UserEvent,
-) -> Result<(), UserError> {
-    outbox::enqueue(txn, &user_event_message(&ctx.user_event(event)))
+) -> Result<(), DirectoryError> {
+    outbox::enqueue(txn, &user_event_message(&ctx.record(event)))
         .await
         .map_err(|e| unavailable(&e))
 }
 
-pub(crate) fn unavailable(e: &DbErr) -> UserError {
-    UserError::Unavailable(e.to_string())
+pub(crate) fn unavailable(e: &DbErr) -> DirectoryError {
+    DirectoryError::Unavailable(e.to_string())
 }
 
 /// Whether `e` is a unique-key violation.

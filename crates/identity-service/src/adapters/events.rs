@@ -1,14 +1,13 @@
 //! Encodes identity events as `nexus.events.v1.EventEnvelope` messages for the
 //! outbox.
 
+use nexus_domain::Recorded;
 use nexus_platform::BusMessage;
 use nexus_platform::events::envelope_message;
 use nexus_platform::time::to_timestamp as timestamp;
 use nexus_proto::events::v1 as pb;
 
-use crate::domain::{
-    Identity, IdpTenantEvent, OrganizationEvent, Recorded, RoleEvent, User, UserEvent,
-};
+use crate::domain::{Identity, IdpTenantEvent, OrganizationEvent, RoleEvent, User, UserEvent};
 
 fn snapshot(user: &User) -> pb::UserSnapshot {
     pb::UserSnapshot {
@@ -64,7 +63,7 @@ pub fn user_event_message(recorded: &Recorded<UserEvent>) -> BusMessage {
 /// The outbox message for a recorded IdP tenant event.
 pub fn idp_tenant_event_message(recorded: &Recorded<IdpTenantEvent>) -> BusMessage {
     use pb::event_envelope::Payload;
-    let t = recorded.event.tenant();
+    let t = recorded.event.idp_tenant();
     let changed = pb::IdpTenantChanged {
         id: t.id,
         name: t.name.clone(),

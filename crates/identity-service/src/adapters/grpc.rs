@@ -2,6 +2,7 @@
 //! carry the gateway's signed principal (checked by an interceptor).
 
 mod convert;
+mod idp_tenants;
 mod organizations;
 mod profile;
 
@@ -20,7 +21,7 @@ use crate::adapters::db::SeaOrmIdentityStore;
 use crate::application::{
     IdentityLinkService, IdpTenantService, OrganizationService, ProfileService, UserService,
 };
-use crate::domain::{IdpTenantPatch, SyncFields, UserError};
+use crate::domain::{DirectoryError, SyncFields};
 
 /// The identity gRPC service, wired to its database and outbox.
 pub fn grpc_service(
@@ -53,13 +54,13 @@ pub struct IdentityGrpc {
     organizations: OrganizationService<SeaOrmIdentityStore>,
 }
 
-fn status(err: UserError) -> Status {
+fn status(err: DirectoryError) -> Status {
     match err {
-        UserError::Invalid(v) => Status::invalid_argument(v.to_string()),
-        UserError::NotFound(m) => Status::not_found(m),
-        UserError::Conflict(m) => Status::already_exists(m),
-        UserError::FailedPrecondition(m) => Status::failed_precondition(m),
-        UserError::Unavailable(cause) => {
+        DirectoryError::Invalid(v) => Status::invalid_argument(v.to_string()),
+        DirectoryError::NotFound(m) => Status::not_found(m),
+        DirectoryError::Conflict(m) => Status::already_exists(m),
+        DirectoryError::FailedPrecondition(m) => Status::failed_precondition(m),
+        DirectoryError::Unavailable(cause) => {
             tracing::error!(%cause, "identity storage failed");
             Status::internal("internal error")
         }
@@ -264,76 +265,35 @@ impl IdentityService for IdentityGrpc {
         &self,
         request: Request<pb::CreateIdpTenantRequest>,
     ) -> Answer<pb::IdpTenant> {
-        let principal = principal_of(&request)?;
-        let r = request.get_ref();
-        let tenant = self
-            .tenants
-            .create(&r.name, &r.azo_name, &r.fqdn, &r.login_domain, &principal)
-            .await
-            .map_err(status)?;
-        Ok(Response::new(convert::idp_tenant(&tenant)))
+        self.create_idp_tenant_(request).await
     }
 
     async fn get_idp_tenant(
         &self,
         request: Request<pb::GetIdpTenantRequest>,
     ) -> Answer<pb::IdpTenant> {
-        principal_of(&request)?;
-        let tenant = self
-            .tenants
-            .get(request.get_ref().id)
-            .await
-            .map_err(status)?;
-        Ok(Response::new(convert::idp_tenant(&tenant)))
+        self.get_idp_tenant_(request).await
     }
 
     async fn list_idp_tenants(
         &self,
         request: Request<pb::ListIdpTenantsRequest>,
     ) -> Answer<pb::ListIdpTenantsResponse> {
-        principal_of(&request)?;
-        let r = request.get_ref();
-        let page = self
-            .tenants
-            .list(u64::from(r.limit), &r.cursor)
-            .await
-            .map_err(status)?;
-        Ok(Response::new(pb::ListIdpTenantsResponse {
-            idp_tenants: page.items.iter().map(convert::idp_tenant).collect(),
-            next_cursor: page.next_cursor,
-        }))
+        self.list_idp_tenants_(request).await
     }
 
     async fn update_idp_tenant(
         &self,
         request: Request<pb::UpdateIdpTenantRequest>,
     ) -> Answer<pb::IdpTenant> {
-        let principal = principal_of(&request)?;
-        let r = request.into_inner();
-        let patch = IdpTenantPatch {
-            name: r.name,
-            azo_name: r.azo_name,
-            fqdn: r.fqdn,
-            login_domain: r.login_domain,
-        };
-        let tenant = self
-            .tenants
-            .update(r.id, &patch, &principal)
-            .await
-            .map_err(status)?;
-        Ok(Response::new(convert::idp_tenant(&tenant)))
+        self.update_idp_tenant_(request).await
     }
 
     async fn delete_idp_tenant(
         &self,
         request: Request<pb::DeleteIdpTenantRequest>,
     ) -> Answer<pb::DeleteIdpTenantResponse> {
-        let principal = principal_of(&request)?;
-        self.tenants
-            .delete(request.get_ref().id, &principal)
-            .await
-            .map_err(status)?;
-        Ok(Response::new(pb::DeleteIdpTenantResponse {}))
+        self.delete_idp_tenant_(request).await
     }
 
     async fn link_identity(

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use nexus_domain::{Clock, IdGenerator, Principal};
+use nexus_domain::{ChangeContext, Clock, IdGenerator, Principal};
 
 use crate::application::{Page, int_cursor, page, page_size};
-use crate::domain::{ChangeContext, IdpTenant, IdpTenantFields, IdpTenantPatch, UserError};
+use crate::domain::{DirectoryError, IdpTenant, IdpTenantFields, IdpTenantPatch};
 use crate::ports::IdpTenantRepository;
 
 /// Default and largest page of a list.
@@ -18,8 +18,8 @@ pub struct IdpTenantService<R> {
     ids: Arc<dyn IdGenerator>,
 }
 
-fn not_found(id: i32) -> UserError {
-    UserError::NotFound(format!("IdP tenant {id} not found"))
+fn not_found(id: i32) -> DirectoryError {
+    DirectoryError::NotFound(format!("IdP tenant {id} not found"))
 }
 
 impl<R: IdpTenantRepository> IdpTenantService<R> {
@@ -28,11 +28,7 @@ impl<R: IdpTenantRepository> IdpTenantService<R> {
     }
 
     fn ctx<'a>(&'a self, actor: &'a Principal) -> ChangeContext<'a> {
-        ChangeContext {
-            actor: &actor.subject,
-            now: self.clock.now(),
-            ids: self.ids.as_ref(),
-        }
+        ChangeContext::new(&actor.subject, self.clock.as_ref(), self.ids.as_ref())
     }
 
     /// # Errors
@@ -44,14 +40,14 @@ impl<R: IdpTenantRepository> IdpTenantService<R> {
         fqdn: &str,
         login_domain: &str,
         actor: &Principal,
-    ) -> Result<IdpTenant, UserError> {
+    ) -> Result<IdpTenant, DirectoryError> {
         let fields = IdpTenantFields::new(name, azo_name, fqdn, login_domain)?;
         self.repo.create_idp_tenant(&fields, &self.ctx(actor)).await
     }
 
     /// # Errors
     /// Not found.
-    pub async fn get(&self, id: i32) -> Result<IdpTenant, UserError> {
+    pub async fn get(&self, id: i32) -> Result<IdpTenant, DirectoryError> {
         self.repo
             .get_idp_tenant(id)
             .await?
@@ -62,7 +58,7 @@ impl<R: IdpTenantRepository> IdpTenantService<R> {
     ///
     /// # Errors
     /// A bad limit or cursor.
-    pub async fn list(&self, limit: u64, cursor: &str) -> Result<Page<IdpTenant>, UserError> {
+    pub async fn list(&self, limit: u64, cursor: &str) -> Result<Page<IdpTenant>, DirectoryError> {
         let limit = page_size(limit, DEFAULT_PAGE, MAX_PAGE)?;
         let after = int_cursor(cursor)?;
         let items = self.repo.list_idp_tenants(after, limit + 1).await?;
@@ -76,7 +72,7 @@ impl<R: IdpTenantRepository> IdpTenantService<R> {
         id: i32,
         patch: &IdpTenantPatch,
         actor: &Principal,
-    ) -> Result<IdpTenant, UserError> {
+    ) -> Result<IdpTenant, DirectoryError> {
         self.repo
             .update_idp_tenant(id, patch, &self.ctx(actor))
             .await
@@ -84,7 +80,7 @@ impl<R: IdpTenantRepository> IdpTenantService<R> {
 
     /// # Errors
     /// Not found, or still linked.
-    pub async fn delete(&self, id: i32, actor: &Principal) -> Result<(), UserError> {
+    pub async fn delete(&self, id: i32, actor: &Principal) -> Result<(), DirectoryError> {
         self.repo.delete_idp_tenant(id, &self.ctx(actor)).await
     }
 }

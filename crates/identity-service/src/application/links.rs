@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use nexus_domain::{Clock, IdGenerator, Principal, UserId};
+use nexus_domain::{ChangeContext, Clock, IdGenerator, Principal, UserId};
 
 use crate::domain::sync::{NameClaims, name_claims, roles_for};
-use crate::domain::{ChangeContext, Identity, LinkFields, RoleGrant, SyncFields, UserError};
+use crate::domain::{DirectoryError, Identity, LinkFields, RoleGrant, SyncFields};
 use crate::ports::{IdentityRepository, UserView};
 
 /// What a sync answers: the user after the sync and its claims.
@@ -30,11 +30,7 @@ impl<R: IdentityRepository> IdentityLinkService<R> {
     }
 
     fn ctx<'a>(&'a self, actor: &'a Principal) -> ChangeContext<'a> {
-        ChangeContext {
-            actor: &actor.subject,
-            now: self.clock.now(),
-            ids: self.ids.as_ref(),
-        }
+        ChangeContext::new(&actor.subject, self.clock.as_ref(), self.ids.as_ref())
     }
 
     /// # Errors
@@ -47,7 +43,7 @@ impl<R: IdentityRepository> IdentityLinkService<R> {
         azo_user_id: &str,
         azo_connection_id: &str,
         actor: &Principal,
-    ) -> Result<Identity, UserError> {
+    ) -> Result<Identity, DirectoryError> {
         let user = UserId::parse(user)?;
         let fields = LinkFields::new(strategy, azo_user_id, azo_connection_id)?;
         self.repo
@@ -62,7 +58,7 @@ impl<R: IdentityRepository> IdentityLinkService<R> {
         user: &str,
         idp_tenant_id: i32,
         actor: &Principal,
-    ) -> Result<(), UserError> {
+    ) -> Result<(), DirectoryError> {
         let user = UserId::parse(user)?;
         self.repo
             .unlink(&user, idp_tenant_id, &self.ctx(actor))
@@ -71,7 +67,7 @@ impl<R: IdentityRepository> IdentityLinkService<R> {
 
     /// # Errors
     /// Unknown user.
-    pub async fn identities(&self, user: &str) -> Result<Vec<Identity>, UserError> {
+    pub async fn identities(&self, user: &str) -> Result<Vec<Identity>, DirectoryError> {
         self.repo.identities(&UserId::parse(user)?).await
     }
 
@@ -82,7 +78,7 @@ impl<R: IdentityRepository> IdentityLinkService<R> {
         user: &str,
         fields: SyncFields,
         actor: &Principal,
-    ) -> Result<SyncOutcome, UserError> {
+    ) -> Result<SyncOutcome, DirectoryError> {
         let user = UserId::parse(user)?;
         let ctx = self.ctx(actor);
         let now = ctx.now;

@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use nexus_domain::{Clock, IdGenerator, Principal, UserId};
+use nexus_domain::{ChangeContext, Clock, IdGenerator, Principal, UserId};
 
 use crate::application::{Page, int_cursor, page, page_size};
 use crate::domain::{
-    ChangeContext, Membership, MembershipFields, Organization, OrganizationFields,
-    OrganizationPatch, UserError,
+    DirectoryError, Membership, MembershipFields, Organization, OrganizationFields,
+    OrganizationPatch,
 };
 use crate::ports::OrganizationRepository;
 
@@ -27,11 +27,7 @@ impl<R: OrganizationRepository> OrganizationService<R> {
     }
 
     fn ctx<'a>(&'a self, actor: &'a Principal) -> ChangeContext<'a> {
-        ChangeContext {
-            actor: &actor.subject,
-            now: self.clock.now(),
-            ids: self.ids.as_ref(),
-        }
+        ChangeContext::new(&actor.subject, self.clock.as_ref(), self.ids.as_ref())
     }
 
     /// # Errors
@@ -40,7 +36,7 @@ impl<R: OrganizationRepository> OrganizationService<R> {
         &self,
         fields: OrganizationFields,
         actor: &Principal,
-    ) -> Result<Organization, UserError> {
+    ) -> Result<Organization, DirectoryError> {
         let fields = fields.check()?;
         self.repo
             .create_organization(&fields, &self.ctx(actor))
@@ -49,16 +45,20 @@ impl<R: OrganizationRepository> OrganizationService<R> {
 
     /// # Errors
     /// Unknown organization.
-    pub async fn get(&self, id: i32) -> Result<Organization, UserError> {
+    pub async fn get(&self, id: i32) -> Result<Organization, DirectoryError> {
         self.repo
             .get_organization(id)
             .await?
-            .ok_or_else(|| UserError::NotFound(format!("organization {id} not found")))
+            .ok_or_else(|| DirectoryError::NotFound(format!("organization {id} not found")))
     }
 
     /// # Errors
     /// A bad limit or cursor.
-    pub async fn list(&self, limit: u64, cursor: &str) -> Result<Page<Organization>, UserError> {
+    pub async fn list(
+        &self,
+        limit: u64,
+        cursor: &str,
+    ) -> Result<Page<Organization>, DirectoryError> {
         let limit = page_size(limit, DEFAULT_PAGE, MAX_PAGE)?;
         let after = int_cursor(cursor)?;
         let items = self.repo.list_organizations(after, limit + 1).await?;
@@ -72,7 +72,7 @@ impl<R: OrganizationRepository> OrganizationService<R> {
         id: i32,
         patch: &OrganizationPatch,
         actor: &Principal,
-    ) -> Result<Organization, UserError> {
+    ) -> Result<Organization, DirectoryError> {
         self.repo
             .update_organization(id, patch, &self.ctx(actor))
             .await
@@ -80,13 +80,13 @@ impl<R: OrganizationRepository> OrganizationService<R> {
 
     /// # Errors
     /// Unknown organization, or still in use.
-    pub async fn delete(&self, id: i32, actor: &Principal) -> Result<(), UserError> {
+    pub async fn delete(&self, id: i32, actor: &Principal) -> Result<(), DirectoryError> {
         self.repo.delete_organization(id, &self.ctx(actor)).await
     }
 
     /// # Errors
     /// Unknown user.
-    pub async fn memberships(&self, user: &str) -> Result<Vec<Membership>, UserError> {
+    pub async fn memberships(&self, user: &str) -> Result<Vec<Membership>, DirectoryError> {
         let now = self.clock.now();
         let mut list = self.repo.memberships(&UserId::parse(user)?).await?;
         for m in &mut list {
@@ -106,7 +106,7 @@ impl<R: OrganizationRepository> OrganizationService<R> {
         is_membership_mfa_required: bool,
         role_ids: Vec<String>,
         actor: &Principal,
-    ) -> Result<Membership, UserError> {
+    ) -> Result<Membership, DirectoryError> {
         let user = UserId::parse(user)?;
         let fields = MembershipFields::new(is_guest, is_membership_mfa_required, role_ids)?;
         self.repo
@@ -121,7 +121,7 @@ impl<R: OrganizationRepository> OrganizationService<R> {
         user: &str,
         organization: i32,
         actor: &Principal,
-    ) -> Result<(), UserError> {
+    ) -> Result<(), DirectoryError> {
         self.repo
             .delete_membership(&UserId::parse(user)?, organization, &self.ctx(actor))
             .await

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use nexus_domain::{Clock, IdGenerator, Principal, UserId};
+use nexus_domain::{ChangeContext, Clock, IdGenerator, Principal, UserId};
 
 use crate::application::{Page, page, page_size};
 use crate::domain::profile::unexpired;
 use crate::domain::{
-    Attribute, AttributeFields, ChangeContext, RoleDefinition, RoleFields, RoleGrant, UserError,
+    Attribute, AttributeFields, DirectoryError, RoleDefinition, RoleFields, RoleGrant,
 };
 use crate::ports::{AttributeRepository, RoleRepository};
 
@@ -22,8 +22,8 @@ pub struct ProfileService<R> {
     ids: Arc<dyn IdGenerator>,
 }
 
-fn role_not_found(id: &str) -> UserError {
-    UserError::NotFound(format!("role {id} not found"))
+fn role_not_found(id: &str) -> DirectoryError {
+    DirectoryError::NotFound(format!("role {id} not found"))
 }
 
 impl<R: AttributeRepository + RoleRepository> ProfileService<R> {
@@ -32,16 +32,12 @@ impl<R: AttributeRepository + RoleRepository> ProfileService<R> {
     }
 
     fn ctx<'a>(&'a self, actor: &'a Principal) -> ChangeContext<'a> {
-        ChangeContext {
-            actor: &actor.subject,
-            now: self.clock.now(),
-            ids: self.ids.as_ref(),
-        }
+        ChangeContext::new(&actor.subject, self.clock.as_ref(), self.ids.as_ref())
     }
 
     /// # Errors
     /// Unknown user.
-    pub async fn attributes(&self, user: &str) -> Result<Vec<Attribute>, UserError> {
+    pub async fn attributes(&self, user: &str) -> Result<Vec<Attribute>, DirectoryError> {
         let now = self.clock.now();
         let mut list = self.repo.attributes(&UserId::parse(user)?).await?;
         list.retain(|a| unexpired(a.expires, now));
@@ -57,7 +53,7 @@ impl<R: AttributeRepository + RoleRepository> ProfileService<R> {
         value: Option<&str>,
         expires: Option<DateTime<Utc>>,
         actor: &Principal,
-    ) -> Result<Attribute, UserError> {
+    ) -> Result<Attribute, DirectoryError> {
         let user = UserId::parse(user)?;
         let ctx = self.ctx(actor);
         let fields = AttributeFields::new(name, value, expires)?;
@@ -71,7 +67,7 @@ impl<R: AttributeRepository + RoleRepository> ProfileService<R> {
         user: &str,
         name: &str,
         actor: &Principal,
-    ) -> Result<(), UserError> {
+    ) -> Result<(), DirectoryError> {
         self.repo
             .delete_attribute(&UserId::parse(user)?, name, &self.ctx(actor))
             .await
@@ -85,14 +81,14 @@ impl<R: AttributeRepository + RoleRepository> ProfileService<R> {
         name: &str,
         description: Option<&str>,
         actor: &Principal,
-    ) -> Result<RoleDefinition, UserError> {
+    ) -> Result<RoleDefinition, DirectoryError> {
         let fields = RoleFields::new(audience, name, description)?;
         self.repo.create_role(&fields, &self.ctx(actor)).await
     }
 
     /// # Errors
     /// Unknown role.
-    pub async fn get_role(&self, id: &str) -> Result<RoleDefinition, UserError> {
+    pub async fn get_role(&self, id: &str) -> Result<RoleDefinition, DirectoryError> {
         self.repo
             .get_role(id)
             .await?
@@ -106,7 +102,7 @@ impl<R: AttributeRepository + RoleRepository> ProfileService<R> {
         audience: Option<&str>,
         limit: u64,
         cursor: &str,
-    ) -> Result<Page<RoleDefinition>, UserError> {
+    ) -> Result<Page<RoleDefinition>, DirectoryError> {
         let limit = page_size(limit, DEFAULT_PAGE, MAX_PAGE)?;
         let after = (!cursor.is_empty()).then_some(cursor);
         let items = self.repo.list_roles(audience, after, limit + 1).await?;
@@ -115,7 +111,7 @@ impl<R: AttributeRepository + RoleRepository> ProfileService<R> {
 
     /// # Errors
     /// Unknown role.
-    pub async fn delete_role(&self, id: &str, actor: &Principal) -> Result<(), UserError> {
+    pub async fn delete_role(&self, id: &str, actor: &Principal) -> Result<(), DirectoryError> {
         self.repo.delete_role(id, &self.ctx(actor)).await
     }
 
@@ -127,7 +123,7 @@ impl<R: AttributeRepository + RoleRepository> ProfileService<R> {
         role: &str,
         expires: Option<DateTime<Utc>>,
         actor: &Principal,
-    ) -> Result<RoleGrant, UserError> {
+    ) -> Result<RoleGrant, DirectoryError> {
         let user = UserId::parse(user)?;
         let ctx = self.ctx(actor);
         self.repo.grant_role(&user, role, expires, &ctx).await
@@ -140,7 +136,7 @@ impl<R: AttributeRepository + RoleRepository> ProfileService<R> {
         user: &str,
         role: &str,
         actor: &Principal,
-    ) -> Result<(), UserError> {
+    ) -> Result<(), DirectoryError> {
         self.repo
             .revoke_role(&UserId::parse(user)?, role, &self.ctx(actor))
             .await
@@ -150,7 +146,7 @@ impl<R: AttributeRepository + RoleRepository> ProfileService<R> {
     ///
     /// # Errors
     /// Unknown user.
-    pub async fn user_roles(&self, user: &str) -> Result<Vec<RoleGrant>, UserError> {
+    pub async fn user_roles(&self, user: &str) -> Result<Vec<RoleGrant>, DirectoryError> {
         let now = self.clock.now();
         let mut grants = self.repo.grants(&UserId::parse(user)?).await?;
         grants.retain(|g| unexpired(g.expires, now));

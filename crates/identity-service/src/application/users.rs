@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use nexus_domain::{Clock, IdGenerator, Principal, UserId};
+use nexus_domain::{ChangeContext, Clock, IdGenerator, Principal, UserId};
 
 use nexus_domain::ValidationError;
 
 use crate::application::{Page, page, page_size};
-use crate::domain::{ChangeContext, NewUser, NewUserInput, User, UserError, UserEvent, UserPatch};
+use crate::domain::{DirectoryError, NewUser, NewUserInput, User, UserEvent, UserPatch};
 use crate::ports::{UserQuery, UserRepository, UserView};
 
 /// Default and largest page of the user list.
@@ -34,25 +34,17 @@ impl<R: UserRepository> UserService<R> {
         &self,
         input: &NewUserInput,
         actor: &Principal,
-    ) -> Result<User, UserError> {
+    ) -> Result<User, DirectoryError> {
         let new = NewUser::new(input)?;
-        let ctx = ChangeContext {
-            actor: &actor.subject,
-            now: self.clock.now(),
-            ids: self.ids.as_ref(),
-        };
+        let ctx = ChangeContext::new(&actor.subject, self.clock.as_ref(), self.ids.as_ref());
         let user = User::create(new, self.ids.user_id(), ctx.now, ctx.actor);
-        let recorded = ctx.user_event(UserEvent::Created(user.clone()));
+        let recorded = ctx.record(UserEvent::Created(user.clone()));
         self.repo.create(&user, &recorded).await?;
         Ok(user)
     }
 
     fn ctx<'a>(&'a self, actor: &'a Principal) -> ChangeContext<'a> {
-        ChangeContext {
-            actor: &actor.subject,
-            now: self.clock.now(),
-            ids: self.ids.as_ref(),
-        }
+        ChangeContext::new(&actor.subject, self.clock.as_ref(), self.ids.as_ref())
     }
 
     /// A page of users in creation order; `email_address` and `username`
@@ -66,7 +58,7 @@ impl<R: UserRepository> UserService<R> {
         cursor: &str,
         email_address: Option<&str>,
         username: Option<&str>,
-    ) -> Result<Page<UserView>, UserError> {
+    ) -> Result<Page<UserView>, DirectoryError> {
         let limit = page_size(limit, DEFAULT_PAGE, MAX_PAGE)?;
         let after = if cursor.is_empty() {
             None
@@ -101,7 +93,7 @@ impl<R: UserRepository> UserService<R> {
         id: &str,
         patch: &UserPatch,
         actor: &Principal,
-    ) -> Result<UserView, UserError> {
+    ) -> Result<UserView, DirectoryError> {
         let id = UserId::parse(id)?;
         let ctx = self.ctx(actor);
         let now = ctx.now;
@@ -110,7 +102,7 @@ impl<R: UserRepository> UserService<R> {
 
     /// # Errors
     /// Unknown user.
-    pub async fn delete_user(&self, id: &str, actor: &Principal) -> Result<(), UserError> {
+    pub async fn delete_user(&self, id: &str, actor: &Principal) -> Result<(), DirectoryError> {
         let id = UserId::parse(id)?;
         self.repo.delete(&id, &self.ctx(actor)).await
     }
@@ -118,14 +110,14 @@ impl<R: UserRepository> UserService<R> {
     /// The user with its identities, attributes and roles.
     ///
     /// # Errors
-    /// [`UserError::NotFound`], a malformed id, or storage failure.
-    pub async fn get_user(&self, id: &str) -> Result<UserView, UserError> {
+    /// [`DirectoryError::NotFound`], a malformed id, or storage failure.
+    pub async fn get_user(&self, id: &str) -> Result<UserView, DirectoryError> {
         let id = UserId::parse(id)?;
         let view = self
             .repo
             .view(&id)
             .await?
-            .ok_or_else(|| UserError::user_not_found(&id))?;
+            .ok_or_else(|| DirectoryError::user_not_found(&id))?;
         Ok(view.unexpired(self.clock.now()))
     }
 }
@@ -137,11 +129,9 @@ mod tests {
 
     use async_trait::async_trait;
     use chrono::{DateTime, TimeZone, Utc};
-    use nexus_domain::{EventId, UuidV7Ids};
+    use nexus_domain::{EventId, Recorded, UuidV7Ids};
 
     use super::*;
-    use crate::domain::Recorded;
-
     #[derive(Default)]
     struct InMemoryUserRepository {
         users: Mutex<HashMap<UserId, User>>,
@@ -150,21 +140,25 @@ mod tests {
 
     #[async_trait]
     impl UserRepository for Arc<InMemoryUserRepository> {
-        async fn create(&self, user: &User, event: &Recorded<UserEvent>) -> Result<(), UserError> {
+        async fn create(
+            &self,
+            user: &User,
+            event: &Recorded<UserEvent>,
+        ) -> Result<(), DirectoryError> {
             let mut users = self.users.lock().unwrap();
             let email = user.email_address.normalized();
             if users
                 .values()
                 .any(|u| u.email_address.normalized() == email)
             {
-                return Err(UserError::Conflict(email));
+                return Err(DirectoryError::Conflict(email));
             }
             users.insert(user.id.clone(), user.clone());
             self.events.lock().unwrap().push(event.clone());
             Ok(())
         }
 
-        async fn view(&self, id: &UserId) -> Result<Option<UserView>, UserError> {
+        async fn view(&self, id: &UserId) -> Result<Option<UserView>, DirectoryError> {
             Ok(self
                 .users
                 .lock()
@@ -174,7 +168,7 @@ mod tests {
                 .map(UserView::bare))
         }
 
-        async fn list(&self, _query: &UserQuery) -> Result<Vec<UserView>, UserError> {
+        async fn list(&self, _query: &UserQuery) -> Result<Vec<UserView>, DirectoryError> {
             Ok(Vec::new())
         }
 
@@ -183,12 +177,12 @@ mod tests {
             id: &UserId,
             _: &UserPatch,
             _: &ChangeContext<'_>,
-        ) -> Result<UserView, UserError> {
-            Err(UserError::user_not_found(id))
+        ) -> Result<UserView, DirectoryError> {
+            Err(DirectoryError::user_not_found(id))
         }
 
-        async fn delete(&self, id: &UserId, _: &ChangeContext<'_>) -> Result<(), UserError> {
-            Err(UserError::user_not_found(id))
+        async fn delete(&self, id: &UserId, _: &ChangeContext<'_>) -> Result<(), DirectoryError> {
+            Err(DirectoryError::user_not_found(id))
         }
     }
 
@@ -261,7 +255,7 @@ mod tests {
             .create_user(&input("ANN@Example.com"), &actor())
             .await
             .unwrap_err();
-        assert!(matches!(err, UserError::Conflict(_)), "{err}");
+        assert!(matches!(err, DirectoryError::Conflict(_)), "{err}");
         assert_eq!(repo.events.lock().unwrap().len(), 1);
     }
 
@@ -270,11 +264,11 @@ mod tests {
         let (svc, _) = service();
         assert!(matches!(
             svc.get_user("nobody").await,
-            Err(UserError::NotFound(_))
+            Err(DirectoryError::NotFound(_))
         ));
         assert!(matches!(
             svc.get_user("no body").await,
-            Err(UserError::Invalid(_))
+            Err(DirectoryError::Invalid(_))
         ));
     }
 }

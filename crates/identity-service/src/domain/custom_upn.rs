@@ -14,6 +14,8 @@ pub struct CustomUpn {
     pub modified: DateTime<Utc>,
     pub created_by: String,
     pub modified_by: String,
+    /// The upn service's version of it, which is its REST ETag.
+    pub version: u64,
 }
 
 /// The UPNs a sync answers in `user.customUpns`: with a `clientUpnKey`, only
@@ -41,6 +43,7 @@ mod tests {
             modified: now,
             created_by: "a".into(),
             modified_by: "a".into(),
+            version: 1,
         }
     }
 

@@ -1,7 +1,6 @@
 //! What happened in the identity service; each becomes an event in the outbox.
 
-use chrono::{DateTime, Utc};
-use nexus_domain::{EventMetadata, IdGenerator};
+use nexus_domain::AggregateEvent;
 
 use super::{IdpTenant, Organization, RoleDefinition, User};
 use crate::SERVICE_NAME;
@@ -21,17 +20,6 @@ pub enum UserEvent {
 }
 
 impl UserEvent {
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            Self::Created(_) => "user.created",
-            Self::Updated(_) => "user.updated",
-            Self::Deleted(_) => "user.deleted",
-            Self::LoggedIn(_) => "user.logged_in",
-            Self::IdentityLinked(..) => "identity.linked",
-            Self::IdentityUnlinked(..) => "identity.unlinked",
-        }
-    }
-
     pub fn user(&self) -> &User {
         match self {
             Self::Created(u)
@@ -44,6 +32,30 @@ impl UserEvent {
     }
 }
 
+impl AggregateEvent for UserEvent {
+    const SOURCE: &'static str = SERVICE_NAME;
+    const AGGREGATE_TYPE: &'static str = "user";
+
+    fn event_type(&self) -> &'static str {
+        match self {
+            Self::Created(_) => "user.created",
+            Self::Updated(_) => "user.updated",
+            Self::Deleted(_) => "user.deleted",
+            Self::LoggedIn(_) => "user.logged_in",
+            Self::IdentityLinked(..) => "identity.linked",
+            Self::IdentityUnlinked(..) => "identity.unlinked",
+        }
+    }
+
+    fn aggregate_id(&self) -> String {
+        self.user().id.to_string()
+    }
+
+    fn aggregate_version(&self) -> u64 {
+        self.user().version
+    }
+}
+
 /// A change to a role definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RoleEvent {
@@ -52,17 +64,31 @@ pub enum RoleEvent {
 }
 
 impl RoleEvent {
-    pub fn event_type(&self) -> &'static str {
+    pub fn role(&self) -> &RoleDefinition {
+        match self {
+            Self::Created(r) | Self::Deleted(r) => r,
+        }
+    }
+}
+
+impl AggregateEvent for RoleEvent {
+    const SOURCE: &'static str = SERVICE_NAME;
+    const AGGREGATE_TYPE: &'static str = "role";
+
+    fn event_type(&self) -> &'static str {
         match self {
             Self::Created(_) => "role.created",
             Self::Deleted(_) => "role.deleted",
         }
     }
 
-    pub fn role(&self) -> &RoleDefinition {
-        match self {
-            Self::Created(r) | Self::Deleted(r) => r,
-        }
+    fn aggregate_id(&self) -> String {
+        self.role().id.clone()
+    }
+
+    /// Role definitions are immutable: their events carry version 1.
+    fn aggregate_version(&self) -> u64 {
+        1
     }
 }
 
@@ -75,7 +101,18 @@ pub enum OrganizationEvent {
 }
 
 impl OrganizationEvent {
-    pub fn event_type(&self) -> &'static str {
+    pub fn organization(&self) -> &Organization {
+        match self {
+            Self::Created(o) | Self::Updated(o) | Self::Deleted(o) => o,
+        }
+    }
+}
+
+impl AggregateEvent for OrganizationEvent {
+    const SOURCE: &'static str = SERVICE_NAME;
+    const AGGREGATE_TYPE: &'static str = "organization";
+
+    fn event_type(&self) -> &'static str {
         match self {
             Self::Created(_) => "organization.created",
             Self::Updated(_) => "organization.updated",
@@ -83,10 +120,12 @@ impl OrganizationEvent {
         }
     }
 
-    pub fn organization(&self) -> &Organization {
-        match self {
-            Self::Created(o) | Self::Updated(o) | Self::Deleted(o) => o,
-        }
+    fn aggregate_id(&self) -> String {
+        self.organization().id.to_string()
+    }
+
+    fn aggregate_version(&self) -> u64 {
+        self.organization().version
     }
 }
 
@@ -99,7 +138,18 @@ pub enum IdpTenantEvent {
 }
 
 impl IdpTenantEvent {
-    pub fn event_type(&self) -> &'static str {
+    pub fn idp_tenant(&self) -> &IdpTenant {
+        match self {
+            Self::Created(t) | Self::Updated(t) | Self::Deleted(t) => t,
+        }
+    }
+}
+
+impl AggregateEvent for IdpTenantEvent {
+    const SOURCE: &'static str = SERVICE_NAME;
+    const AGGREGATE_TYPE: &'static str = "idp_tenant";
+
+    fn event_type(&self) -> &'static str {
         match self {
             Self::Created(_) => "idp_tenant.created",
             Self::Updated(_) => "idp_tenant.updated",
@@ -107,93 +157,11 @@ impl IdpTenantEvent {
         }
     }
 
-    pub fn tenant(&self) -> &IdpTenant {
-        match self {
-            Self::Created(t) | Self::Updated(t) | Self::Deleted(t) => t,
-        }
-    }
-}
-
-/// An event with its envelope header, ready for the outbox.
-#[derive(Debug, Clone)]
-pub struct Recorded<E> {
-    pub metadata: EventMetadata,
-    pub event: E,
-}
-
-/// Who changes what, when: everything a write needs besides its input.
-pub struct ChangeContext<'a> {
-    pub actor: &'a str,
-    pub now: DateTime<Utc>,
-    pub ids: &'a dyn IdGenerator,
-}
-
-impl ChangeContext<'_> {
-    fn metadata(
-        &self,
-        event_type: &'static str,
-        aggregate_type: &'static str,
-        id: String,
-        version: u64,
-    ) -> EventMetadata {
-        EventMetadata {
-            id: self.ids.event_id(),
-            event_type,
-            source: SERVICE_NAME,
-            aggregate_type,
-            aggregate_id: id,
-            aggregate_version: version,
-            tenant: None,
-            occurred_at: self.now,
-            actor: self.actor.to_owned(),
-            traceparent: None,
-        }
+    fn aggregate_id(&self) -> String {
+        self.idp_tenant().id.to_string()
     }
 
-    pub fn user_event(&self, event: UserEvent) -> Recorded<UserEvent> {
-        let user = event.user();
-        Recorded {
-            metadata: self.metadata(
-                event.event_type(),
-                "user",
-                user.id.to_string(),
-                user.version,
-            ),
-            event,
-        }
-    }
-
-    /// Role definitions are immutable: their events carry version 1.
-    pub fn role_event(&self, event: RoleEvent) -> Recorded<RoleEvent> {
-        Recorded {
-            metadata: self.metadata(event.event_type(), "role", event.role().id.clone(), 1),
-            event,
-        }
-    }
-
-    pub fn organization_event(&self, event: OrganizationEvent) -> Recorded<OrganizationEvent> {
-        let org = event.organization();
-        Recorded {
-            metadata: self.metadata(
-                event.event_type(),
-                "organization",
-                org.id.to_string(),
-                org.version,
-            ),
-            event,
-        }
-    }
-
-    pub fn idp_tenant_event(&self, event: IdpTenantEvent) -> Recorded<IdpTenantEvent> {
-        let tenant = event.tenant();
-        Recorded {
-            metadata: self.metadata(
-                event.event_type(),
-                "idp_tenant",
-                tenant.id.to_string(),
-                tenant.version,
-            ),
-            event,
-        }
+    fn aggregate_version(&self) -> u64 {
+        self.idp_tenant().version
     }
 }

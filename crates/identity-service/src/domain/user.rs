@@ -304,30 +304,6 @@ impl User {
     }
 }
 
-/// Why an identity operation failed. Messages are for callers: they name the
-/// field or the missing resource, never storage details (except `Unavailable`,
-/// which is logged and not sent).
-#[derive(Debug, thiserror::Error)]
-pub enum UserError {
-    #[error("{0}")]
-    Invalid(#[from] ValidationError),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{0}")]
-    FailedPrecondition(String),
-    /// Storage or another dependency failed; the message is for logs only.
-    #[error("unavailable: {0}")]
-    Unavailable(String),
-}
-
-impl UserError {
-    pub fn user_not_found(id: &UserId) -> Self {
-        Self::NotFound(format!("user {id} not found"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

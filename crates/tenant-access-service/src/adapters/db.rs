@@ -4,11 +4,12 @@
 
 pub mod entities;
 pub mod migrations;
-pub(crate) mod projection;
+pub mod projection;
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use nexus_domain::ChangeContext;
 use nexus_platform::outbox::{self, OutboxSignal};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -18,12 +19,12 @@ use sea_orm::{
 };
 
 pub use migrations::Migrator;
+pub use projection::SeaOrmMemberUserProjection;
 
 use self::entities::{member_users, tenant_members};
 use crate::adapters::events::member_event_message;
 use crate::domain::{
-    ChangeContext, MemberUser, RoleName, TenantAccessError, TenantId, TenantMember,
-    TenantMemberEvent, TenantUser,
+    MemberUser, RoleName, TenantAccessError, TenantId, TenantMember, TenantMemberEvent, TenantUser,
 };
 use crate::ports::TenantMemberRepository;
 
@@ -88,7 +89,7 @@ async fn record(
     ctx: &ChangeContext<'_>,
     event: TenantMemberEvent,
 ) -> Result<(), TenantAccessError> {
-    outbox::enqueue(txn, &member_event_message(&ctx.member_event(event)))
+    outbox::enqueue(txn, &member_event_message(&ctx.record(event)))
         .await
         .map_err(|e| unavailable(&e))
 }

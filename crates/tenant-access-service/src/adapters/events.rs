@@ -2,11 +2,12 @@
 //! the projection applies (`nexus.events.v1.EventEnvelope`).
 
 use chrono::{DateTime, Utc};
+use nexus_domain::Recorded;
 use nexus_platform::BusMessage;
 use nexus_platform::events::envelope_message;
 use nexus_proto::events::v1 as pb;
 
-use crate::domain::{IdentityUserEvent, MemberUser, Recorded, TenantMemberEvent};
+use crate::domain::{IdentityUserEvent, MemberUser, TenantMemberEvent};
 
 pub(crate) fn time_of(t: &prost_types::Timestamp) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use nexus_domain::Principal;
 use nexus_platform::InternalAuth;
+use nexus_proto::common::v1 as common;
 use nexus_proto::identity::v1 as pb;
 use nexus_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use tonic::transport::{Channel, Endpoint};
@@ -136,7 +137,7 @@ impl UserDirectory for GrpcUserDirectory {
             actor,
             pb::UpdateUserRequest {
                 user_id: user_id.to_owned(),
-                display_name: Some(pb::NullableString {
+                display_name: Some(common::NullableString {
                     value: Some(name.to_owned()),
                 }),
                 ..pb::UpdateUserRequest::default()

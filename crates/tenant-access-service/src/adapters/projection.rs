@@ -1,23 +1,22 @@
 //! Feeds the user projection from identity's `user.*` events through a
 //! durable consumer (JetStream, or the all-in-one's in-process bus): each
-//! event is applied in the transaction that records it in the inbox, so it
-//! counts once; version checks make redeliveries and late older events
-//! harmless as well.
+//! event is decoded here and applied by [`ProjectionService`] in the
+//! transaction that records it in the inbox, so it counts once; version checks
+//! make redeliveries and late older events harmless as well.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use nexus_domain::{Clock, IdGenerator, SystemClock, UuidV7Ids};
+use nexus_domain::{SystemClock, UuidV7Ids};
 use nexus_platform::events::consumer::{
     ConsumerError, ConsumerOptions, EventConsumer, EventHandler, HandlerError, HandlerRegistry,
 };
 use nexus_proto::events::v1::EventEnvelope;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
-use crate::adapters::db::projection::{delete_user, record_login, upsert};
+use crate::adapters::db::SeaOrmMemberUserProjection;
 use crate::adapters::events::identity_user_event;
-use crate::application::projection::PROJECTION_ACTOR;
-use crate::domain::{ChangeContext, IdentityUserEvent};
+use crate::application::ProjectionService;
 
 /// The durable name of the consumer (and its inbox key).
 pub const CONSUMER_NAME: &str = "tenant-access-users";
@@ -28,8 +27,7 @@ pub fn options() -> ConsumerOptions {
 }
 
 struct UserEvents {
-    clock: Arc<dyn Clock>,
-    ids: Arc<dyn IdGenerator>,
+    service: ProjectionService,
 }
 
 #[async_trait]
@@ -42,23 +40,10 @@ impl EventHandler for UserEvents {
         let Some(event) = identity_user_event(event) else {
             return Ok(());
         };
-        let failed = |e: crate::domain::TenantAccessError| HandlerError::Failed(e.to_string());
-        match event {
-            IdentityUserEvent::Changed(user) => upsert(txn, &user).await.map_err(failed),
-            IdentityUserEvent::LoggedIn { user_id, at } => {
-                record_login(txn, &user_id, at).await.map_err(failed)
-            }
-            IdentityUserEvent::Deleted { user_id, version } => {
-                let ctx = ChangeContext {
-                    actor: PROJECTION_ACTOR,
-                    now: self.clock.now(),
-                    ids: self.ids.as_ref(),
-                };
-                delete_user(txn, &user_id, version, &ctx)
-                    .await
-                    .map_err(failed)
-            }
-        }
+        self.service
+            .apply(&SeaOrmMemberUserProjection::new(txn), &event)
+            .await
+            .map_err(|e| HandlerError::Failed(e.to_string()))
     }
 }
 
@@ -68,8 +53,7 @@ impl EventHandler for UserEvents {
 /// Never in practice: the consumer name is a valid constant.
 pub fn consumer(db: DatabaseConnection) -> Result<EventConsumer, ConsumerError> {
     let handler = Arc::new(UserEvents {
-        clock: Arc::new(SystemClock),
-        ids: Arc::new(UuidV7Ids),
+        service: ProjectionService::new(Arc::new(SystemClock), Arc::new(UuidV7Ids)),
     });
     let mut handlers = HandlerRegistry::new();
     for event_type in [

@@ -3,9 +3,11 @@
 
 use std::sync::Arc;
 
-use nexus_domain::{BoundedText, Clock, EmailAddress, IdGenerator, Principal, ValidationError};
+use nexus_domain::{
+    BoundedText, ChangeContext, Clock, EmailAddress, IdGenerator, Principal, ValidationError,
+};
 
-use crate::domain::{ChangeContext, Roles, TenantAccessError, TenantId, TenantMember, TenantUser};
+use crate::domain::{Roles, TenantAccessError, TenantId, TenantMember, TenantUser};
 use crate::ports::{TenantMemberRepository, UserDirectory};
 
 /// The largest page, and what an unbounded list answers at most.
@@ -67,11 +69,7 @@ impl<R: TenantMemberRepository, D: UserDirectory> TenantUserService<R, D> {
     }
 
     fn ctx<'a>(&'a self, actor: &'a Principal) -> ChangeContext<'a> {
-        ChangeContext {
-            actor: &actor.subject,
-            now: self.clock.now(),
-            ids: self.ids.as_ref(),
-        }
+        ChangeContext::new(&actor.subject, self.clock.as_ref(), self.ids.as_ref())
     }
 
     /// A page of the tenant's users by user id; `limit` 0 means [`MAX_PAGE`].

@@ -3,47 +3,45 @@
 
 use std::sync::Arc;
 
-use nexus_domain::{Clock, IdGenerator};
+use nexus_domain::{ChangeContext, Clock, IdGenerator};
 
-use crate::domain::{ChangeContext, IdentityUserEvent, TenantAccessError};
+use crate::domain::{IdentityUserEvent, TenantAccessError};
 use crate::ports::MemberUserProjection;
 
 /// The actor recorded on changes the projection makes by itself.
 pub const PROJECTION_ACTOR: &str = "tenant-access";
 
 /// Keeps `member_users` in step with identity.
-pub struct ProjectionService<P> {
-    projection: P,
+pub struct ProjectionService {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
 }
 
-impl<P: MemberUserProjection> ProjectionService<P> {
-    pub fn new(projection: P, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
-        Self {
-            projection,
-            clock,
-            ids,
-        }
+impl ProjectionService {
+    pub fn new(clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
+        Self { clock, ids }
     }
 
-    /// Applies one identity event.
+    /// Applies one identity event to `projection`. The projection is handed in
+    /// per event because it works inside the transaction that also records
+    /// the event as consumed, so the event counts once.
     ///
     /// # Errors
     /// Storage failure; the event may be applied again.
-    pub async fn apply(&self, event: &IdentityUserEvent) -> Result<(), TenantAccessError> {
+    pub async fn apply<P: MemberUserProjection + ?Sized>(
+        &self,
+        projection: &P,
+        event: &IdentityUserEvent,
+    ) -> Result<(), TenantAccessError> {
         match event {
-            IdentityUserEvent::Changed(user) => self.projection.upsert_user(user).await,
+            IdentityUserEvent::Changed(user) => projection.upsert_user(user).await,
             IdentityUserEvent::LoggedIn { user_id, at } => {
-                self.projection.record_login(user_id, *at).await
+                projection.record_login(user_id, *at).await
             }
             IdentityUserEvent::Deleted { user_id, version } => {
-                let ctx = ChangeContext {
-                    actor: PROJECTION_ACTOR,
-                    now: self.clock.now(),
-                    ids: self.ids.as_ref(),
-                };
-                self.projection.delete_user(user_id, *version, &ctx).await
+                let ctx =
+                    ChangeContext::new(PROJECTION_ACTOR, self.clock.as_ref(), self.ids.as_ref());
+                projection.delete_user(user_id, *version, &ctx).await
             }
         }
     }

@@ -1,11 +1,12 @@
 //! Encodes UPN events as `nexus.events.v1.EventEnvelope` messages for the
 //! outbox.
 
+use nexus_domain::Recorded;
 use nexus_platform::BusMessage;
 use nexus_platform::events::envelope_message;
 use nexus_proto::events::v1 as pb;
 
-use crate::domain::{Recorded, UpnEvent};
+use crate::domain::UpnEvent;
 
 /// The outbox message for a recorded UPN event.
 pub fn upn_event_message(recorded: &Recorded<UpnEvent>) -> BusMessage {

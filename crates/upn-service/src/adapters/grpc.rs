@@ -8,6 +8,7 @@ use std::sync::Arc;
 use nexus_domain::{Clock, IdGenerator, SystemClock, UuidV7Ids};
 use nexus_platform::internal_auth::{InternalAuth, principal_of};
 use nexus_platform::outbox::OutboxSignal;
+use nexus_proto::common::v1 as common;
 use nexus_proto::upn::v1 as pb;
 use nexus_proto::upn::v1::upn_service_server::{UpnService, UpnServiceServer};
 use sea_orm::DatabaseConnection;
@@ -84,7 +85,7 @@ impl UpnService for UpnGrpc {
     async fn create_custom_upn(
         &self,
         request: Request<pb::CreateCustomUpnRequest>,
-    ) -> Answer<pb::CustomUpn> {
+    ) -> Answer<common::CustomUpn> {
         let principal = principal_of(&request)?;
         let r = request.get_ref();
         let upn = self
@@ -103,7 +104,7 @@ impl UpnService for UpnGrpc {
     async fn get_custom_upn(
         &self,
         request: Request<pb::GetCustomUpnRequest>,
-    ) -> Answer<pb::CustomUpn> {
+    ) -> Answer<common::CustomUpn> {
         let principal = principal_of(&request)?;
         let r = request.get_ref();
         let upn = self
@@ -117,7 +118,7 @@ impl UpnService for UpnGrpc {
     async fn update_custom_upn(
         &self,
         request: Request<pb::UpdateCustomUpnRequest>,
-    ) -> Answer<pb::CustomUpn> {
+    ) -> Answer<common::CustomUpn> {
         let principal = principal_of(&request)?;
         let r = request.into_inner();
         let patch = convert::upn_patch(&r);

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use nexus_domain::{Clock, IdGenerator, SystemClock, UserId, UuidV7Ids};
+use nexus_domain::{ChangeContext, Clock, IdGenerator, SystemClock, UserId, UuidV7Ids};
 use nexus_platform::events::consumer::{
     ConsumerError, ConsumerOptions, EventConsumer, EventHandler, HandlerError, HandlerRegistry,
 };
@@ -14,7 +14,6 @@ use nexus_proto::events::v1::event_envelope::Payload;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use crate::adapters::db::upn_repository::delete_all_of_user_in;
-use crate::domain::events::ChangeContext;
 
 /// The durable name of the consumer (and its inbox key).
 pub const CONSUMER_NAME: &str = "upn-users";
@@ -44,11 +43,7 @@ impl EventHandler for UserDeleted {
         };
         let user =
             UserId::parse(&deleted.user_id).map_err(|e| HandlerError::Failed(e.to_string()))?;
-        let ctx = ChangeContext {
-            actor: ACTOR,
-            now: self.clock.now(),
-            ids: self.ids.as_ref(),
-        };
+        let ctx = ChangeContext::new(ACTOR, self.clock.as_ref(), self.ids.as_ref());
         delete_all_of_user_in(txn, &user, &ctx)
             .await
             .map(|_| ())

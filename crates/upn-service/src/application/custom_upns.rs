@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use nexus_domain::{Clock, IdGenerator, Principal, UserId};
+use nexus_domain::{ChangeContext, Clock, IdGenerator, Principal, UserId};
 
-use crate::domain::{ChangeContext, CustomUpn, NewCustomUpn, UpnError, UpnEvent, UpnPatch};
+use crate::domain::{CustomUpn, NewCustomUpn, UpnError, UpnEvent, UpnPatch};
 use crate::ports::{UpnRepository, UserDirectory};
 
 /// The custom UPN operations.
@@ -27,11 +27,7 @@ impl<R: UpnRepository, D: UserDirectory> UpnService<R, D> {
     }
 
     fn ctx<'a>(&'a self, actor: &'a Principal) -> ChangeContext<'a> {
-        ChangeContext {
-            actor: &actor.subject,
-            now: self.clock.now(),
-            ids: self.ids.as_ref(),
-        }
+        ChangeContext::new(&actor.subject, self.clock.as_ref(), self.ids.as_ref())
     }
 
     /// The user, when the identity service knows it.
@@ -80,7 +76,7 @@ impl<R: UpnRepository, D: UserDirectory> UpnService<R, D> {
             modified_by: ctx.actor.to_owned(),
             version: 1,
         };
-        let recorded = ctx.upn_event(UpnEvent::Created(upn.clone()));
+        let recorded = ctx.record(UpnEvent::Created(upn.clone()));
         self.repo.create(&upn, &recorded).await?;
         Ok(upn)
     }
@@ -149,11 +145,9 @@ mod tests {
 
     use async_trait::async_trait;
     use chrono::{DateTime, TimeZone, Utc};
-    use nexus_domain::UuidV7Ids;
+    use nexus_domain::{Recorded, UuidV7Ids};
 
     use super::*;
-    use crate::domain::Recorded;
-
     #[derive(Default)]
     struct InMemoryUpnRepository {
         upns: Mutex<Vec<CustomUpn>>,
@@ -221,7 +215,7 @@ mod tests {
             let mut events = self.events.lock().unwrap();
             for mut upn in gone.iter().cloned() {
                 upn.version += 1;
-                events.push(ctx.upn_event(UpnEvent::Deleted(upn)));
+                events.push(ctx.record(UpnEvent::Deleted(upn)));
             }
             Ok(gone.len() as u64)
         }

@@ -3,7 +3,7 @@
 //! user apply one after the other and always leave a consistent state.
 
 use async_trait::async_trait;
-use nexus_domain::UserId;
+use nexus_domain::{ChangeContext, UserId};
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
     TransactionTrait,
@@ -16,11 +16,11 @@ use super::{
 };
 use crate::domain::identity::group_diff;
 use crate::domain::sync::attribute_diff;
-use crate::domain::{ChangeContext, Identity, LinkFields, SyncFields, UserError, UserEvent};
+use crate::domain::{DirectoryError, Identity, LinkFields, SyncFields, UserEvent};
 use crate::ports::{IdentityRepository, UserView};
 
-fn taken(azo_user_id: &str, tenant: i32) -> UserError {
-    UserError::Conflict(format!(
+fn taken(azo_user_id: &str, tenant: i32) -> DirectoryError {
+    DirectoryError::Conflict(format!(
         "azoUserId: Auth0 user {azo_user_id} of IdP tenant {tenant} is linked to another user"
     ))
 }
@@ -33,14 +33,16 @@ impl IdentityRepository for SeaOrmIdentityStore {
         idp_tenant_id: i32,
         fields: &LinkFields,
         ctx: &ChangeContext<'_>,
-    ) -> Result<Identity, UserError> {
+    ) -> Result<Identity, DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let mut user = locked_user(&txn, user_id).await?;
         idp_tenants::Entity::find_by_id(idp_tenant_id)
             .one(&txn)
             .await
             .map_err(|e| unavailable(&e))?
-            .ok_or_else(|| UserError::NotFound(format!("IdP tenant {idp_tenant_id} not found")))?;
+            .ok_or_else(|| {
+                DirectoryError::NotFound(format!("IdP tenant {idp_tenant_id} not found"))
+            })?;
         let owner = identities::Entity::find()
             .filter(identities::Column::IdpTenantId.eq(idp_tenant_id))
             .filter(identities::Column::AzoUserId.eq(fields.azo_user_id.as_str()))
@@ -72,7 +74,8 @@ impl IdentityRepository for SeaOrmIdentityStore {
                     .into_iter()
                     .find(|i| i.id == id);
                 txn.rollback().await.map_err(|e| unavailable(&e))?;
-                return identity.ok_or_else(|| UserError::Unavailable("identity vanished".into()));
+                return identity
+                    .ok_or_else(|| DirectoryError::Unavailable("identity vanished".into()));
             }
             Some(row) => {
                 let id = row.id;
@@ -122,7 +125,7 @@ impl IdentityRepository for SeaOrmIdentityStore {
             .await?
             .into_iter()
             .find(|i| i.id == identity_id)
-            .ok_or_else(|| UserError::Unavailable("identity vanished".into()))?;
+            .ok_or_else(|| DirectoryError::Unavailable("identity vanished".into()))?;
         record(&txn, ctx, UserEvent::IdentityLinked(user, identity.clone())).await?;
         self.commit(txn).await?;
         Ok(identity)
@@ -133,7 +136,7 @@ impl IdentityRepository for SeaOrmIdentityStore {
         user_id: &UserId,
         idp_tenant_id: i32,
         ctx: &ChangeContext<'_>,
-    ) -> Result<(), UserError> {
+    ) -> Result<(), DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let mut user = locked_user(&txn, user_id).await?;
         let identity = identities_of(&txn, user_id)
@@ -141,7 +144,7 @@ impl IdentityRepository for SeaOrmIdentityStore {
             .into_iter()
             .find(|i| i.idp_tenant_id == idp_tenant_id)
             .ok_or_else(|| {
-                UserError::NotFound(format!(
+                DirectoryError::NotFound(format!(
                     "user {user_id} is not linked to IdP tenant {idp_tenant_id}"
                 ))
             })?;
@@ -160,12 +163,12 @@ impl IdentityRepository for SeaOrmIdentityStore {
         self.commit(txn).await
     }
 
-    async fn identities(&self, user_id: &UserId) -> Result<Vec<Identity>, UserError> {
+    async fn identities(&self, user_id: &UserId) -> Result<Vec<Identity>, DirectoryError> {
         if super::queries::find_user(&self.db, user_id)
             .await?
             .is_none()
         {
-            return Err(UserError::user_not_found(user_id));
+            return Err(DirectoryError::user_not_found(user_id));
         }
         identities_of(&self.db, user_id).await
     }
@@ -175,7 +178,7 @@ impl IdentityRepository for SeaOrmIdentityStore {
         user_id: &UserId,
         fields: &SyncFields,
         ctx: &ChangeContext<'_>,
-    ) -> Result<UserView, UserError> {
+    ) -> Result<UserView, DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let mut user = locked_user(&txn, user_id).await?;
         let identity = identities_of(&txn, user_id)
@@ -183,7 +186,7 @@ impl IdentityRepository for SeaOrmIdentityStore {
             .into_iter()
             .find(|i| i.azo_connection_id == fields.connection_id)
             .ok_or_else(|| {
-                UserError::NotFound(format!(
+                DirectoryError::NotFound(format!(
                     "connection.connectionId: user {user_id} has no identity on connection {}",
                     fields.connection_id
                 ))

@@ -1,6 +1,7 @@
 //! [`IdpTenantRepository`] on sea-orm.
 
 use async_trait::async_trait;
+use nexus_domain::ChangeContext;
 use nexus_platform::outbox;
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
@@ -8,21 +9,19 @@ use sea_orm::{
 };
 
 use super::entities::{identities, idp_tenants};
-use super::queries::tenant_to_domain;
+use super::rows::tenant_to_domain;
 use super::{SeaOrmIdentityStore, is_unique_violation, unavailable};
 use crate::adapters::events::idp_tenant_event_message;
-use crate::domain::{
-    ChangeContext, IdpTenant, IdpTenantEvent, IdpTenantFields, IdpTenantPatch, UserError,
-};
+use crate::domain::{DirectoryError, IdpTenant, IdpTenantEvent, IdpTenantFields, IdpTenantPatch};
 use crate::ports::IdpTenantRepository;
 
-fn not_found(id: i32) -> UserError {
-    UserError::NotFound(format!("IdP tenant {id} not found"))
+fn not_found(id: i32) -> DirectoryError {
+    DirectoryError::NotFound(format!("IdP tenant {id} not found"))
 }
 
-fn name_taken(e: &sea_orm::DbErr, name: &str) -> UserError {
+fn name_taken(e: &sea_orm::DbErr, name: &str) -> DirectoryError {
     if is_unique_violation(e) {
-        UserError::Conflict(format!("name: an IdP tenant named {name} already exists"))
+        DirectoryError::Conflict(format!("name: an IdP tenant named {name} already exists"))
     } else {
         unavailable(e)
     }
@@ -49,13 +48,10 @@ impl SeaOrmIdentityStore {
         txn: DatabaseTransaction,
         event: IdpTenantEvent,
         ctx: &ChangeContext<'_>,
-    ) -> Result<(), UserError> {
-        outbox::enqueue(
-            &txn,
-            &idp_tenant_event_message(&ctx.idp_tenant_event(event)),
-        )
-        .await
-        .map_err(|e| unavailable(&e))?;
+    ) -> Result<(), DirectoryError> {
+        outbox::enqueue(&txn, &idp_tenant_event_message(&ctx.record(event)))
+            .await
+            .map_err(|e| unavailable(&e))?;
         txn.commit().await.map_err(|e| unavailable(&e))?;
         self.signal.notify();
         Ok(())
@@ -68,7 +64,7 @@ impl IdpTenantRepository for SeaOrmIdentityStore {
         &self,
         fields: &IdpTenantFields,
         ctx: &ChangeContext<'_>,
-    ) -> Result<IdpTenant, UserError> {
+    ) -> Result<IdpTenant, DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let row = idp_tenants::ActiveModel {
             id: ActiveValue::NotSet,
@@ -91,7 +87,7 @@ impl IdpTenantRepository for SeaOrmIdentityStore {
         Ok(tenant)
     }
 
-    async fn get_idp_tenant(&self, id: i32) -> Result<Option<IdpTenant>, UserError> {
+    async fn get_idp_tenant(&self, id: i32) -> Result<Option<IdpTenant>, DirectoryError> {
         Ok(idp_tenants::Entity::find_by_id(id)
             .one(&self.db)
             .await
@@ -103,7 +99,7 @@ impl IdpTenantRepository for SeaOrmIdentityStore {
         &self,
         after: Option<i32>,
         limit: u64,
-    ) -> Result<Vec<IdpTenant>, UserError> {
+    ) -> Result<Vec<IdpTenant>, DirectoryError> {
         let mut query = idp_tenants::Entity::find().order_by_asc(idp_tenants::Column::Id);
         if let Some(after) = after {
             query = query.filter(idp_tenants::Column::Id.gt(after));
@@ -123,7 +119,7 @@ impl IdpTenantRepository for SeaOrmIdentityStore {
         id: i32,
         patch: &IdpTenantPatch,
         ctx: &ChangeContext<'_>,
-    ) -> Result<IdpTenant, UserError> {
+    ) -> Result<IdpTenant, DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let mut tenant = idp_tenants::Entity::find_by_id(id)
             .one(&txn)
@@ -143,7 +139,11 @@ impl IdpTenantRepository for SeaOrmIdentityStore {
         Ok(tenant)
     }
 
-    async fn delete_idp_tenant(&self, id: i32, ctx: &ChangeContext<'_>) -> Result<(), UserError> {
+    async fn delete_idp_tenant(
+        &self,
+        id: i32,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<(), DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let row = idp_tenants::Entity::find_by_id(id)
             .one(&txn)
@@ -156,7 +156,7 @@ impl IdpTenantRepository for SeaOrmIdentityStore {
             .await
             .map_err(|e| unavailable(&e))?;
         if linked > 0 {
-            return Err(UserError::Conflict(format!(
+            return Err(DirectoryError::Conflict(format!(
                 "IdP tenant {id} still has {linked} linked identities; unlink them first"
             )));
         }

@@ -1,7 +1,7 @@
 //! [`OrganizationRepository`] on sea-orm.
 
 use async_trait::async_trait;
-use nexus_domain::UserId;
+use nexus_domain::{ChangeContext, UserId};
 use nexus_platform::outbox;
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
@@ -9,26 +9,25 @@ use sea_orm::{
 };
 
 use super::entities::{membership_roles, memberships, organizations, roles, users};
-use super::queries::{
-    find_user, memberships_of, organization, organization_to_domain, organization_to_model,
-};
+use super::queries::{find_user, memberships_of, organization};
+use super::rows::{organization_to_domain, organization_to_model};
 use super::{
     SeaOrmIdentityStore, is_unique_violation, locked_user, record, save_user, touch, unavailable,
 };
 use crate::adapters::events::organization_event_message;
 use crate::domain::{
-    ChangeContext, Membership, MembershipFields, Organization, OrganizationEvent,
-    OrganizationFields, OrganizationPatch, UserError, UserEvent,
+    DirectoryError, Membership, MembershipFields, Organization, OrganizationEvent,
+    OrganizationFields, OrganizationPatch, UserEvent,
 };
 use crate::ports::OrganizationRepository;
 
-fn not_found(id: i32) -> UserError {
-    UserError::NotFound(format!("organization {id} not found"))
+fn not_found(id: i32) -> DirectoryError {
+    DirectoryError::NotFound(format!("organization {id} not found"))
 }
 
-fn name_taken(e: &sea_orm::DbErr, name: &str) -> UserError {
+fn name_taken(e: &sea_orm::DbErr, name: &str) -> DirectoryError {
     if is_unique_violation(e) {
-        UserError::Conflict(format!("name: an organization named {name} already exists"))
+        DirectoryError::Conflict(format!("name: an organization named {name} already exists"))
     } else {
         unavailable(e)
     }
@@ -38,13 +37,10 @@ async fn record_org(
     txn: &DatabaseTransaction,
     ctx: &ChangeContext<'_>,
     event: OrganizationEvent,
-) -> Result<(), UserError> {
-    outbox::enqueue(
-        txn,
-        &organization_event_message(&ctx.organization_event(event)),
-    )
-    .await
-    .map_err(|e| unavailable(&e))
+) -> Result<(), DirectoryError> {
+    outbox::enqueue(txn, &organization_event_message(&ctx.record(event)))
+        .await
+        .map_err(|e| unavailable(&e))
 }
 
 #[async_trait]
@@ -53,7 +49,7 @@ impl OrganizationRepository for SeaOrmIdentityStore {
         &self,
         fields: &OrganizationFields,
         ctx: &ChangeContext<'_>,
-    ) -> Result<Organization, UserError> {
+    ) -> Result<Organization, DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let draft = Organization {
             id: 0,
@@ -78,7 +74,7 @@ impl OrganizationRepository for SeaOrmIdentityStore {
         Ok(org)
     }
 
-    async fn get_organization(&self, id: i32) -> Result<Option<Organization>, UserError> {
+    async fn get_organization(&self, id: i32) -> Result<Option<Organization>, DirectoryError> {
         organization(&self.db, id).await
     }
 
@@ -86,7 +82,7 @@ impl OrganizationRepository for SeaOrmIdentityStore {
         &self,
         after: Option<i32>,
         limit: u64,
-    ) -> Result<Vec<Organization>, UserError> {
+    ) -> Result<Vec<Organization>, DirectoryError> {
         let mut query = organizations::Entity::find().order_by_asc(organizations::Column::Id);
         if let Some(after) = after {
             query = query.filter(organizations::Column::Id.gt(after));
@@ -106,7 +102,7 @@ impl OrganizationRepository for SeaOrmIdentityStore {
         id: i32,
         patch: &OrganizationPatch,
         ctx: &ChangeContext<'_>,
-    ) -> Result<Organization, UserError> {
+    ) -> Result<Organization, DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let mut org = organization(&txn, id).await?.ok_or_else(|| not_found(id))?;
         if !org.apply(patch, ctx.now, ctx.actor)? {
@@ -123,7 +119,11 @@ impl OrganizationRepository for SeaOrmIdentityStore {
         Ok(org)
     }
 
-    async fn delete_organization(&self, id: i32, ctx: &ChangeContext<'_>) -> Result<(), UserError> {
+    async fn delete_organization(
+        &self,
+        id: i32,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<(), DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let mut org = organization(&txn, id).await?.ok_or_else(|| not_found(id))?;
         let members = memberships::Entity::find()
@@ -137,7 +137,7 @@ impl OrganizationRepository for SeaOrmIdentityStore {
             .await
             .map_err(|e| unavailable(&e))?;
         if members + users > 0 {
-            return Err(UserError::Conflict(format!(
+            return Err(DirectoryError::Conflict(format!(
                 "organization {id} still has {members} memberships and {users} users; remove them first"
             )));
         }
@@ -152,9 +152,9 @@ impl OrganizationRepository for SeaOrmIdentityStore {
         self.commit(txn).await
     }
 
-    async fn memberships(&self, user: &UserId) -> Result<Vec<Membership>, UserError> {
+    async fn memberships(&self, user: &UserId) -> Result<Vec<Membership>, DirectoryError> {
         if find_user(&self.db, user).await?.is_none() {
-            return Err(UserError::user_not_found(user));
+            return Err(DirectoryError::user_not_found(user));
         }
         memberships_of(&self.db, user).await
     }
@@ -165,7 +165,7 @@ impl OrganizationRepository for SeaOrmIdentityStore {
         organization_id: i32,
         fields: &MembershipFields,
         ctx: &ChangeContext<'_>,
-    ) -> Result<Membership, UserError> {
+    ) -> Result<Membership, DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let mut user = locked_user(&txn, user_id).await?;
         organization(&txn, organization_id)
@@ -177,7 +177,7 @@ impl OrganizationRepository for SeaOrmIdentityStore {
             .await
             .map_err(|e| unavailable(&e))?;
         if known != fields.role_ids.len() as u64 {
-            return Err(UserError::NotFound(
+            return Err(DirectoryError::NotFound(
                 "roles: a role in the list does not exist".to_owned(),
             ));
         }
@@ -256,7 +256,7 @@ impl OrganizationRepository for SeaOrmIdentityStore {
             .await?
             .into_iter()
             .find(|m| m.id == id)
-            .ok_or_else(|| UserError::Unavailable("membership vanished".into()))?;
+            .ok_or_else(|| DirectoryError::Unavailable("membership vanished".into()))?;
         self.commit(txn).await?;
         Ok(membership)
     }
@@ -266,7 +266,7 @@ impl OrganizationRepository for SeaOrmIdentityStore {
         user_id: &UserId,
         organization_id: i32,
         ctx: &ChangeContext<'_>,
-    ) -> Result<(), UserError> {
+    ) -> Result<(), DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let mut user = locked_user(&txn, user_id).await?;
         let deleted = memberships::Entity::delete_many()
@@ -276,7 +276,7 @@ impl OrganizationRepository for SeaOrmIdentityStore {
             .await
             .map_err(|e| unavailable(&e))?;
         if deleted.rows_affected == 0 {
-            return Err(UserError::NotFound(format!(
+            return Err(DirectoryError::NotFound(format!(
                 "user {user_id} is not a member of organization {organization_id}"
             )));
         }

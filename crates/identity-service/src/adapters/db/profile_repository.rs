@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use nexus_domain::UserId;
+use nexus_domain::{ChangeContext, UserId};
 use nexus_platform::outbox;
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -18,8 +18,8 @@ use super::{
 };
 use crate::adapters::events::role_event_message;
 use crate::domain::{
-    Attribute, AttributeFields, ChangeContext, RoleDefinition, RoleEvent, RoleFields, RoleGrant,
-    UserError, UserEvent,
+    Attribute, AttributeFields, DirectoryError, RoleDefinition, RoleEvent, RoleFields, RoleGrant,
+    UserEvent,
 };
 use crate::ports::{AttributeRepository, RoleRepository};
 
@@ -32,20 +32,20 @@ fn role_to_domain(m: roles::Model) -> RoleDefinition {
     }
 }
 
-fn role_not_found(id: &str) -> UserError {
-    UserError::NotFound(format!("role {id} not found"))
+fn role_not_found(id: &str) -> DirectoryError {
+    DirectoryError::NotFound(format!("role {id} not found"))
 }
 
-async fn existing_user(store: &SeaOrmIdentityStore, user: &UserId) -> Result<(), UserError> {
+async fn existing_user(store: &SeaOrmIdentityStore, user: &UserId) -> Result<(), DirectoryError> {
     match find_user(&store.db, user).await? {
         Some(_) => Ok(()),
-        None => Err(UserError::user_not_found(user)),
+        None => Err(DirectoryError::user_not_found(user)),
     }
 }
 
 #[async_trait]
 impl AttributeRepository for SeaOrmIdentityStore {
-    async fn attributes(&self, user: &UserId) -> Result<Vec<Attribute>, UserError> {
+    async fn attributes(&self, user: &UserId) -> Result<Vec<Attribute>, DirectoryError> {
         existing_user(self, user).await?;
         attributes_of(&self.db, user).await
     }
@@ -55,7 +55,7 @@ impl AttributeRepository for SeaOrmIdentityStore {
         user_id: &UserId,
         fields: &AttributeFields,
         ctx: &ChangeContext<'_>,
-    ) -> Result<Attribute, UserError> {
+    ) -> Result<Attribute, DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let mut user = locked_user(&txn, user_id).await?;
         let current = attributes_of(&txn, user_id)
@@ -108,7 +108,7 @@ impl AttributeRepository for SeaOrmIdentityStore {
         user_id: &UserId,
         name: &str,
         ctx: &ChangeContext<'_>,
-    ) -> Result<(), UserError> {
+    ) -> Result<(), DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let mut user = locked_user(&txn, user_id).await?;
         let deleted = attributes::Entity::delete_many()
@@ -118,7 +118,7 @@ impl AttributeRepository for SeaOrmIdentityStore {
             .await
             .map_err(|e| unavailable(&e))?;
         if deleted.rows_affected == 0 {
-            return Err(UserError::NotFound(format!(
+            return Err(DirectoryError::NotFound(format!(
                 "user {user_id} has no attribute {name}"
             )));
         }
@@ -135,7 +135,7 @@ impl RoleRepository for SeaOrmIdentityStore {
         &self,
         fields: &RoleFields,
         ctx: &ChangeContext<'_>,
-    ) -> Result<RoleDefinition, UserError> {
+    ) -> Result<RoleDefinition, DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let role = RoleDefinition {
             id: ctx.ids.event_id().0.as_simple().to_string(),
@@ -153,7 +153,7 @@ impl RoleRepository for SeaOrmIdentityStore {
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
-                UserError::Conflict(format!(
+                DirectoryError::Conflict(format!(
                     "name: audience {} already has a role named {}",
                     fields.audience, fields.name
                 ))
@@ -163,7 +163,7 @@ impl RoleRepository for SeaOrmIdentityStore {
         })?;
         outbox::enqueue(
             &txn,
-            &role_event_message(&ctx.role_event(RoleEvent::Created(role.clone()))),
+            &role_event_message(&ctx.record(RoleEvent::Created(role.clone()))),
         )
         .await
         .map_err(|e| unavailable(&e))?;
@@ -171,7 +171,7 @@ impl RoleRepository for SeaOrmIdentityStore {
         Ok(role)
     }
 
-    async fn get_role(&self, id: &str) -> Result<Option<RoleDefinition>, UserError> {
+    async fn get_role(&self, id: &str) -> Result<Option<RoleDefinition>, DirectoryError> {
         Ok(roles::Entity::find_by_id(id)
             .one(&self.db)
             .await
@@ -184,7 +184,7 @@ impl RoleRepository for SeaOrmIdentityStore {
         audience: Option<&str>,
         after: Option<&str>,
         limit: u64,
-    ) -> Result<Vec<RoleDefinition>, UserError> {
+    ) -> Result<Vec<RoleDefinition>, DirectoryError> {
         let mut query = roles::Entity::find().order_by_asc(roles::Column::Id);
         if let Some(audience) = audience {
             query = query.filter(roles::Column::Audience.eq(audience));
@@ -202,7 +202,7 @@ impl RoleRepository for SeaOrmIdentityStore {
             .collect())
     }
 
-    async fn delete_role(&self, id: &str, ctx: &ChangeContext<'_>) -> Result<(), UserError> {
+    async fn delete_role(&self, id: &str, ctx: &ChangeContext<'_>) -> Result<(), DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let role = roles::Entity::find_by_id(id)
             .one(&txn)
@@ -220,7 +220,7 @@ impl RoleRepository for SeaOrmIdentityStore {
             .collect();
         for grantee in grantees {
             let grantee =
-                UserId::parse(&grantee).map_err(|e| UserError::Unavailable(e.to_string()))?;
+                UserId::parse(&grantee).map_err(|e| DirectoryError::Unavailable(e.to_string()))?;
             let mut user = locked_user(&txn, &grantee).await?;
             touch(&mut user, ctx);
             save_user(&txn, &user).await?;
@@ -237,7 +237,7 @@ impl RoleRepository for SeaOrmIdentityStore {
             .map_err(|e| unavailable(&e))?;
         outbox::enqueue(
             &txn,
-            &role_event_message(&ctx.role_event(RoleEvent::Deleted(role))),
+            &role_event_message(&ctx.record(RoleEvent::Deleted(role))),
         )
         .await
         .map_err(|e| unavailable(&e))?;
@@ -250,7 +250,7 @@ impl RoleRepository for SeaOrmIdentityStore {
         role_id: &str,
         expires: Option<DateTime<Utc>>,
         ctx: &ChangeContext<'_>,
-    ) -> Result<RoleGrant, UserError> {
+    ) -> Result<RoleGrant, DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let mut user = locked_user(&txn, user_id).await?;
         let role = roles::Entity::find_by_id(role_id)
@@ -303,7 +303,7 @@ impl RoleRepository for SeaOrmIdentityStore {
         user_id: &UserId,
         role_id: &str,
         ctx: &ChangeContext<'_>,
-    ) -> Result<(), UserError> {
+    ) -> Result<(), DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let mut user = locked_user(&txn, user_id).await?;
         let deleted = role_grants::Entity::delete_by_id((user_id.to_string(), role_id.to_owned()))
@@ -311,7 +311,7 @@ impl RoleRepository for SeaOrmIdentityStore {
             .await
             .map_err(|e| unavailable(&e))?;
         if deleted.rows_affected == 0 {
-            return Err(UserError::NotFound(format!(
+            return Err(DirectoryError::NotFound(format!(
                 "user {user_id} has no grant of role {role_id}"
             )));
         }
@@ -321,7 +321,7 @@ impl RoleRepository for SeaOrmIdentityStore {
         self.commit(txn).await
     }
 
-    async fn grants(&self, user: &UserId) -> Result<Vec<RoleGrant>, UserError> {
+    async fn grants(&self, user: &UserId) -> Result<Vec<RoleGrant>, DirectoryError> {
         existing_user(self, user).await?;
         roles_of(&self.db, user).await
     }

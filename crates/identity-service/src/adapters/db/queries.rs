@@ -1,9 +1,8 @@
-//! Reads shared by the repositories, usable inside a transaction, and the
-//! mapping of rows to domain types.
+//! Reads shared by the repositories, usable inside a transaction.
 
 use std::collections::HashMap;
 
-use nexus_domain::{EmailAddress, UserId};
+use nexus_domain::UserId;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -12,10 +11,11 @@ use super::entities::{
     attributes, custom_upns, identities, identity_groups, idp_tenants, membership_roles,
     memberships, organizations, role_grants, roles, users,
 };
+use super::rows::{organization_to_domain, user_to_domain};
 use super::unavailable;
 use crate::domain::{
-    Attribute, CustomUpn, Identity, IdentityGroup, IdpTenant, Membership, Organization,
-    OrganizationFields, RoleGrant, User, UserError,
+    Attribute, CustomUpn, DirectoryError, Identity, IdentityGroup, Membership, Organization,
+    RoleGrant, User,
 };
 use crate::ports::UserView;
 
@@ -24,7 +24,7 @@ use crate::ports::UserView;
 pub async fn lock_user<C: ConnectionTrait>(
     conn: &C,
     id: &UserId,
-) -> Result<Option<User>, UserError> {
+) -> Result<Option<User>, DirectoryError> {
     let mut query = users::Entity::find_by_id(id.as_str());
     if conn.get_database_backend() == DbBackend::Postgres {
         query = query.lock_exclusive();
@@ -40,7 +40,7 @@ pub async fn lock_user<C: ConnectionTrait>(
 pub async fn find_user<C: ConnectionTrait>(
     conn: &C,
     id: &UserId,
-) -> Result<Option<User>, UserError> {
+) -> Result<Option<User>, DirectoryError> {
     users::Entity::find_by_id(id.as_str())
         .one(conn)
         .await
@@ -53,7 +53,7 @@ pub async fn find_user<C: ConnectionTrait>(
 pub async fn identities_of<C: ConnectionTrait>(
     conn: &C,
     user: &UserId,
-) -> Result<Vec<Identity>, UserError> {
+) -> Result<Vec<Identity>, DirectoryError> {
     let rows = identities::Entity::find()
         .filter(identities::Column::UserId.eq(user.as_str()))
         .order_by_asc(identities::Column::Id)
@@ -115,7 +115,7 @@ pub async fn identities_of<C: ConnectionTrait>(
 pub async fn attributes_of<C: ConnectionTrait>(
     conn: &C,
     user: &UserId,
-) -> Result<Vec<Attribute>, UserError> {
+) -> Result<Vec<Attribute>, DirectoryError> {
     Ok(attributes::Entity::find()
         .filter(attributes::Column::UserId.eq(user.as_str()))
         .order_by_asc(attributes::Column::Id)
@@ -136,7 +136,7 @@ pub async fn attributes_of<C: ConnectionTrait>(
 pub async fn roles_of<C: ConnectionTrait>(
     conn: &C,
     user: &UserId,
-) -> Result<Vec<RoleGrant>, UserError> {
+) -> Result<Vec<RoleGrant>, DirectoryError> {
     let grants = role_grants::Entity::find()
         .filter(role_grants::Column::UserId.eq(user.as_str()))
         .all(conn)
@@ -172,7 +172,7 @@ pub async fn roles_of<C: ConnectionTrait>(
 }
 
 /// The user and everything that hangs off it, read through `conn`.
-pub async fn view_of<C: ConnectionTrait>(conn: &C, user: User) -> Result<UserView, UserError> {
+pub async fn view_of<C: ConnectionTrait>(conn: &C, user: User) -> Result<UserView, DirectoryError> {
     let organization = match user.organization_id {
         Some(id) => organization(conn, id).await?,
         None => None,
@@ -192,7 +192,7 @@ pub async fn view_of<C: ConnectionTrait>(conn: &C, user: User) -> Result<UserVie
 pub async fn custom_upns_of<C: ConnectionTrait>(
     conn: &C,
     user: &UserId,
-) -> Result<Vec<CustomUpn>, UserError> {
+) -> Result<Vec<CustomUpn>, DirectoryError> {
     Ok(custom_upns::Entity::find()
         .filter(custom_upns::Column::UserId.eq(user.as_str()))
         .filter(custom_upns::Column::Deleted.eq(false))
@@ -211,6 +211,7 @@ pub async fn custom_upns_of<C: ConnectionTrait>(
             modified: u.modified,
             created_by: u.created_by,
             modified_by: u.modified_by,
+            version: u64::try_from(u.version).unwrap_or_default(),
         })
         .collect())
 }
@@ -218,7 +219,7 @@ pub async fn custom_upns_of<C: ConnectionTrait>(
 pub async fn organization<C: ConnectionTrait>(
     conn: &C,
     id: i32,
-) -> Result<Option<Organization>, UserError> {
+) -> Result<Option<Organization>, DirectoryError> {
     organizations::Entity::find_by_id(id)
         .one(conn)
         .await
@@ -231,7 +232,7 @@ pub async fn organization<C: ConnectionTrait>(
 async fn role_definitions<C: ConnectionTrait>(
     conn: &C,
     ids: Vec<String>,
-) -> Result<HashMap<String, RoleGrant>, UserError> {
+) -> Result<HashMap<String, RoleGrant>, DirectoryError> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -260,7 +261,7 @@ async fn role_definitions<C: ConnectionTrait>(
 pub async fn memberships_of<C: ConnectionTrait>(
     conn: &C,
     user: &UserId,
-) -> Result<Vec<Membership>, UserError> {
+) -> Result<Vec<Membership>, DirectoryError> {
     let rows = memberships::Entity::find()
         .filter(memberships::Column::UserId.eq(user.as_str()))
         .order_by_asc(memberships::Column::Created)
@@ -318,157 +319,4 @@ pub async fn memberships_of<C: ConnectionTrait>(
             }
         })
         .collect())
-}
-
-pub fn organization_to_domain(m: organizations::Model) -> Result<Organization, UserError> {
-    let list = |raw: &str| {
-        serde_json::from_str::<Vec<String>>(raw).map_err(|_| {
-            UserError::Unavailable(format!("stored organization {} has a bad list", m.id))
-        })
-    };
-    Ok(Organization {
-        id: m.id,
-        fields: OrganizationFields {
-            aliases: list(&m.aliases)?,
-            domains: list(&m.domains)?,
-            name: m.name,
-            kind: m.kind,
-            contact: m.contact,
-            is_active: m.is_active,
-            display_name: m.display_name,
-            crm_account_id: m.crm_account_id,
-            is_mfa_required: m.is_mfa_required,
-            is_self_service: m.is_self_service,
-            technical_contact: m.technical_contact,
-            is_enabled_for_preview_features: m.is_enabled_for_preview_features,
-            is_domain_verification_required: m.is_domain_verification_required,
-        },
-        created: m.created,
-        modified: m.modified,
-        created_by: m.created_by,
-        modified_by: m.modified_by,
-        version: u64::try_from(m.version).unwrap_or_default(),
-    })
-}
-
-pub fn organization_to_model(o: &Organization) -> organizations::Model {
-    let f = &o.fields;
-    organizations::Model {
-        id: o.id,
-        name: f.name.clone(),
-        kind: f.kind.clone(),
-        aliases: serde_json::to_string(&f.aliases).unwrap_or_else(|_| "[]".to_owned()),
-        contact: f.contact.clone(),
-        domains: serde_json::to_string(&f.domains).unwrap_or_else(|_| "[]".to_owned()),
-        is_active: f.is_active,
-        display_name: f.display_name.clone(),
-        crm_account_id: f.crm_account_id.clone(),
-        is_mfa_required: f.is_mfa_required,
-        is_self_service: f.is_self_service,
-        technical_contact: f.technical_contact.clone(),
-        is_enabled_for_preview_features: f.is_enabled_for_preview_features,
-        is_domain_verification_required: f.is_domain_verification_required,
-        created: o.created,
-        modified: o.modified,
-        created_by: o.created_by.clone(),
-        modified_by: o.modified_by.clone(),
-        version: i64::try_from(o.version).unwrap_or(i64::MAX),
-    }
-}
-
-pub fn tenant_to_domain(m: idp_tenants::Model) -> IdpTenant {
-    IdpTenant {
-        id: m.id,
-        name: m.name,
-        azo_name: m.azo_name,
-        fqdn: m.fqdn,
-        login_domain: m.login_domain,
-        created: m.created,
-        modified: m.modified,
-        created_by: m.created_by,
-        modified_by: m.modified_by,
-        version: u64::try_from(m.version).unwrap_or_default(),
-    }
-}
-
-pub fn user_to_model(user: &User) -> users::Model {
-    users::Model {
-        id: user.id.to_string(),
-        email_address: user.email_address.to_string(),
-        email_normalized: user.email_address.normalized(),
-        username: user.username.clone(),
-        username_normalized: user.username.to_lowercase(),
-        given_name: user.given_name.clone(),
-        family_name: user.family_name.clone(),
-        display_name: user.display_name.clone(),
-        nickname: user.nickname.clone(),
-        picture: user.picture.clone(),
-        language: user.language.clone(),
-        phone_number: user.phone_number.clone(),
-        user_type: user.user_type.clone(),
-        owner_id: user.owner_id.as_ref().map(ToString::to_string),
-        recovery_email_address: user
-            .recovery_email_address
-            .as_ref()
-            .map(ToString::to_string),
-        is_active: user.is_active,
-        email_verified: user.email_verified,
-        email_verify_sent_date: user.email_verify_sent_date,
-        email_verification_status_type: user.email_verification_status_type.clone(),
-        is_mfa_disabled: user.is_mfa_disabled,
-        mfa_enrollment_status: user.mfa_enrollment_status.clone(),
-        authentication_method: user.authentication_method.clone(),
-        organization_id: user.organization_id,
-        created: user.created,
-        modified: user.modified,
-        created_by: user.created_by.clone(),
-        modified_by: user.modified_by.clone(),
-        last_login: user.last_login,
-        version: i64::try_from(user.version).unwrap_or(i64::MAX),
-    }
-}
-
-pub fn user_to_domain(m: users::Model) -> Result<User, UserError> {
-    let corrupt =
-        |what: &str| UserError::Unavailable(format!("stored user {} has a bad {what}", m.id));
-    Ok(User {
-        id: UserId::parse(&m.id).map_err(|_| corrupt("id"))?,
-        email_address: EmailAddress::parse("emailAddress", &m.email_address)
-            .map_err(|_| corrupt("email address"))?,
-        recovery_email_address: m
-            .recovery_email_address
-            .as_deref()
-            .map(|e| EmailAddress::parse("recoveryEmailAddress", e))
-            .transpose()
-            .map_err(|_| corrupt("recovery email address"))?,
-        owner_id: m
-            .owner_id
-            .as_deref()
-            .map(UserId::parse)
-            .transpose()
-            .map_err(|_| corrupt("owner id"))?,
-        version: u64::try_from(m.version).map_err(|_| corrupt("version"))?,
-        username: m.username,
-        given_name: m.given_name,
-        family_name: m.family_name,
-        display_name: m.display_name,
-        nickname: m.nickname,
-        picture: m.picture,
-        language: m.language,
-        phone_number: m.phone_number,
-        user_type: m.user_type,
-        is_active: m.is_active,
-        email_verified: m.email_verified,
-        email_verify_sent_date: m.email_verify_sent_date,
-        email_verification_status_type: m.email_verification_status_type,
-        is_mfa_disabled: m.is_mfa_disabled,
-        mfa_enrollment_status: m.mfa_enrollment_status,
-        authentication_method: m.authentication_method,
-        organization_id: m.organization_id,
-        created: m.created,
-        modified: m.modified,
-        created_by: m.created_by,
-        modified_by: m.modified_by,
-        last_login: m.last_login,
-    })
 }

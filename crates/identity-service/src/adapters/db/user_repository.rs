@@ -1,7 +1,7 @@
 //! [`UserRepository`] on sea-orm.
 
 use async_trait::async_trait;
-use nexus_domain::UserId;
+use nexus_domain::{ChangeContext, Recorded, UserId};
 use nexus_platform::outbox;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
@@ -9,21 +9,22 @@ use sea_orm::{
 };
 
 use super::entities::{attributes, identities, identity_groups, role_grants, users};
-use super::queries::{find_user, identities_of, lock_user, user_to_domain, user_to_model, view_of};
+use super::queries::{find_user, identities_of, lock_user, view_of};
+use super::rows::{user_to_domain, user_to_model};
 use super::{SeaOrmIdentityStore, is_unique_violation, unavailable};
 use crate::adapters::events::user_event_message;
-use crate::domain::{ChangeContext, Recorded, User, UserError, UserEvent, UserPatch};
+use crate::domain::{DirectoryError, User, UserEvent, UserPatch};
 use crate::ports::{UserQuery, UserRepository, UserView};
 
-fn email_taken(email: &str) -> UserError {
-    UserError::Conflict(format!(
+fn email_taken(email: &str) -> DirectoryError {
+    DirectoryError::Conflict(format!(
         "emailAddress: a user with email address {email} already exists"
     ))
 }
 
 #[async_trait]
 impl UserRepository for SeaOrmIdentityStore {
-    async fn create(&self, user: &User, event: &Recorded<UserEvent>) -> Result<(), UserError> {
+    async fn create(&self, user: &User, event: &Recorded<UserEvent>) -> Result<(), DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let inserted = user_to_model(user)
             .into_active_model()
@@ -45,14 +46,14 @@ impl UserRepository for SeaOrmIdentityStore {
         Ok(())
     }
 
-    async fn view(&self, id: &UserId) -> Result<Option<UserView>, UserError> {
+    async fn view(&self, id: &UserId) -> Result<Option<UserView>, DirectoryError> {
         match find_user(&self.db, id).await? {
             Some(user) => Ok(Some(view_of(&self.db, user).await?)),
             None => Ok(None),
         }
     }
 
-    async fn list(&self, query: &UserQuery) -> Result<Vec<UserView>, UserError> {
+    async fn list(&self, query: &UserQuery) -> Result<Vec<UserView>, DirectoryError> {
         let mut select = users::Entity::find().order_by_asc(users::Column::Id);
         if let Some(after) = &query.after {
             select = select.filter(users::Column::Id.gt(after.as_str()));
@@ -80,15 +81,15 @@ impl UserRepository for SeaOrmIdentityStore {
         id: &UserId,
         patch: &UserPatch,
         ctx: &ChangeContext<'_>,
-    ) -> Result<UserView, UserError> {
+    ) -> Result<UserView, DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let mut user = lock_user(&txn, id)
             .await?
-            .ok_or_else(|| UserError::user_not_found(id))?;
+            .ok_or_else(|| DirectoryError::user_not_found(id))?;
         if let Some(Some(org)) = patch.organization_id
             && super::queries::organization(&txn, org).await?.is_none()
         {
-            return Err(UserError::NotFound(format!(
+            return Err(DirectoryError::NotFound(format!(
                 "organizationId: organization {org} not found"
             )));
         }
@@ -107,7 +108,7 @@ impl UserRepository for SeaOrmIdentityStore {
                 })?;
             outbox::enqueue(
                 &txn,
-                &user_event_message(&ctx.user_event(UserEvent::Updated(user.clone()))),
+                &user_event_message(&ctx.record(UserEvent::Updated(user.clone()))),
             )
             .await
             .map_err(|e| unavailable(&e))?;
@@ -118,11 +119,11 @@ impl UserRepository for SeaOrmIdentityStore {
         Ok(view)
     }
 
-    async fn delete(&self, id: &UserId, ctx: &ChangeContext<'_>) -> Result<(), UserError> {
+    async fn delete(&self, id: &UserId, ctx: &ChangeContext<'_>) -> Result<(), DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let mut user = lock_user(&txn, id)
             .await?
-            .ok_or_else(|| UserError::user_not_found(id))?;
+            .ok_or_else(|| DirectoryError::user_not_found(id))?;
         let identity_ids: Vec<i32> = identities_of(&txn, id)
             .await?
             .iter()
@@ -167,7 +168,7 @@ impl UserRepository for SeaOrmIdentityStore {
         user.modified_by = ctx.actor.to_owned();
         outbox::enqueue(
             &txn,
-            &user_event_message(&ctx.user_event(UserEvent::Deleted(user))),
+            &user_event_message(&ctx.record(UserEvent::Deleted(user))),
         )
         .await
         .map_err(|e| unavailable(&e))?;

@@ -1,5 +1,6 @@
 //! Conversions between `nexus.identity.v1` messages and domain types.
 
+use nexus_proto::common::v1 as common;
 use nexus_proto::identity::v1 as pb;
 
 use crate::domain::{
@@ -28,7 +29,8 @@ pub fn new_user_input(r: pb::CreateUserRequest) -> NewUserInput {
     }
 }
 
-fn nullable(v: Option<pb::NullableString>) -> Option<Option<String>> {
+/// Absent: unchanged; present without a value: cleared.
+pub fn nullable(v: Option<common::NullableString>) -> Option<Option<String>> {
     v.map(|n| n.value)
 }
 
@@ -56,8 +58,8 @@ pub fn user_patch(r: pb::UpdateUserRequest) -> UserPatch {
     }
 }
 
-fn custom_upn(u: &CustomUpn) -> pb::CustomUpn {
-    pb::CustomUpn {
+fn custom_upn(u: &CustomUpn) -> common::CustomUpn {
+    common::CustomUpn {
         id: u.id.clone(),
         user_id: u.user_id.clone(),
         created: Some(timestamp(u.created)),
@@ -66,6 +68,7 @@ fn custom_upn(u: &CustomUpn) -> pb::CustomUpn {
         modified_by: u.modified_by.clone(),
         client_upn_key: u.client_upn_key.clone(),
         custom_upn_value: u.custom_upn_value.clone(),
+        version: u.version,
     }
 }
 

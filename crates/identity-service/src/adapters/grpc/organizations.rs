@@ -7,10 +7,6 @@ use tonic::{Request, Response};
 use super::{Answer, IdentityGrpc, convert, status};
 use crate::domain::{OrganizationFields, OrganizationPatch};
 
-fn nullable(v: Option<pb::NullableString>) -> Option<Option<String>> {
-    v.map(|n| n.value)
-}
-
 impl IdentityGrpc {
     pub(super) async fn create_organization_(
         &self,
@@ -79,16 +75,16 @@ impl IdentityGrpc {
         let r = request.into_inner();
         let patch = OrganizationPatch {
             name: r.name,
-            kind: nullable(r.r#type),
+            kind: convert::nullable(r.r#type),
             aliases: r.aliases.map(|l| l.values),
-            contact: nullable(r.contact),
+            contact: convert::nullable(r.contact),
             domains: r.domains.map(|l| l.values),
             is_active: r.is_active,
-            display_name: nullable(r.display_name),
-            crm_account_id: nullable(r.crm_account_id),
+            display_name: convert::nullable(r.display_name),
+            crm_account_id: convert::nullable(r.crm_account_id),
             is_mfa_required: r.is_mfa_required,
             is_self_service: r.is_self_service,
-            technical_contact: nullable(r.technical_contact),
+            technical_contact: convert::nullable(r.technical_contact),
             is_enabled_for_preview_features: r.is_enabled_for_preview_features,
             is_domain_verification_required: r.is_domain_verification_required,
         };

@@ -1,8 +1,10 @@
 //! [`MemberUserProjection`] on sea-orm: the `member_users` copy of identity
-//! users, changed only by newer versions.
+//! users, changed only by newer versions, inside the transaction of the
+//! consumer that applies the event.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use nexus_domain::ChangeContext;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
@@ -10,8 +12,8 @@ use sea_orm::{
 };
 
 use super::entities::{member_users, tenant_members};
-use super::{SeaOrmTenantAccessStore, db_version, remove_row, unavailable, version};
-use crate::domain::{ChangeContext, MemberUser, TenantAccessError};
+use super::{db_version, remove_row, unavailable, version};
+use crate::domain::{MemberUser, TenantAccessError};
 use crate::ports::MemberUserProjection;
 
 fn model(user: &MemberUser) -> member_users::Model {
@@ -74,7 +76,7 @@ pub(crate) async fn upsert<C: ConnectionTrait>(
 }
 
 /// Keeps the later of the held and the given login time.
-pub(crate) async fn record_login<C: ConnectionTrait>(
+async fn record_login<C: ConnectionTrait>(
     conn: &C,
     user_id: &str,
     at: DateTime<Utc>,
@@ -95,7 +97,7 @@ pub(crate) async fn record_login<C: ConnectionTrait>(
 
 /// The user is gone from identity: removes it from every tenant and keeps a
 /// tombstone at the removal's version.
-pub(crate) async fn delete_user(
+async fn delete_user(
     txn: &DatabaseTransaction,
     user_id: &str,
     version: u64,
@@ -143,12 +145,22 @@ pub(crate) async fn delete_user(
     Ok(())
 }
 
+/// The user projection within one transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct SeaOrmMemberUserProjection<'t> {
+    txn: &'t DatabaseTransaction,
+}
+
+impl<'t> SeaOrmMemberUserProjection<'t> {
+    pub fn new(txn: &'t DatabaseTransaction) -> Self {
+        Self { txn }
+    }
+}
+
 #[async_trait]
-impl MemberUserProjection for SeaOrmTenantAccessStore {
+impl MemberUserProjection for SeaOrmMemberUserProjection<'_> {
     async fn upsert_user(&self, user: &MemberUser) -> Result<(), TenantAccessError> {
-        let txn = self.begin().await?;
-        upsert(&txn, user).await?;
-        self.commit(txn).await
+        upsert(self.txn, user).await
     }
 
     async fn record_login(
@@ -156,7 +168,7 @@ impl MemberUserProjection for SeaOrmTenantAccessStore {
         user_id: &str,
         at: DateTime<Utc>,
     ) -> Result<(), TenantAccessError> {
-        record_login(&self.db, user_id, at).await
+        record_login(self.txn, user_id, at).await
     }
 
     async fn delete_user(
@@ -165,8 +177,6 @@ impl MemberUserProjection for SeaOrmTenantAccessStore {
         version: u64,
         ctx: &ChangeContext<'_>,
     ) -> Result<(), TenantAccessError> {
-        let txn = self.begin().await?;
-        delete_user(&txn, user_id, version, ctx).await?;
-        self.commit(txn).await
+        delete_user(self.txn, user_id, version, ctx).await
     }
 }

@@ -4,7 +4,7 @@
 //! so that of two racing writes with the same expected version one fails.
 
 use async_trait::async_trait;
-use nexus_domain::UserId;
+use nexus_domain::{ChangeContext, Recorded, UserId};
 use nexus_platform::outbox;
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
@@ -15,9 +15,7 @@ use super::custom_upns;
 use super::{SeaOrmUpnRepository, unavailable};
 use crate::adapters::events::upn_event_message;
 use crate::domain::custom_upn::normalize;
-use crate::domain::{
-    ChangeContext, ConflictRule, CustomUpn, Recorded, UpnError, UpnEvent, UpnPatch,
-};
+use crate::domain::{ConflictRule, CustomUpn, UpnError, UpnEvent, UpnPatch};
 use crate::ports::UpnRepository;
 
 fn to_domain(m: custom_upns::Model) -> Result<CustomUpn, UpnError> {
@@ -229,7 +227,7 @@ impl UpnRepository for SeaOrmUpnRepository {
         if written.rows_affected == 0 {
             return Err(UpnError::version_mismatch(id, read_version + 1));
         }
-        self.commit_with(txn, &[ctx.upn_event(UpnEvent::Updated(upn.clone()))])
+        self.commit_with(txn, &[ctx.record(UpnEvent::Updated(upn.clone()))])
             .await?;
         Ok(upn)
     }
@@ -256,7 +254,7 @@ impl UpnRepository for SeaOrmUpnRepository {
         upn.version += 1;
         upn.modified = ctx.now;
         upn.modified_by = ctx.actor.to_owned();
-        self.commit_with(txn, &[ctx.upn_event(UpnEvent::Deleted(upn))])
+        self.commit_with(txn, &[ctx.record(UpnEvent::Deleted(upn))])
             .await
     }
 
@@ -302,12 +300,9 @@ pub async fn delete_all_of_user_in(
         upn.version += 1;
         upn.modified = ctx.now;
         upn.modified_by = ctx.actor.to_owned();
-        outbox::enqueue(
-            txn,
-            &upn_event_message(&ctx.upn_event(UpnEvent::Deleted(upn))),
-        )
-        .await
-        .map_err(|e| unavailable(&e))?;
+        outbox::enqueue(txn, &upn_event_message(&ctx.record(UpnEvent::Deleted(upn))))
+            .await
+            .map_err(|e| unavailable(&e))?;
         deleted += 1;
     }
     Ok(deleted)

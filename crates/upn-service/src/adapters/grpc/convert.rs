@@ -1,12 +1,13 @@
 //! Conversions between `nexus.upn.v1` messages and domain types.
 
+use nexus_proto::common::v1 as common;
 use nexus_proto::upn::v1 as pb;
 
 use crate::domain::{CustomUpn, UpnPatch};
 
 use nexus_platform::time::to_timestamp as timestamp;
 
-impl From<CustomUpn> for pb::CustomUpn {
+impl From<CustomUpn> for common::CustomUpn {
     fn from(u: CustomUpn) -> Self {
         Self {
             id: u.id,
@@ -22,7 +23,7 @@ impl From<CustomUpn> for pb::CustomUpn {
     }
 }
 
-fn nullable(v: Option<&pb::NullableString>) -> Option<Option<String>> {
+fn nullable(v: Option<&common::NullableString>) -> Option<Option<String>> {
     v.map(|n| n.value.clone())
 }
 
