@@ -64,6 +64,7 @@ impl Modify for Security {
         title = "Nexus",
         description = "Identity backend: users, identity-provider tenants and links, the login-time sync, attributes, roles, organizations. Every `/v1` operation takes a bearer JWT together with an `ApplicationToken` header, or HTTP Basic. Errors are RFC 9457 problem details. Timestamps are RFC 3339 UTC. `subscriptions`, `products` and `applicationDeployments` belong to a product catalogue outside Nexus and are always empty lists."
     ),
+    servers((url = "/", description = "This deployment")),
     modifiers(&Security),
     security(("bearer" = [], "applicationToken" = []), ("basic" = [])),
     paths(
@@ -114,13 +115,28 @@ impl Modify for Security {
     ),
     tags(
         (name = "users", description = "Users: the people Nexus knows, with everything they hold."),
-        (name = "identities", description = "Links of users to identity-provider tenants, and the login-time sync."),
-        (name = "idp_tenants", description = "The identity-provider (Auth0) tenants users are linked to."),
+        (
+            name = "identities",
+            description = "Links of users to identity-provider tenants, and the login-time sync."
+        ),
+        (
+            name = "idp_tenants",
+            description = "The identity-provider (Auth0) tenants users are linked to."
+        ),
         (name = "attributes", description = "A user's attributes, by name."),
         (name = "roles", description = "Role definitions per audience, and their grants to users."),
-        (name = "organizations", description = "Organizations and the memberships of users in them."),
-        (name = "custom UPNs", description = "A user's custom UPNs; answers carry an `ETag`, changes honour `If-Match`."),
-        (name = "tenant access", description = "A tenant's back-office users and their roles, for OAuth2 bearer tokens."),
+        (
+            name = "organizations",
+            description = "Organizations and the memberships of users in them."
+        ),
+        (
+            name = "custom UPNs",
+            description = "A user's custom UPNs; answers carry an `ETag`, changes honour `If-Match`."
+        ),
+        (
+            name = "tenant access",
+            description = "A tenant's back-office users and their roles, for OAuth2 bearer tokens."
+        ),
         (name = "health", description = "Liveness and readiness probes, without credentials."),
     ),
     components(schemas(ProblemJson))

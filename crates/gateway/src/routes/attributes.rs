@@ -26,6 +26,8 @@ pub struct PutAttributeBody {
 }
 
 /// List a user's attributes.
+///
+/// Each with its value and expiry.
 #[utoipa::path(
     get,
     path = "/v1/users/{userId}/attributes",
@@ -95,6 +97,8 @@ pub async fn put(
 }
 
 /// Delete a user's attribute.
+///
+/// Removes the attribute of that name from the user.
 #[utoipa::path(
     delete,
     path = "/v1/users/{userId}/attributes/{name}",

@@ -47,7 +47,7 @@ pub struct CreateCustomUpnBody {
 /// The JSON merge patch of a custom UPN: an absent key keeps the field,
 /// `null` clears it.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CustomUpnPatch {
     /// The Auth0 client metadata `app_upn_key` this UPN is for.
     #[serde(default, deserialize_with = "nullable")]
@@ -155,6 +155,8 @@ pub fn expected_version(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
 }
 
 /// List a user's custom UPNs.
+///
+/// Oldest first.
 #[utoipa::path(
     get,
     path = "/v1/users/{userId}/custom-upns",
@@ -162,7 +164,11 @@ pub fn expected_version(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     operation_id = "ListCustomUpns",
     params(UserPath),
     responses(
-        (status = 200, description = "The user's custom UPNs, oldest first", body = Vec<CustomUpnJson>),
+        (
+            status = 200,
+            description = "The user's custom UPNs, oldest first",
+            body = Vec<CustomUpnJson>
+        ),
         CommonErrors,
     )
 )]
@@ -189,7 +195,11 @@ pub async fn list(
     params(UserPath),
     request_body = CreateCustomUpnBody,
     responses(
-        (status = 201, description = "Created; `Location` names it and `ETag` is its version", body = CustomUpnJson),
+        (
+            status = 201,
+            description = "Created; `Location` names it and `ETag` is its version",
+            body = CustomUpnJson
+        ),
         ConflictError,
         CommonErrors,
     )
@@ -215,6 +225,8 @@ pub async fn create(
 }
 
 /// Read a custom UPN.
+///
+/// Its `ETag` is its version, for `If-Match` on PATCH and DELETE.
 #[utoipa::path(
     get,
     path = "/v1/users/{userId}/custom-upns/{upnId}",
@@ -252,7 +264,11 @@ pub async fn get(
         content_type = "application/merge-patch+json"
     ),
     responses(
-        (status = 200, description = "The updated custom UPN, with its new `ETag`", body = CustomUpnJson),
+        (
+            status = 200,
+            description = "The updated custom UPN, with its new `ETag`",
+            body = CustomUpnJson
+        ),
         StaleEtag,
         ConflictError,
         CommonErrors,

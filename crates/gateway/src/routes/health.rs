@@ -13,6 +13,8 @@ use crate::AppState;
 use crate::api::problem::{ApiError, ProblemJson};
 
 /// Liveness: answers while the process runs.
+///
+/// Needs no credentials and calls no service.
 #[utoipa::path(
     get,
     path = "/healthz",
@@ -28,6 +30,9 @@ pub async fn live() -> Json<Value> {
 }
 
 /// Readiness: 200 when every service is SERVING, else 503 naming the others.
+///
+/// Asks every service for its gRPC health, which each bases on its database
+/// and event bus.
 #[utoipa::path(
     get,
     path = "/readyz",

@@ -40,7 +40,11 @@ pub struct LinkBody {
     params(UserPath, IdpTenantPath),
     request_body = LinkBody,
     responses(
-        (status = 200, description = "The identity, filled from the IdP tenant record", body = IdentityJson),
+        (
+            status = 200,
+            description = "The identity, filled from the IdP tenant record",
+            body = IdentityJson
+        ),
         ConflictError,
         CommonErrors,
     )
@@ -104,6 +108,8 @@ pub async fn unlink(
 }
 
 /// List a user's identities.
+///
+/// One per IdP tenant the user is linked to, with its groups.
 #[utoipa::path(
     get,
     path = "/v1/users/{userId}/idp_tenants",
@@ -111,7 +117,11 @@ pub async fn unlink(
     operation_id = "ListUserIdpTenants",
     params(UserPath),
     responses(
-        (status = 200, description = "The user's identities, one per linked IdP tenant", body = Vec<IdentityJson>),
+        (
+            status = 200,
+            description = "The user's identities, one per linked IdP tenant",
+            body = Vec<IdentityJson>
+        ),
         CommonErrors,
     )
 )]

@@ -37,7 +37,7 @@ pub struct CreateIdpTenantBody {
 /// The JSON merge patch of an IdP tenant: an absent key keeps the field; no
 /// field may be cleared.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct IdpTenantPatch {
     /// Unique in Nexus.
     #[serde(default, deserialize_with = "non_null")]
@@ -85,6 +85,8 @@ impl Listing for IdpTenantList {
 pub type ListIdpTenantsQuery = PageQuery<IdpTenantList>;
 
 /// Create an IdP tenant.
+///
+/// Answers 201 with the IdP tenant and its `Location`.
 #[utoipa::path(
     post,
     path = "/v1/idp_tenants",
@@ -92,7 +94,11 @@ pub type ListIdpTenantsQuery = PageQuery<IdpTenantList>;
     operation_id = "CreateIdpTenant",
     request_body = CreateIdpTenantBody,
     responses(
-        (status = 201, description = "The created IdP tenant; `Location` names it", body = IdpTenantJson),
+        (
+            status = 201,
+            description = "The created IdP tenant; `Location` names it",
+            body = IdpTenantJson
+        ),
         ConflictError,
         CommonErrors,
     )
@@ -122,6 +128,8 @@ pub async fn create(
 }
 
 /// List IdP tenants.
+///
+/// A page of IdP tenants in id order.
 #[utoipa::path(
     get,
     path = "/v1/idp_tenants",
@@ -154,6 +162,8 @@ pub async fn list(
 }
 
 /// Read an IdP tenant.
+///
+/// Answers 404 for an unknown id.
 #[utoipa::path(
     get,
     path = "/v1/idp_tenants/{idpTenantId}",

@@ -30,6 +30,8 @@ pub struct MembershipBody {
 }
 
 /// List a user's memberships.
+///
+/// With the roles the user holds in each organization.
 #[utoipa::path(
     get,
     path = "/v1/users/{userId}/memberships",
@@ -100,6 +102,8 @@ pub async fn put(
 }
 
 /// Remove a user from an organization.
+///
+/// The user and the organization stay.
 #[utoipa::path(
     delete,
     path = "/v1/users/{userId}/memberships/{organizationId}",

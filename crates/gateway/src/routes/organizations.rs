@@ -61,7 +61,7 @@ pub struct CreateOrganizationBody {
 /// The JSON merge patch of an organization's writable fields: an absent key
 /// keeps the field, `null` clears a nullable one.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct OrganizationPatch {
     #[serde(default, deserialize_with = "non_null")]
     #[schema(
@@ -162,6 +162,8 @@ impl Listing for OrganizationList {
 pub type ListOrganizationsQuery = PageQuery<OrganizationList>;
 
 /// Create an organization.
+///
+/// Answers 201 with the organization and its `Location`.
 #[utoipa::path(
     post,
     path = "/v1/organizations",
@@ -169,7 +171,11 @@ pub type ListOrganizationsQuery = PageQuery<OrganizationList>;
     operation_id = "CreateOrganization",
     request_body = CreateOrganizationBody,
     responses(
-        (status = 201, description = "The created organization; `Location` names it", body = OrganizationJson),
+        (
+            status = 201,
+            description = "The created organization; `Location` names it",
+            body = OrganizationJson
+        ),
         ConflictError,
         CommonErrors,
     )
@@ -208,6 +214,8 @@ pub async fn create(
 }
 
 /// List organizations.
+///
+/// A page of organizations in id order.
 #[utoipa::path(
     get,
     path = "/v1/organizations",
@@ -215,7 +223,11 @@ pub async fn create(
     operation_id = "ListOrganizations",
     params(ListOrganizationsQuery),
     responses(
-        (status = 200, description = "A page of organizations by id", body = Page<OrganizationJson>),
+        (
+            status = 200,
+            description = "A page of organizations by id",
+            body = Page<OrganizationJson>
+        ),
         CommonErrors,
     )
 )]
@@ -240,6 +252,8 @@ pub async fn list(
 }
 
 /// Read an organization.
+///
+/// Answers 404 for an unknown id.
 #[utoipa::path(
     get,
     path = "/v1/organizations/{organizationId}",

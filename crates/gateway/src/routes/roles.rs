@@ -66,6 +66,8 @@ pub struct GrantBody {
 }
 
 /// Create a role definition.
+///
+/// Answers 201 with the role and its `Location`.
 #[utoipa::path(
     post,
     path = "/v1/roles",
@@ -73,7 +75,11 @@ pub struct GrantBody {
     operation_id = "CreateRole",
     request_body = CreateRoleBody,
     responses(
-        (status = 201, description = "The created role; `Location` names it", body = RoleDefinitionJson),
+        (
+            status = 201,
+            description = "The created role; `Location` names it",
+            body = RoleDefinitionJson
+        ),
         ConflictError,
         CommonErrors,
     )
@@ -102,6 +108,8 @@ pub async fn create_role(
 }
 
 /// List role definitions.
+///
+/// A page of role definitions, optionally of one audience.
 #[utoipa::path(
     get,
     path = "/v1/roles",
@@ -131,6 +139,8 @@ pub async fn list_roles(
 }
 
 /// Read a role definition.
+///
+/// Answers 404 for an unknown id.
 #[utoipa::path(
     get,
     path = "/v1/roles/{roleId}",
@@ -183,6 +193,8 @@ pub async fn delete_role(
 }
 
 /// List the roles granted to a user.
+///
+/// Each with the grant's expiry.
 #[utoipa::path(
     get,
     path = "/v1/users/{userId}/roles",
@@ -231,6 +243,8 @@ fn grant_body(headers: &HeaderMap, body: &Bytes) -> Result<GrantBody, ApiError> 
 }
 
 /// Grant a role to a user, optionally until a time.
+///
+/// The body may be empty: the grant then has no expiry.
 #[utoipa::path(
     put,
     path = "/v1/users/{userId}/roles/{roleId}",
@@ -274,6 +288,8 @@ pub async fn grant_role(
 }
 
 /// Revoke a role from a user.
+///
+/// The role definition stays.
 #[utoipa::path(
     delete,
     path = "/v1/users/{userId}/roles/{roleId}",

@@ -73,7 +73,8 @@ pub struct TenantUserList;
 
 impl Listing for TenantUserList {
     const MAX_LIMIT: u32 = MAX_LIMIT;
-    const LIMIT_DOC: &'static str = "Page size; with `limit` or `cursor` the next page is named by the `X-Next-Cursor` and `Link` headers.";
+    const LIMIT_DOC: &'static str = "Page size; with `limit` or `cursor` the next page is named \
+                                     by the `X-Next-Cursor` and `Link` headers.";
     const CURSOR_DOC: &'static str = "`X-Next-Cursor` of the previous page.";
     const CURSOR_PATTERN: Option<&'static str> = Some(ID);
     type Filter = NoFilter;
@@ -124,7 +125,11 @@ fn location(tenant: &str, user: &str) -> String {
     params(TenantPath, ListTenantUsersQuery),
     security(("oauth2" = ["tenant.access:read"])),
     responses(
-        (status = 200, description = "Every back-office user of the tenant (up to 10 000 without paging)", body = Vec<TenantUserJson>),
+        (
+            status = 200,
+            description = "Every back-office user of the tenant (up to 10 000 without paging)",
+            body = Vec<TenantUserJson>
+        ),
         CommonErrors,
     )
 )]
@@ -208,6 +213,8 @@ pub async fn create(
 }
 
 /// Read a tenant's back-office user.
+///
+/// With the role it holds in the tenant.
 #[utoipa::path(
     get,
     path = "/api/{tenantId}/admin/users/{userId}",
@@ -244,6 +251,9 @@ pub async fn get(
 }
 
 /// Change a back-office user's role or display name.
+///
+/// `role` is required, `null` keeps it; an absent or `null` `name` keeps the
+/// display name.
 #[utoipa::path(
     put,
     path = "/api/{tenantId}/admin/users/{userId}",
@@ -253,7 +263,11 @@ pub async fn get(
     request_body = UpdateBody,
     security(("oauth2" = ["tenant.access:write"])),
     responses(
-        (status = 200, description = "The back-office user after the change", body = TenantUserJson),
+        (
+            status = 200,
+            description = "The back-office user after the change",
+            body = TenantUserJson
+        ),
         CommonErrors,
     )
 )]

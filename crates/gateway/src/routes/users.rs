@@ -95,6 +95,8 @@ pub async fn create_user(
 }
 
 /// Read a user.
+///
+/// With everything it holds, and its owner when it has one.
 #[utoipa::path(
     get,
     path = "/v1/users/{userId}",
@@ -198,7 +200,10 @@ pub async fn update_user(
     operation_id = "DeleteUser",
     params(UserPath),
     responses(
-        (status = 204, description = "Deleted with its identities, attributes, grants and memberships"),
+        (
+            status = 204,
+            description = "Deleted with its identities, attributes, grants and memberships"
+        ),
         CommonErrors,
     )
 )]

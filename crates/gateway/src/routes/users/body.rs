@@ -71,7 +71,7 @@ impl From<CreateUserBody> for pb::CreateUserRequest {
 /// The JSON merge patch of a user's writable fields: absent keeps, `null`
 /// clears a nullable field.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UserPatch {
     #[serde(default, deserialize_with = "non_null")]
     #[schema(nullable = false, max_length = 254, pattern = "nexus:email")]
