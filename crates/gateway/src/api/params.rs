@@ -1,6 +1,7 @@
 //! The path parameters of the contract as the OpenAPI document states them,
 //! once for every route that takes them. Handlers read the raw strings and
-//! answer 400 naming the parameter when an integer id is not one.
+//! answer 400 naming the parameter when an integer id is not one (axum's own
+//! rejection would not name it), so these types are never built.
 
 #![allow(dead_code)]
 
