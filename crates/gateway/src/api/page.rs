@@ -64,12 +64,15 @@ impl<L: Listing> PageQuery<L> {
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, ApiError> {
         let (mut limit, mut raw_cursor, mut filters) = (None, None, Map::new());
         for (key, value) in pairs {
-            match key.as_str() {
-                "limit" => limit = Some(value),
-                "cursor" => raw_cursor = Some(value),
-                _ => {
-                    filters.insert(key, Value::String(value));
-                }
+            let repeated = match key.as_str() {
+                "limit" => limit.replace(value).is_some(),
+                "cursor" => raw_cursor.replace(value).is_some(),
+                _ => filters.insert(key.clone(), Value::String(value)).is_some(),
+            };
+            if repeated {
+                return Err(ApiError::bad_request(format!(
+                    "query: duplicate field `{key}`"
+                )));
             }
         }
         let limit = match limit {
@@ -195,5 +198,8 @@ mod tests {
         }
         let e = PageQuery::<Small>::from_pairs(pairs(&[("unknown", "1")])).unwrap_err();
         assert!(e.detail.contains("unknown"), "{}", e.detail);
+        let e =
+            PageQuery::<Small>::from_pairs(pairs(&[("limit", "1"), ("limit", "2")])).unwrap_err();
+        assert!(e.detail.contains("duplicate field `limit`"), "{}", e.detail);
     }
 }
