@@ -3,29 +3,15 @@
 //! with the signed acting principal, and maps answers and errors to the
 //! contract's JSON and problem+json.
 
+pub mod api;
 pub mod auth;
-pub mod extract;
-pub mod health;
-pub mod identities;
-pub mod idp_tenants;
-pub mod jwt;
-mod jwt_crypto;
+pub mod middleware;
 pub mod openapi;
-pub mod organizations;
-pub mod problem;
-pub mod profile;
-pub mod rate_limit;
-pub mod request_id;
-pub mod respond;
-pub mod tenant_access;
-pub mod upns;
-pub mod users;
+pub mod routes;
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
-use axum::{Extension, Router, middleware};
+use axum::Router;
 use nexus_domain::Principal;
 use nexus_platform::{InternalAuth, Shutdown};
 use nexus_proto::identity::v1::identity_service_client::IdentityServiceClient;
@@ -35,8 +21,8 @@ use tokio::net::TcpListener;
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_client::HealthClient;
 
-pub use auth::Credentials;
-use extract::BodyLimit;
+pub use auth::{Credentials, jwt};
+pub use routes::router;
 
 /// What the gateway needs to run.
 #[derive(Debug, Clone)]
@@ -66,7 +52,6 @@ struct Inner {
     upn: UpnServiceClient<Channel>,
     health: Vec<(&'static str, HealthClient<Channel>)>,
     internal_auth: InternalAuth,
-    openapi: serde_json::Value,
 }
 
 /// Why the gateway could not be built.
@@ -107,18 +92,12 @@ impl AppState {
                     ("tenant-access", HealthClient::new(tenant_access)),
                 ],
                 internal_auth: config.internal_auth.clone(),
-                openapi: openapi::document_for(&config.tenant_roles),
             }),
         })
     }
 
     pub fn identity(&self) -> IdentityServiceClient<Channel> {
         self.inner.identity.clone()
-    }
-
-    /// The OpenAPI document of this deployment.
-    pub fn openapi(&self) -> &serde_json::Value {
-        &self.inner.openapi
     }
 
     pub fn tenant_access(&self) -> TenantAccessServiceClient<Channel> {
@@ -129,6 +108,11 @@ impl AppState {
         self.inner.upn.clone()
     }
 
+    /// The gRPC health clients of the services, by name.
+    pub fn health(&self) -> &[(&'static str, HealthClient<Channel>)] {
+        &self.inner.health
+    }
+
     /// A gRPC request carrying the signed acting principal.
     pub fn identity_request<T>(&self, principal: &Principal, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
@@ -137,121 +121,6 @@ impl AppState {
             .attach(request.metadata_mut(), principal);
         request
     }
-}
-
-/// The whole REST surface.
-pub fn router(state: AppState, config: &GatewayConfig) -> Router {
-    let credentials = Arc::new(config.credentials.clone());
-    let limiter =
-        rate_limit::RateLimiter::new(config.rate_limit_per_second, config.rate_limit_burst);
-    let v1 = Router::new()
-        .route("/v1/users", post(users::create_user).get(users::list_users))
-        .route(
-            "/v1/users/{userId}",
-            get(users::get_user)
-                .patch(users::update_user)
-                .delete(users::delete_user),
-        )
-        .route("/v1/users/{userId}/$sync", put(identities::sync))
-        .route("/v1/users/{userId}/idp_tenants", get(identities::list))
-        .route(
-            "/v1/users/{userId}/custom-upns",
-            get(upns::list).post(upns::create),
-        )
-        .route(
-            "/v1/users/{userId}/custom-upns/{upnId}",
-            get(upns::get).patch(upns::update).delete(upns::delete),
-        )
-        .route(
-            "/v1/users/{userId}/idp_tenants/{idpTenantId}",
-            put(identities::link).delete(identities::unlink),
-        )
-        .route(
-            "/v1/users/{userId}/attributes",
-            get(profile::list_attributes),
-        )
-        .route(
-            "/v1/users/{userId}/attributes/{name}",
-            put(profile::put_attribute).delete(profile::delete_attribute),
-        )
-        .route("/v1/users/{userId}/roles", get(profile::list_user_roles))
-        .route(
-            "/v1/users/{userId}/roles/{roleId}",
-            put(profile::grant_role).delete(profile::revoke_role),
-        )
-        .route(
-            "/v1/users/{userId}/memberships",
-            get(organizations::list_memberships),
-        )
-        .route(
-            "/v1/users/{userId}/memberships/{organizationId}",
-            put(organizations::put_membership).delete(organizations::delete_membership),
-        )
-        .route(
-            "/v1/organizations",
-            post(organizations::create).get(organizations::list),
-        )
-        .route(
-            "/v1/organizations/{organizationId}",
-            get(organizations::get)
-                .patch(organizations::update)
-                .delete(organizations::delete),
-        )
-        .route(
-            "/v1/roles",
-            post(profile::create_role).get(profile::list_roles),
-        )
-        .route(
-            "/v1/roles/{roleId}",
-            get(profile::get_role).delete(profile::delete_role),
-        )
-        .route(
-            "/v1/idp_tenants",
-            post(idp_tenants::create).get(idp_tenants::list),
-        )
-        .route(
-            "/v1/idp_tenants/{idpTenantId}",
-            get(idp_tenants::get)
-                .patch(idp_tenants::update)
-                .delete(idp_tenants::delete),
-        )
-        .route_layer(middleware::from_fn_with_state(
-            limiter.clone(),
-            rate_limit::limit,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            credentials.clone(),
-            auth::authenticate,
-        ));
-    let admin = Router::new()
-        .route(
-            "/api/{tenantId}/admin/users",
-            get(tenant_access::list).post(tenant_access::create),
-        )
-        .route(
-            "/api/{tenantId}/admin/users/{userId}",
-            get(tenant_access::get)
-                .put(tenant_access::update)
-                .delete(tenant_access::delete),
-        )
-        .route_layer(middleware::from_fn_with_state(limiter, rate_limit::limit))
-        .route_layer(middleware::from_fn_with_state(
-            credentials,
-            auth::authenticate_oauth,
-        ));
-    Router::new()
-        .merge(v1)
-        .merge(admin)
-        .route("/openapi.json", get(openapi::document))
-        .route("/docs", get(openapi::page))
-        .route("/healthz", get(health::live))
-        .route("/readyz", get(health::ready))
-        .fallback(request_id::not_found)
-        .method_not_allowed_fallback(request_id::method_not_allowed)
-        .layer(Extension(BodyLimit(config.body_limit_bytes)))
-        .layer(DefaultBodyLimit::disable())
-        .layer(middleware::from_fn(request_id::request_id))
-        .with_state(state)
 }
 
 /// Serves `router` on `listener` until `shutdown`, finishing in-flight requests.

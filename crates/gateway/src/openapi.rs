@@ -1,123 +1,23 @@
 //! The OpenAPI 3.1 document of the REST contract, generated from the handlers'
 //! annotations and the JSON types they use, served at `/openapi.json`; and a
 //! self-contained reference page at `/docs` (no external assets, so it works
-//! offline).
+//! offline). Nothing in the gateway imports this file but the route table.
 
-use axum::Json;
-use axum::extract::State;
-use axum::response::Html;
-use serde::Serialize;
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes,
     SecurityScheme,
 };
-use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
-/// RFC 9457 problem details, the body of every error.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProblemJson {
-    /// `about:blank`: the status says what happened.
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    pub title: Option<String>,
-    pub status: Option<u16>,
-    /// What went wrong; for validation errors it starts with the field.
-    pub detail: Option<String>,
-    /// The request path.
-    pub instance: Option<String>,
-}
+use crate::api::problem::ProblemJson;
+use crate::api::schema::expand_patterns;
+use crate::routes::{
+    attributes, custom_upns, health, identities, idp_tenants, memberships, organizations, roles,
+    sync, tenant_users, users,
+};
 
-/// Text without control characters, as every free-text field of the contract.
-const TEXT: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
-/// A DNS name.
-const DNS: &str = "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$";
-
-fn string_schema(
-    min: Option<usize>,
-    max: usize,
-    pattern: Option<&str>,
-) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-    utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::Type::String)
-        .min_length(min)
-        .max_length(Some(max))
-        .pattern(pattern)
-        .into()
-}
-
-macro_rules! string_type {
-    ($(#[$doc:meta])* $name:ident, $min:expr, $max:expr, $pattern:expr) => {
-        $(#[$doc])*
-        pub struct $name;
-
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                string_schema($min, $max, $pattern)
-            }
-        }
-
-        impl ToSchema for $name {}
-    };
-}
-
-string_type!(
-    /// A group name brought by a login.
-    GroupName, Some(1), 255, Some(TEXT)
-);
-string_type!(
-    /// An organization alias.
-    Alias, Some(1), 255, Some(TEXT)
-);
-string_type!(
-    /// A DNS name.
-    DomainName, None, 253, Some(DNS)
-);
-string_type!(
-    /// A role definition's id.
-    RoleId, Some(1), 64, None
-);
-
-/// Errors every authenticated operation may answer.
-#[derive(IntoResponses)]
-#[allow(dead_code)]
-pub enum CommonErrors {
-    /// Malformed JSON, a missing or out-of-bounds field, a bad path or query
-    /// parameter; `detail` starts with the field.
-    #[response(status = 400, content_type = "application/problem+json")]
-    BadRequest(ProblemJson),
-    /// Missing or invalid credentials (with `WWW-Authenticate`).
-    #[response(status = 401, content_type = "application/problem+json")]
-    Unauthorized(ProblemJson),
-    /// The principal may not do this.
-    #[response(status = 403, content_type = "application/problem+json")]
-    Forbidden(ProblemJson),
-    /// No such resource.
-    #[response(status = 404, content_type = "application/problem+json")]
-    NotFound(ProblemJson),
-    /// The body is larger than the configured limit.
-    #[response(status = 413, content_type = "application/problem+json")]
-    TooLarge(ProblemJson),
-    /// The body is not JSON.
-    #[response(status = 415, content_type = "application/problem+json")]
-    UnsupportedMediaType(ProblemJson),
-    /// Over the principal's rate; `Retry-After` says when to try again.
-    #[response(status = 429, content_type = "application/problem+json")]
-    TooManyRequests(ProblemJson),
-    /// An unexpected failure; quote the `X-Request-Id` header.
-    #[response(status = 500, content_type = "application/problem+json")]
-    Internal(ProblemJson),
-    /// A service Nexus depends on is unavailable.
-    #[response(status = 503, content_type = "application/problem+json")]
-    Unavailable(ProblemJson),
-}
-
-/// A conflict with the current state (duplicate, still in use).
-#[derive(IntoResponses)]
-#[allow(dead_code)]
-pub enum ConflictError {
-    #[response(status = 409, content_type = "application/problem+json")]
-    Conflict(ProblemJson),
-}
+/// The reference page served at `/docs`: it renders `/openapi.json`.
+pub const PAGE: &str = include_str!("docs.html");
 
 struct Security;
 
@@ -164,62 +64,90 @@ impl Modify for Security {
         title = "Nexus",
         description = "Identity backend: users, identity-provider tenants and links, the login-time sync, attributes, roles, organizations. Every `/v1` operation takes a bearer JWT together with an `ApplicationToken` header, or HTTP Basic. Errors are RFC 9457 problem details. Timestamps are RFC 3339 UTC. `subscriptions`, `products` and `applicationDeployments` belong to a product catalogue outside Nexus and are always empty lists."
     ),
+    servers((url = "/", description = "This deployment")),
     modifiers(&Security),
     security(("bearer" = [], "applicationToken" = []), ("basic" = [])),
     paths(
-        crate::users::create_user,
-        crate::users::list_users,
-        crate::users::get_user,
-        crate::users::update_user,
-        crate::users::delete_user,
-        crate::identities::link,
-        crate::identities::unlink,
-        crate::identities::list,
-        crate::identities::sync,
-        crate::idp_tenants::create,
-        crate::idp_tenants::list,
-        crate::idp_tenants::get,
-        crate::idp_tenants::update,
-        crate::idp_tenants::delete,
-        crate::profile::list_attributes,
-        crate::profile::put_attribute,
-        crate::profile::delete_attribute,
-        crate::profile::create_role,
-        crate::profile::list_roles,
-        crate::profile::get_role,
-        crate::profile::delete_role,
-        crate::profile::list_user_roles,
-        crate::profile::grant_role,
-        crate::profile::revoke_role,
-        crate::organizations::create,
-        crate::organizations::list,
-        crate::organizations::get,
-        crate::organizations::update,
-        crate::organizations::delete,
-        crate::organizations::list_memberships,
-        crate::organizations::put_membership,
-        crate::organizations::delete_membership,
-        crate::upns::list,
-        crate::upns::create,
-        crate::upns::get,
-        crate::upns::update,
-        crate::upns::delete,
-        crate::tenant_access::list,
-        crate::tenant_access::create,
-        crate::tenant_access::get,
-        crate::tenant_access::update,
-        crate::tenant_access::delete,
-        crate::health::live,
-        crate::health::ready,
+        users::create_user,
+        users::list_users,
+        users::get_user,
+        users::update_user,
+        users::delete_user,
+        sync::sync_user,
+        identities::link,
+        identities::unlink,
+        identities::list,
+        idp_tenants::create,
+        idp_tenants::list,
+        idp_tenants::get,
+        idp_tenants::update,
+        idp_tenants::delete,
+        attributes::list,
+        attributes::put,
+        attributes::delete,
+        roles::create_role,
+        roles::list_roles,
+        roles::get_role,
+        roles::delete_role,
+        roles::list_user_roles,
+        roles::grant_role,
+        roles::revoke_role,
+        organizations::create,
+        organizations::list,
+        organizations::get,
+        organizations::update,
+        organizations::delete,
+        memberships::list,
+        memberships::put,
+        memberships::delete,
+        custom_upns::list,
+        custom_upns::create,
+        custom_upns::get,
+        custom_upns::update,
+        custom_upns::delete,
+        tenant_users::list,
+        tenant_users::create,
+        tenant_users::get,
+        tenant_users::update,
+        tenant_users::delete,
+        health::live,
+        health::ready,
+    ),
+    tags(
+        (name = "users", description = "Users: the people Nexus knows, with everything they hold."),
+        (
+            name = "identities",
+            description = "Links of users to identity-provider tenants, and the login-time sync."
+        ),
+        (
+            name = "idp_tenants",
+            description = "The identity-provider (Auth0) tenants users are linked to."
+        ),
+        (name = "attributes", description = "A user's attributes, by name."),
+        (name = "roles", description = "Role definitions per audience, and their grants to users."),
+        (
+            name = "organizations",
+            description = "Organizations and the memberships of users in them."
+        ),
+        (
+            name = "custom UPNs",
+            description = "A user's custom UPNs; answers carry an `ETag`, changes honour `If-Match`."
+        ),
+        (
+            name = "tenant access",
+            description = "A tenant's back-office users and their roles, for OAuth2 bearer tokens."
+        ),
+        (name = "health", description = "Liveness and readiness probes, without credentials."),
     ),
     components(schemas(ProblemJson))
 )]
 pub struct ApiDoc;
 
 /// The document with this deployment's tenant roles stated as the only
-/// values `role` takes.
+/// values `role` takes, and the named string patterns expanded.
 pub fn document_for(tenant_roles: &[String]) -> serde_json::Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    expand_patterns(&mut doc);
     for (body, nullable) in [("AttachBody", false), ("UpdateBody", true)] {
         if let Some(role) = doc.pointer_mut(&format!("/components/schemas/{body}/properties/role"))
         {
@@ -234,12 +162,56 @@ pub fn document_for(tenant_roles: &[String]) -> serde_json::Value {
     doc
 }
 
-/// `GET /openapi.json`.
-pub async fn document(State(state): State<crate::AppState>) -> Json<serde_json::Value> {
-    Json(state.openapi().clone())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// `GET /docs`: a reference page that renders `/openapi.json` in the browser.
-pub async fn page() -> Html<&'static str> {
-    Html(include_str!("docs.html"))
+    /// What client generators need: unique operation ids, every operation
+    /// summarized, described and under a declared tag, every answer described.
+    #[test]
+    fn every_operation_is_named_once_described_and_tagged() {
+        let doc = document_for(&["admin".to_owned()]);
+        let tags: Vec<&str> = doc["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        let mut ids = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let at = format!("{method} {path}");
+                ids.push(op["operationId"].as_str().unwrap().to_owned());
+                assert!(
+                    op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                    "{at}"
+                );
+                assert!(
+                    op["description"].as_str().is_some_and(|s| !s.is_empty()),
+                    "{at}"
+                );
+                for tag in op["tags"].as_array().unwrap() {
+                    assert!(tags.contains(&tag.as_str().unwrap()), "{at}: {tag}");
+                }
+                for (status, answer) in op["responses"].as_object().unwrap() {
+                    let described = answer["description"]
+                        .as_str()
+                        .is_some_and(|s| !s.is_empty());
+                    assert!(described, "{at} {status}");
+                }
+            }
+        }
+        let count = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), count, "operation ids repeat");
+        assert!(
+            !doc.to_string().contains("nexus:"),
+            "a pattern name was left"
+        );
+        assert_eq!(
+            doc["components"]["schemas"]["AttachBody"]["properties"]["role"]["enum"],
+            serde_json::json!(["admin"])
+        );
+    }
 }

@@ -4,19 +4,21 @@
 //! must include `{tenantId}`; all checked here before the service is called.
 
 use axum::Extension;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use nexus_domain::Principal;
 use nexus_proto::tenant_access::v1 as pb;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 
 use crate::AppState;
-use crate::extract::ApiJson;
-use crate::openapi::{CommonErrors, ConflictError};
-use crate::problem::ApiError;
-use crate::users::json::rfc3339;
+use crate::api::body::ApiJson;
+use crate::api::json::TenantUserJson;
+use crate::api::page::{Listing, NoFilter, PageQuery};
+use crate::api::params::{TenantPath, UserPath};
+use crate::api::problem::{ApiError, CommonErrors, ConflictError};
+use crate::api::respond::with_location;
+use crate::api::schema::ID;
 
 pub const READ_SCOPE: &str = "tenant.access:read";
 pub const WRITE_SCOPE: &str = "tenant.access:write";
@@ -25,49 +27,18 @@ pub const MAX_LIMIT: u32 = 10_000;
 /// Header carrying the cursor of the next page of a list.
 pub const NEXT_CURSOR_HEADER: &str = "x-next-cursor";
 
-/// A back-office user as the contract shows it.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TenantUserJson {
-    #[schema(min_length = 1)]
-    pub id: String,
-    #[schema(min_length = 1)]
-    pub email: String,
-    pub name: Option<String>,
-    pub blocked: bool,
-    pub last_login: Option<String>,
-    pub tenant_role: Option<String>,
-}
-
-impl From<pb::TenantUser> for TenantUserJson {
-    fn from(u: pb::TenantUser) -> Self {
-        Self {
-            last_login: rfc3339(u.last_login.as_ref()),
-            id: u.id,
-            email: u.email,
-            name: u.name,
-            blocked: u.blocked,
-            tenant_role: u.tenant_role,
-        }
-    }
-}
-
 /// `POST` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttachBody {
     /// Found case-insensitively in identity, or a new user is created.
-    #[schema(
-        min_length = 1,
-        max_length = 254,
-        pattern = "^[^@\\s\\u0000-\\u001F\\u007F-\\u009F]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
-    )]
+    #[schema(min_length = 1, max_length = 254, pattern = "nexus:email")]
     pub email: String,
     /// Display name of a newly created user.
-    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    #[schema(max_length = 255, pattern = "nexus:text")]
     pub name: Option<String>,
     /// One of the roles configured for this deployment.
-    #[schema(min_length = 1, max_length = 64, pattern = "^[a-z0-9._-]{1,64}$")]
+    #[schema(min_length = 1, max_length = 64, pattern = "nexus:tenant-role")]
     pub role: String,
 }
 
@@ -76,7 +47,7 @@ pub struct AttachBody {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
-    #[schema(max_length = 255, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
+    #[schema(max_length = 255, pattern = "nexus:text")]
     pub name: Option<String>,
     /// Required key; `null` keeps the role.
     #[serde(deserialize_with = "required_nullable")]
@@ -84,7 +55,7 @@ pub struct UpdateBody {
         required = true,
         min_length = 1,
         max_length = 64,
-        pattern = "^[a-z0-9._-]{1,64}$"
+        pattern = "nexus:tenant-role"
     )]
     pub role: Option<String>,
 }
@@ -95,19 +66,22 @@ fn required_nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, 
     Option::<String>::deserialize(d)
 }
 
-/// Query of the list: both optional; either turns pagination on.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    /// Page size; with `limit` or `cursor` the next page is named by the
-    /// `X-Next-Cursor` and `Link` headers.
-    #[param(minimum = 1, maximum = 10000)]
-    pub limit: Option<u32>,
-    /// `X-Next-Cursor` of the previous page.
-    #[param(pattern = "^[A-Za-z0-9_-]{1,64}$")]
-    pub cursor: Option<String>,
+/// `GET /api/{tenantId}/admin/users`: every user up to [`MAX_LIMIT`], or
+/// pages when `limit` or `cursor` is given.
+#[derive(Debug)]
+pub struct TenantUserList;
+
+impl Listing for TenantUserList {
+    const MAX_LIMIT: u32 = MAX_LIMIT;
+    const LIMIT_DOC: &'static str = "Page size; with `limit` or `cursor` the next page is named \
+                                     by the `X-Next-Cursor` and `Link` headers.";
+    const CURSOR_DOC: &'static str = "`X-Next-Cursor` of the previous page.";
+    const CURSOR_PATTERN: Option<&'static str> = Some(ID);
+    type Filter = NoFilter;
 }
+
+/// The query of the list.
+pub type ListTenantUsersQuery = PageQuery<TenantUserList>;
 
 /// 400 for a malformed tenant id, 403 for a missing scope or tenant.
 fn guard(principal: &Principal, tenant: &str, scope: &str) -> Result<(), ApiError> {
@@ -139,31 +113,41 @@ fn location(tenant: &str, user: &str) -> String {
     format!("/api/{tenant}/admin/users/{user}")
 }
 
-#[utoipa::path(get, path = "/api/{tenantId}/admin/users", tag = "tenant access", params(("tenantId" = String, Path, description = "The tenant", pattern = "^[A-Za-z0-9._-]{1,128}$"), ListQuery), security(("oauth2" = ["tenant.access:read"])), responses((status = 200, description = "Every back-office user of the tenant (up to 10 000 without paging)", body = Vec<TenantUserJson>), CommonErrors))]
+/// List a tenant's back-office users.
+///
+/// Without `limit` or `cursor`, every user up to 10 000; with either, a page
+/// whose successor the `X-Next-Cursor` and `Link` headers name.
+#[utoipa::path(
+    get,
+    path = "/api/{tenantId}/admin/users",
+    tag = "tenant access",
+    operation_id = "ListTenantAdminUsers",
+    params(TenantPath, ListTenantUsersQuery),
+    security(("oauth2" = ["tenant.access:read"])),
+    responses(
+        (
+            status = 200,
+            description = "Every back-office user of the tenant (up to 10 000 without paging)",
+            body = Vec<TenantUserJson>
+        ),
+        CommonErrors,
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(tenant): Path<String>,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    query: Result<ListTenantUsersQuery, ApiError>,
 ) -> Result<Response, ApiError> {
     guard(&principal, &tenant, READ_SCOPE)?;
-    let Query(query) =
-        query.map_err(|e| ApiError::bad_request(format!("query: {}", e.body_text())))?;
-    let limit = match query.limit {
-        None => 0,
-        Some(n @ 1..=MAX_LIMIT) => n,
-        Some(_) => {
-            return Err(ApiError::bad_request(format!(
-                "limit: must be 1 to {MAX_LIMIT}"
-            )));
-        }
-    };
+    let query = query?;
+    let limit = query.limit;
     let request = state.identity_request(
         &principal,
         pb::ListTenantUsersRequest {
             tenant_id: tenant.clone(),
             limit,
-            cursor: crate::extract::cursor(query.cursor)?,
+            cursor: query.cursor,
         },
     );
     let page = state
@@ -185,7 +169,23 @@ pub async fn list(
     Ok((headers, axum::Json(users)).into_response())
 }
 
-#[utoipa::path(post, path = "/api/{tenantId}/admin/users", tag = "tenant access", params(("tenantId" = String, Path, description = "The tenant", pattern = "^[A-Za-z0-9._-]{1,128}$")), request_body = AttachBody, security(("oauth2" = ["tenant.access:write"])), responses((status = 201, description = "Attached; `Location` names the user", body = TenantUserJson), ConflictError, CommonErrors))]
+/// Give a user access to a tenant.
+///
+/// Finds the user by email, or creates it, and gives it the role.
+#[utoipa::path(
+    post,
+    path = "/api/{tenantId}/admin/users",
+    tag = "tenant access",
+    operation_id = "CreateTenantAdminUser",
+    params(TenantPath),
+    request_body = AttachBody,
+    security(("oauth2" = ["tenant.access:write"])),
+    responses(
+        (status = 201, description = "Attached; `Location` names the user", body = TenantUserJson),
+        ConflictError,
+        CommonErrors,
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -209,10 +209,24 @@ pub async fn create(
         .into_inner();
     let location = location(&tenant, &user.id);
     let response = (StatusCode::CREATED, axum::Json(TenantUserJson::from(user))).into_response();
-    Ok(crate::respond::with_location(response, &location))
+    Ok(with_location(response, &location))
 }
 
-#[utoipa::path(get, path = "/api/{tenantId}/admin/users/{userId}", tag = "tenant access", params(("tenantId" = String, Path, description = "The tenant", pattern = "^[A-Za-z0-9._-]{1,128}$"), ("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$")), security(("oauth2" = ["tenant.access:read"])), responses((status = 200, body = TenantUserJson), CommonErrors))]
+/// Read a tenant's back-office user.
+///
+/// With the role it holds in the tenant.
+#[utoipa::path(
+    get,
+    path = "/api/{tenantId}/admin/users/{userId}",
+    tag = "tenant access",
+    operation_id = "GetTenantAdminUser",
+    params(TenantPath, UserPath),
+    security(("oauth2" = ["tenant.access:read"])),
+    responses(
+        (status = 200, description = "The back-office user", body = TenantUserJson),
+        CommonErrors,
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -236,7 +250,27 @@ pub async fn get(
     ))
 }
 
-#[utoipa::path(put, path = "/api/{tenantId}/admin/users/{userId}", tag = "tenant access", params(("tenantId" = String, Path, description = "The tenant", pattern = "^[A-Za-z0-9._-]{1,128}$"), ("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$")), request_body = UpdateBody, security(("oauth2" = ["tenant.access:write"])), responses((status = 200, body = TenantUserJson), CommonErrors))]
+/// Change a back-office user's role or display name.
+///
+/// `role` is required, `null` keeps it; an absent or `null` `name` keeps the
+/// display name.
+#[utoipa::path(
+    put,
+    path = "/api/{tenantId}/admin/users/{userId}",
+    tag = "tenant access",
+    operation_id = "UpdateTenantAdminUser",
+    params(TenantPath, UserPath),
+    request_body = UpdateBody,
+    security(("oauth2" = ["tenant.access:write"])),
+    responses(
+        (
+            status = 200,
+            description = "The back-office user after the change",
+            body = TenantUserJson
+        ),
+        CommonErrors,
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -263,7 +297,21 @@ pub async fn update(
     ))
 }
 
-#[utoipa::path(delete, path = "/api/{tenantId}/admin/users/{userId}", tag = "tenant access", params(("tenantId" = String, Path, description = "The tenant", pattern = "^[A-Za-z0-9._-]{1,128}$"), ("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$")), security(("oauth2" = ["tenant.access:write"])), responses((status = 204, description = "Access removed; the user account stays"), CommonErrors))]
+/// Remove a user's access to a tenant.
+///
+/// The user account stays.
+#[utoipa::path(
+    delete,
+    path = "/api/{tenantId}/admin/users/{userId}",
+    tag = "tenant access",
+    operation_id = "DeleteTenantAdminUser",
+    params(TenantPath, UserPath),
+    security(("oauth2" = ["tenant.access:write"])),
+    responses(
+        (status = 204, description = "Access removed; the user account stays"),
+        CommonErrors,
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -284,7 +332,7 @@ pub async fn delete(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::parse;
+    use crate::api::body::parse;
 
     fn principal(scopes: &[&str], tenants: &[&str]) -> Principal {
         Principal {

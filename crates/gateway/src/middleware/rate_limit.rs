@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use nexus_domain::Principal;
 
-use crate::problem::ApiError;
+use crate::api::problem::ApiError;
 
 /// Buckets idle this long are forgotten (they would be full again anyway).
 const IDLE: Duration = Duration::from_secs(300);

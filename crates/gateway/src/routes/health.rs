@@ -10,19 +10,47 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 
 use crate::AppState;
-use crate::openapi::ProblemJson;
-use crate::problem::ApiError;
+use crate::api::problem::{ApiError, ProblemJson};
 
 /// Liveness: answers while the process runs.
-#[utoipa::path(get, path = "/healthz", tag = "health", security(()), responses((status = 200, description = "The process answers")))]
+///
+/// Needs no credentials and calls no service.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    operation_id = "CheckLiveness",
+    security(()),
+    responses(
+        (status = 200, description = "The process answers", body = Object),
+    )
+)]
 pub async fn live() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
 /// Readiness: 200 when every service is SERVING, else 503 naming the others.
-#[utoipa::path(get, path = "/readyz", tag = "health", security(()), responses((status = 200, description = "Every service answers SERVING"), (status = 503, description = "A service is not ready", body = ProblemJson, content_type = "application/problem+json")))]
+///
+/// Asks every service for its gRPC health, which each bases on its database
+/// and event bus.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "health",
+    operation_id = "CheckReadiness",
+    security(()),
+    responses(
+        (status = 200, description = "Every service answers SERVING", body = Object),
+        (
+            status = 503,
+            description = "A service is not ready",
+            body = ProblemJson,
+            content_type = "application/problem+json"
+        ),
+    )
+)]
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let checks = state.inner.health.iter().map(|(name, client)| {
+    let checks = state.health().iter().map(|(name, client)| {
         let mut client = client.clone();
         async move {
             let request = tonic::Request::new(HealthCheckRequest {

@@ -8,43 +8,15 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use nexus_domain::Principal;
 use nexus_proto::upn::v1 as pb;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde::Deserialize;
 
 use crate::AppState;
-use crate::extract::ApiJson;
-use crate::openapi::{CommonErrors, ConflictError};
-use crate::problem::ApiError;
-use crate::users::json::rfc3339;
-
-/// A custom UPN as the contract shows it.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CustomUpnJson {
-    pub id: String,
-    pub user_id: String,
-    pub created: Option<String>,
-    pub modified: Option<String>,
-    pub created_by: String,
-    pub modified_by: String,
-    pub client_upn_key: Option<String>,
-    pub custom_upn_value: Option<String>,
-}
-
-impl From<pb::CustomUpn> for CustomUpnJson {
-    fn from(u: pb::CustomUpn) -> Self {
-        Self {
-            created: rfc3339(u.created.as_ref()),
-            modified: rfc3339(u.modified.as_ref()),
-            id: u.id,
-            user_id: u.user_id,
-            created_by: u.created_by,
-            modified_by: u.modified_by,
-            client_upn_key: u.client_upn_key,
-            custom_upn_value: u.custom_upn_value,
-        }
-    }
-}
+use crate::api::body::ApiJson;
+use crate::api::json::CustomUpnJson;
+use crate::api::params::{CustomUpnPath, UserPath};
+use crate::api::patch::{ApiPatch, MergePatch, nullable};
+use crate::api::problem::{ApiError, CommonErrors, ConflictError, ProblemJson};
+use crate::api::respond::with_location;
 
 /// `POST …/custom-upns` body: both fields are required (checked by the upn
 /// service, which names the missing one).
@@ -58,7 +30,7 @@ pub struct CreateCustomUpnBody {
         nullable = false,
         min_length = 1,
         max_length = 255,
-        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+        pattern = "nexus:text"
     )]
     pub client_upn_key: Option<String>,
     /// `user_part@domain_part`.
@@ -67,28 +39,64 @@ pub struct CreateCustomUpnBody {
         required = true,
         nullable = false,
         max_length = 1024,
-        pattern = "^[^@\\s\\u0000-\\u001F\\u007F-\\u009F]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+        pattern = "nexus:email"
     )]
     pub custom_upn_value: Option<String>,
 }
 
-/// The JSON merge patch of a custom UPN: an absent field is unchanged, `null`
-/// clears it.
+/// The JSON merge patch of a custom UPN: an absent key keeps the field,
+/// `null` clears it.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CustomUpnPatch {
+    /// The Auth0 client metadata `app_upn_key` this UPN is for.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(min_length = 1, max_length = 255, pattern = "nexus:text")]
+    pub client_upn_key: Option<Option<String>>,
+    /// `user_part@domain_part`.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(max_length = 1024, pattern = "nexus:email")]
+    pub custom_upn_value: Option<Option<String>>,
+}
+
+impl MergePatch for CustomUpnPatch {
+    const READ_ONLY: &'static [&'static str] = &[
+        "id",
+        "userId",
+        "created",
+        "modified",
+        "createdBy",
+        "modifiedBy",
+    ];
+}
+
+/// The answer to an `If-Match` that names another version.
+#[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
-pub struct CustomUpnPatchDoc {
-    #[schema(
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
-    )]
-    client_upn_key: Option<String>,
-    #[schema(
-        max_length = 1024,
-        pattern = "^[^@\\s\\u0000-\\u001F\\u007F-\\u009F]+@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
-    )]
-    custom_upn_value: Option<String>,
+pub enum StaleEtag {
+    /// `If-Match` does not match the current `ETag`; nothing changed.
+    #[response(status = 412, content_type = "application/problem+json")]
+    Stale(ProblemJson),
+}
+
+impl CustomUpnPatch {
+    /// The gRPC update of UPN `id` of `user_id`, at `expected_version` when
+    /// the caller named one.
+    pub fn into_request(
+        self,
+        user_id: String,
+        id: String,
+        expected_version: Option<u64>,
+    ) -> pb::UpdateCustomUpnRequest {
+        let text = |value: Option<Option<String>>| value.map(|value| pb::NullableString { value });
+        pb::UpdateCustomUpnRequest {
+            user_id,
+            id,
+            client_upn_key: text(self.client_upn_key),
+            custom_upn_value: text(self.custom_upn_value),
+            expected_version,
+        }
+    }
 }
 
 /// The `ETag` of a UPN version.
@@ -146,50 +154,24 @@ pub fn expected_version(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     }
 }
 
-fn nullable(field: &str, value: &Value) -> Result<pb::NullableString, ApiError> {
-    match value {
-        Value::Null => Ok(pb::NullableString { value: None }),
-        Value::String(s) => Ok(pb::NullableString {
-            value: Some(s.clone()),
-        }),
-        _ => Err(ApiError::bad_request(format!(
-            "{field}: must be a string or null"
-        ))),
-    }
-}
-
-/// The gRPC update for a merge patch: absent fields unchanged, `null` clears.
+/// List a user's custom UPNs.
 ///
-/// # Errors
-/// 400 naming the first unknown, read-only or mistyped field.
-pub fn update_request(
-    user_id: String,
-    id: String,
-    expected_version: Option<u64>,
-    patch: &Map<String, Value>,
-) -> Result<pb::UpdateCustomUpnRequest, ApiError> {
-    let mut r = pb::UpdateCustomUpnRequest {
-        user_id,
-        id,
-        expected_version,
-        ..pb::UpdateCustomUpnRequest::default()
-    };
-    for (key, value) in patch {
-        let k = key.as_str();
-        match k {
-            "clientUpnKey" => r.client_upn_key = Some(nullable(k, value)?),
-            "customUpnValue" => r.custom_upn_value = Some(nullable(k, value)?),
-            "id" | "userId" | "created" | "modified" | "createdBy" | "modifiedBy" => {
-                return Err(ApiError::bad_request(format!("{k}: is read-only")));
-            }
-            _ => return Err(ApiError::bad_request(format!("{k}: unknown field"))),
-        }
-    }
-    Ok(r)
-}
-
-/// `GET /v1/users/{userId}/custom-upns` → the user's UPNs, oldest first.
-#[utoipa::path(get, path = "/v1/users/{userId}/custom-upns", tag = "custom UPNs", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$")), responses((status = 200, description = "The user's custom UPNs, oldest first", body = Vec<CustomUpnJson>), CommonErrors))]
+/// Oldest first.
+#[utoipa::path(
+    get,
+    path = "/v1/users/{userId}/custom-upns",
+    tag = "custom UPNs",
+    operation_id = "ListCustomUpns",
+    params(UserPath),
+    responses(
+        (
+            status = 200,
+            description = "The user's custom UPNs, oldest first",
+            body = Vec<CustomUpnJson>
+        ),
+        CommonErrors,
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -202,8 +184,26 @@ pub async fn list(
     ))
 }
 
-/// `POST /v1/users/{userId}/custom-upns` → 201 with `Location` and `ETag`.
-#[utoipa::path(post, path = "/v1/users/{userId}/custom-upns", tag = "custom UPNs", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$")), request_body = CreateCustomUpnBody, responses((status = 201, description = "Created; `Location` names it and `ETag` is its version", body = CustomUpnJson), ConflictError, CommonErrors))]
+/// Create a custom UPN for a user.
+///
+/// Answers 201 with `Location` and `ETag`.
+#[utoipa::path(
+    post,
+    path = "/v1/users/{userId}/custom-upns",
+    tag = "custom UPNs",
+    operation_id = "CreateCustomUpn",
+    params(UserPath),
+    request_body = CreateCustomUpnBody,
+    responses(
+        (
+            status = 201,
+            description = "Created; `Location` names it and `ETag` is its version",
+            body = CustomUpnJson
+        ),
+        ConflictError,
+        CommonErrors,
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -221,11 +221,23 @@ pub async fn create(
     let upn = state.upn().create_custom_upn(request).await?.into_inner();
     let location = format!("/v1/users/{}/custom-upns/{}", upn.user_id, upn.id);
     let response = with_etag(StatusCode::CREATED, upn);
-    Ok(crate::respond::with_location(response, &location))
+    Ok(with_location(response, &location))
 }
 
-/// `GET /v1/users/{userId}/custom-upns/{upnId}` → the UPN with its `ETag`.
-#[utoipa::path(get, path = "/v1/users/{userId}/custom-upns/{upnId}", tag = "custom UPNs", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$"), ("upnId" = String, Path, description = "The custom UPN's id", min_length = 1, max_length = 64)), responses((status = 200, description = "With its `ETag`", body = CustomUpnJson), CommonErrors))]
+/// Read a custom UPN.
+///
+/// Its `ETag` is its version, for `If-Match` on PATCH and DELETE.
+#[utoipa::path(
+    get,
+    path = "/v1/users/{userId}/custom-upns/{upnId}",
+    tag = "custom UPNs",
+    operation_id = "GetCustomUpn",
+    params(UserPath, CustomUpnPath),
+    responses(
+        (status = 200, description = "The custom UPN, with its `ETag`", body = CustomUpnJson),
+        CommonErrors,
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -236,24 +248,60 @@ pub async fn get(
     Ok(with_etag(StatusCode::OK, upn))
 }
 
-/// `PATCH /v1/users/{userId}/custom-upns/{upnId}` (JSON merge patch).
-#[utoipa::path(patch, path = "/v1/users/{userId}/custom-upns/{upnId}", tag = "custom UPNs", description = "Send `If-Match` with the `ETag` of the version read: a stale one gets 412 and changes nothing.", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$"), ("upnId" = String, Path, description = "The custom UPN's id", min_length = 1, max_length = 64)), request_body(content = CustomUpnPatchDoc, content_type = "application/merge-patch+json"), responses((status = 200, body = CustomUpnJson), (status = 412, description = "`If-Match` does not match the current `ETag`; nothing changed", body = crate::openapi::ProblemJson, content_type = "application/problem+json"), ConflictError, CommonErrors))]
+/// Change a custom UPN.
+///
+/// A JSON merge patch. Send `If-Match` with the `ETag` of the version read: a
+/// stale one gets 412 and changes nothing.
+#[utoipa::path(
+    patch,
+    path = "/v1/users/{userId}/custom-upns/{upnId}",
+    tag = "custom UPNs",
+    operation_id = "UpdateCustomUpn",
+    params(UserPath, CustomUpnPath),
+    request_body(
+        content = CustomUpnPatch,
+        description = "JSON merge patch of the custom UPN: absent keeps, null clears",
+        content_type = "application/merge-patch+json"
+    ),
+    responses(
+        (
+            status = 200,
+            description = "The updated custom UPN, with its new `ETag`",
+            body = CustomUpnJson
+        ),
+        StaleEtag,
+        ConflictError,
+        CommonErrors,
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path((user_id, id)): Path<(String, String)>,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiPatch(patch): ApiPatch<CustomUpnPatch>,
 ) -> Result<Response, ApiError> {
     let expected = expected_version(&headers)?;
-    let update = update_request(user_id, id, expected, &body)?;
-    let request = state.identity_request(&principal, update);
+    let request = state.identity_request(&principal, patch.into_request(user_id, id, expected));
     let upn = state.upn().update_custom_upn(request).await?.into_inner();
     Ok(with_etag(StatusCode::OK, upn))
 }
 
-/// `DELETE /v1/users/{userId}/custom-upns/{upnId}` → 204.
-#[utoipa::path(delete, path = "/v1/users/{userId}/custom-upns/{upnId}", tag = "custom UPNs", description = "Honours `If-Match` like PATCH.", params(("userId" = String, Path, description = "The user's id", pattern = "^[A-Za-z0-9_-]{1,64}$"), ("upnId" = String, Path, description = "The custom UPN's id", min_length = 1, max_length = 64)), responses((status = 204, description = "Deleted"), (status = 412, description = "`If-Match` does not match the current `ETag`; nothing changed", body = crate::openapi::ProblemJson, content_type = "application/problem+json"), CommonErrors))]
+/// Delete a custom UPN.
+///
+/// Honours `If-Match` like PATCH.
+#[utoipa::path(
+    delete,
+    path = "/v1/users/{userId}/custom-upns/{upnId}",
+    tag = "custom UPNs",
+    operation_id = "DeleteCustomUpn",
+    params(UserPath, CustomUpnPath),
+    responses(
+        (status = 204, description = "Deleted"),
+        StaleEtag,
+        CommonErrors,
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -276,7 +324,7 @@ pub async fn delete(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn if_match(v: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
@@ -301,22 +349,20 @@ mod tests {
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
     }
 
-    fn map(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
+    fn update_request(
+        expected_version: Option<u64>,
+        patch: Value,
+    ) -> Result<pb::UpdateCustomUpnRequest, ApiError> {
+        let Value::Object(patch) = patch else {
+            return Err(ApiError::bad_request("not an object"));
+        };
+        crate::api::patch::parse::<CustomUpnPatch>(patch)
+            .map(|p| p.into_request("u".into(), "i".into(), expected_version))
     }
 
     #[test]
     fn a_patch_tells_absent_from_null() {
-        let r = update_request(
-            "u".into(),
-            "i".into(),
-            Some(3),
-            &map(json!({"clientUpnKey": null})),
-        )
-        .unwrap();
+        let r = update_request(Some(3), json!({"clientUpnKey": null})).unwrap();
         assert_eq!(r.client_upn_key, Some(pb::NullableString { value: None }));
         assert_eq!(r.custom_upn_value, None);
         assert_eq!(r.expected_version, Some(3));
@@ -329,7 +375,7 @@ mod tests {
             (json!({"bogus": 1}), "bogus: unknown field"),
             (json!({"customUpnValue": 3}), "customUpnValue: must be"),
         ] {
-            let e = update_request("u".into(), "i".into(), None, &map(body)).unwrap_err();
+            let e = update_request(None, body).unwrap_err();
             assert!(e.detail.starts_with(field), "{}", e.detail);
         }
     }

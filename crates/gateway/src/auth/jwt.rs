@@ -20,8 +20,8 @@ use jsonwebtoken::{AlgorithmFamily, DecodingKey, EncodingKey, Header, Validation
 use nexus_domain::Principal;
 use serde_json::Value;
 
-use crate::auth::AuthError;
-use crate::jwt_crypto::family_of;
+use crate::auth::error::AuthError;
+use crate::auth::jwt_crypto::family_of;
 
 /// The issuer of development tokens.
 pub const DEV_ISSUER: &str = "nexus-dev";
@@ -124,7 +124,7 @@ impl JwtVerifier {
     /// # Errors
     /// The JWKS file cannot be read or parsed, or the URL is not http(s).
     pub fn new(config: JwtConfig) -> Result<Self, AuthError> {
-        crate::jwt_crypto::install();
+        crate::auth::jwt_crypto::install();
         let keys = match &config.jwks_file {
             Some(path) => {
                 let text = std::fs::read(path).map_err(|e| {
@@ -366,7 +366,7 @@ pub struct SignError(String);
 /// # Errors
 /// An empty secret.
 pub fn sign_hs256(secret: &[u8], claims: &Value) -> Result<String, SignError> {
-    crate::jwt_crypto::install();
+    crate::auth::jwt_crypto::install();
     let key = EncodingKey::from_secret(secret).map_err(|e| SignError(e.to_string()))?;
     jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &key)
         .map_err(|e| SignError(e.to_string()))
@@ -383,7 +383,7 @@ pub fn sign_der(
     kid: Option<&str>,
     claims: &Value,
 ) -> Result<String, SignError> {
-    crate::jwt_crypto::install();
+    crate::auth::jwt_crypto::install();
     let key = match family_of(alg) {
         Some(AlgorithmFamily::Rsa) => EncodingKey::from_rsa_der(der),
         Some(AlgorithmFamily::Ec) => EncodingKey::from_ec_der(der),

@@ -1,11 +1,14 @@
 //! RFC 9457 problem details: every error the gateway answers is
 //! `application/problem+json` with `{type, title, status, detail, instance}`.
-//! 5xx details are logged with the request id, never sent.
+//! 5xx details are logged with the request id, never sent. The OpenAPI
+//! schema of that body and the error answers every operation shares are here
+//! too, beside the type that produces them.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::{IntoResponses, ToSchema};
 
 /// An error answer. `instance` is filled with the request path by the
 /// request-id middleware when it is left empty.
@@ -118,4 +121,61 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// RFC 9457 problem details, the body of every error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemJson {
+    /// `about:blank`: the status says what happened.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub title: Option<String>,
+    pub status: Option<u16>,
+    /// What went wrong; for validation errors it starts with the field.
+    pub detail: Option<String>,
+    /// The request path.
+    pub instance: Option<String>,
+}
+
+/// Errors every authenticated operation may answer.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum CommonErrors {
+    /// Malformed JSON, a missing or out-of-bounds field, a bad path or query
+    /// parameter; `detail` starts with the field.
+    #[response(status = 400, content_type = "application/problem+json")]
+    BadRequest(ProblemJson),
+    /// Missing or invalid credentials (with `WWW-Authenticate`).
+    #[response(status = 401, content_type = "application/problem+json")]
+    Unauthorized(ProblemJson),
+    /// The principal may not do this.
+    #[response(status = 403, content_type = "application/problem+json")]
+    Forbidden(ProblemJson),
+    /// No such resource.
+    #[response(status = 404, content_type = "application/problem+json")]
+    NotFound(ProblemJson),
+    /// The body is larger than the configured limit.
+    #[response(status = 413, content_type = "application/problem+json")]
+    TooLarge(ProblemJson),
+    /// The body is not JSON.
+    #[response(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(ProblemJson),
+    /// Over the principal's rate; `Retry-After` says when to try again.
+    #[response(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(ProblemJson),
+    /// An unexpected failure; quote the `X-Request-Id` header.
+    #[response(status = 500, content_type = "application/problem+json")]
+    Internal(ProblemJson),
+    /// A service Nexus depends on is unavailable.
+    #[response(status = 503, content_type = "application/problem+json")]
+    Unavailable(ProblemJson),
+}
+
+/// A conflict with the current state (duplicate, still in use).
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum ConflictError {
+    /// A conflict with the current state: a duplicate, or still in use.
+    #[response(status = 409, content_type = "application/problem+json")]
+    Conflict(ProblemJson),
 }

@@ -6,7 +6,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
-use crate::problem::ApiError;
+use crate::api::problem::ApiError;
 
 /// The largest body accepted, stored in the request's extensions by the router.
 #[derive(Debug, Clone, Copy)]
@@ -104,25 +104,23 @@ fn missing_field_name(message: &str) -> String {
         .replacen("body: ", "", 1)
 }
 
-/// A `cursor` query value: absent, or the non-empty `nextCursor` of a page.
+/// An RFC 3339 time from a request, as a protobuf timestamp.
 ///
 /// # Errors
-/// 400 for an empty cursor.
-pub fn cursor(raw: Option<String>) -> Result<String, ApiError> {
-    match raw {
-        Some(c) if c.is_empty() => Err(ApiError::bad_request("cursor: must not be empty")),
-        other => Ok(other.unwrap_or_default()),
-    }
-}
-
-/// For optional fields that may be absent but not `null`.
-///
-/// # Errors
-/// The value is `null` or not a `T`.
-pub fn non_null<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
-    d: D,
-) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
+/// 400 naming the field.
+pub fn timestamp(
+    field: &str,
+    raw: Option<&str>,
+) -> Result<Option<prost_types::Timestamp>, ApiError> {
+    raw.map(|r| {
+        chrono::DateTime::parse_from_rfc3339(r)
+            .map(|t| prost_types::Timestamp {
+                seconds: t.timestamp(),
+                nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
+            })
+            .map_err(|_| ApiError::bad_request(format!("{field}: must be an RFC 3339 date-time")))
+    })
+    .transpose()
 }
 
 /// A path parameter that must be an int32.
