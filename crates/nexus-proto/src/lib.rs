@@ -18,18 +18,12 @@ pub mod common {
 pub mod identity {
     pub mod v1 {
         tonic::include_proto!("nexus.identity.v1");
-
-        // The shared messages, under the names the identity API used before.
-        pub use crate::common::v1::{CustomUpn, NullableInt32, NullableString};
     }
 }
 
 pub mod upn {
     pub mod v1 {
         tonic::include_proto!("nexus.upn.v1");
-
-        // The shared messages, under the names the upn API used before.
-        pub use crate::common::v1::{CustomUpn, NullableString};
     }
 }
 

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use nexus_domain::Principal;
+use nexus_proto::common::v1 as common;
 use nexus_proto::upn::v1 as pb;
 use serde::Deserialize;
 
@@ -88,7 +89,7 @@ impl CustomUpnPatch {
         id: String,
         expected_version: Option<u64>,
     ) -> pb::UpdateCustomUpnRequest {
-        let text = |value: Option<Option<String>>| value.map(|value| pb::NullableString { value });
+        let text = |value: Option<Option<String>>| value.map(|value| common::NullableString { value });
         pb::UpdateCustomUpnRequest {
             user_id,
             id,
@@ -105,7 +106,7 @@ pub fn etag(version: u64) -> String {
 }
 
 /// A UPN answer with its `ETag`.
-fn with_etag(status: StatusCode, upn: pb::CustomUpn) -> Response {
+fn with_etag(status: StatusCode, upn: common::CustomUpn) -> Response {
     let tag = etag(upn.version);
     let mut response = (status, axum::Json(CustomUpnJson::from(upn))).into_response();
     if let Ok(v) = HeaderValue::from_str(&tag) {
@@ -363,7 +364,7 @@ mod tests {
     #[test]
     fn a_patch_tells_absent_from_null() {
         let r = update_request(Some(3), json!({"clientUpnKey": null})).unwrap();
-        assert_eq!(r.client_upn_key, Some(pb::NullableString { value: None }));
+        assert_eq!(r.client_upn_key, Some(common::NullableString { value: None }));
         assert_eq!(r.custom_upn_value, None);
         assert_eq!(r.expected_version, Some(3));
     }

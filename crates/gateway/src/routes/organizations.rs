@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use nexus_domain::Principal;
+use nexus_proto::common::v1 as common;
 use nexus_proto::identity::v1 as pb;
 use serde::Deserialize;
 
@@ -126,7 +127,7 @@ impl MergePatch for OrganizationPatch {
 impl OrganizationPatch {
     /// The gRPC update of organization `id`.
     pub fn into_request(self, id: i32) -> pb::UpdateOrganizationRequest {
-        let text = |value: Option<Option<String>>| value.map(|value| pb::NullableString { value });
+        let text = |value: Option<Option<String>>| value.map(|value| common::NullableString { value });
         let list = |values: Option<Vec<String>>| values.map(|values| pb::StringList { values });
         pb::UpdateOrganizationRequest {
             id,

@@ -1,9 +1,9 @@
 //! The smaller resources: IdP tenants, roles and their grants, custom UPNs and
 //! a tenant's back-office users.
 
+use nexus_proto::common::v1 as common;
 use nexus_proto::identity::v1 as pb;
 use nexus_proto::tenant_access::v1 as tenant_pb;
-use nexus_proto::upn::v1 as upn_pb;
 use serde::Serialize;
 
 use crate::api::json::rfc3339;
@@ -95,27 +95,21 @@ pub struct CustomUpnJson {
 }
 
 /// The identity service (inside a user) and the upn service send the same
-/// message under two packages.
-macro_rules! custom_upn_from {
-    ($($message:ty),*) => {$(
-        impl From<$message> for CustomUpnJson {
-            fn from(u: $message) -> Self {
-                Self {
-                    created: rfc3339(u.created.as_ref()),
-                    modified: rfc3339(u.modified.as_ref()),
-                    id: u.id,
-                    user_id: u.user_id,
-                    created_by: u.created_by,
-                    modified_by: u.modified_by,
-                    client_upn_key: u.client_upn_key,
-                    custom_upn_value: u.custom_upn_value,
-                }
-            }
+/// shared message.
+impl From<common::CustomUpn> for CustomUpnJson {
+    fn from(u: common::CustomUpn) -> Self {
+        Self {
+            created: rfc3339(u.created.as_ref()),
+            modified: rfc3339(u.modified.as_ref()),
+            id: u.id,
+            user_id: u.user_id,
+            created_by: u.created_by,
+            modified_by: u.modified_by,
+            client_upn_key: u.client_upn_key,
+            custom_upn_value: u.custom_upn_value,
         }
-    )*};
+    }
 }
-
-custom_upn_from!(pb::CustomUpn, upn_pb::CustomUpn);
 
 /// A back-office user as the contract shows it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

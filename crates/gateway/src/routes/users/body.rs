@@ -1,6 +1,7 @@
 //! The bodies of `POST /v1/users` and of its merge patch, and the gRPC
 //! requests they become.
 
+use nexus_proto::common::v1 as common;
 use nexus_proto::identity::v1 as pb;
 use serde::Deserialize;
 
@@ -162,8 +163,8 @@ impl MergePatch for UserPatch {
     ];
 }
 
-fn text(value: Option<Option<String>>) -> Option<pb::NullableString> {
-    value.map(|value| pb::NullableString { value })
+fn text(value: Option<Option<String>>) -> Option<common::NullableString> {
+    value.map(|value| common::NullableString { value })
 }
 
 impl UserPatch {
@@ -191,7 +192,7 @@ impl UserPatch {
             email_verification_status_type: text(self.email_verification_status_type),
             organization_id: self
                 .organization_id
-                .map(|value| pb::NullableInt32 { value }),
+                .map(|value| common::NullableInt32 { value }),
         }
     }
 }
@@ -219,10 +220,10 @@ mod tests {
     fn absent_null_and_values_are_told_apart() {
         let r = update_request(json!({"nickname": null, "givenName": "Ann", "isActive": false}))
             .unwrap();
-        assert_eq!(r.nickname, Some(pb::NullableString { value: None }));
+        assert_eq!(r.nickname, Some(common::NullableString { value: None }));
         assert_eq!(
             r.given_name,
-            Some(pb::NullableString {
+            Some(common::NullableString {
                 value: Some("Ann".into())
             })
         );
@@ -231,7 +232,7 @@ mod tests {
         let r = update_request(json!({"organizationId": 7})).unwrap();
         assert_eq!(
             r.organization_id,
-            Some(pb::NullableInt32 { value: Some(7) })
+            Some(common::NullableInt32 { value: Some(7) })
         );
     }
 
