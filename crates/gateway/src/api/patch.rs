@@ -6,6 +6,7 @@
 //! patch may not set, `<key>: unknown field` for any other.
 
 use axum::extract::{FromRequest, Request};
+use nexus_proto::common::v1::NullableString;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -139,6 +140,12 @@ impl<S: Send + Sync, T: MergePatch> FromRequest<S> for ApiPatch<T> {
         let ApiJson(patch) = ApiJson::<Map<String, Value>>::from_request(req, state).await?;
         parse(patch).map(ApiPatch)
     }
+}
+
+/// A nullable text field of a patch as the services take it: absent stays
+/// absent, `null` clears, a value sets.
+pub fn nullable_text(value: Option<Option<String>>) -> Option<NullableString> {
+    value.map(|value| NullableString { value })
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::api::body::ApiJson;
 use crate::api::json::CustomUpnJson;
 use crate::api::params::{CustomUpnPath, UserPath};
-use crate::api::patch::{ApiPatch, MergePatch, nullable};
+use crate::api::patch::{ApiPatch, MergePatch, nullable, nullable_text};
 use crate::api::problem::{ApiError, CommonErrors, ConflictError, ProblemJson};
 use crate::api::respond::with_location;
 
@@ -89,12 +89,11 @@ impl CustomUpnPatch {
         id: String,
         expected_version: Option<u64>,
     ) -> pb::UpdateCustomUpnRequest {
-        let text = |value: Option<Option<String>>| value.map(|value| common::NullableString { value });
         pb::UpdateCustomUpnRequest {
             user_id,
             id,
-            client_upn_key: text(self.client_upn_key),
-            custom_upn_value: text(self.custom_upn_value),
+            client_upn_key: nullable_text(self.client_upn_key),
+            custom_upn_value: nullable_text(self.custom_upn_value),
             expected_version,
         }
     }
@@ -364,7 +363,10 @@ mod tests {
     #[test]
     fn a_patch_tells_absent_from_null() {
         let r = update_request(Some(3), json!({"clientUpnKey": null})).unwrap();
-        assert_eq!(r.client_upn_key, Some(common::NullableString { value: None }));
+        assert_eq!(
+            r.client_upn_key,
+            Some(common::NullableString { value: None })
+        );
         assert_eq!(r.custom_upn_value, None);
         assert_eq!(r.expected_version, Some(3));
     }

@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use nexus_domain::Principal;
-use nexus_proto::common::v1 as common;
 use nexus_proto::identity::v1 as pb;
 use serde::Deserialize;
 
@@ -15,7 +14,7 @@ use crate::api::body::{ApiJson, int32_param};
 use crate::api::json::OrganizationJson;
 use crate::api::page::{Listing, NoFilter, Page, PageQuery};
 use crate::api::params::OrganizationPath;
-use crate::api::patch::{ApiPatch, MergePatch, non_null, nullable};
+use crate::api::patch::{ApiPatch, MergePatch, non_null, nullable, nullable_text};
 use crate::api::problem::{ApiError, CommonErrors, ConflictError};
 use crate::api::respond::with_location;
 use crate::api::schema::{Alias, DIGITS, DomainName};
@@ -127,21 +126,20 @@ impl MergePatch for OrganizationPatch {
 impl OrganizationPatch {
     /// The gRPC update of organization `id`.
     pub fn into_request(self, id: i32) -> pb::UpdateOrganizationRequest {
-        let text = |value: Option<Option<String>>| value.map(|value| common::NullableString { value });
         let list = |values: Option<Vec<String>>| values.map(|values| pb::StringList { values });
         pb::UpdateOrganizationRequest {
             id,
             name: self.name,
-            r#type: text(self.kind),
+            r#type: nullable_text(self.kind),
             aliases: list(self.aliases),
-            contact: text(self.contact),
+            contact: nullable_text(self.contact),
             domains: list(self.domains),
             is_active: self.is_active,
-            display_name: text(self.display_name),
-            crm_account_id: text(self.crm_account_id),
+            display_name: nullable_text(self.display_name),
+            crm_account_id: nullable_text(self.crm_account_id),
             is_mfa_required: self.is_mfa_required,
             is_self_service: self.is_self_service,
-            technical_contact: text(self.technical_contact),
+            technical_contact: nullable_text(self.technical_contact),
             is_enabled_for_preview_features: self.is_enabled_for_preview_features,
             is_domain_verification_required: self.is_domain_verification_required,
         }

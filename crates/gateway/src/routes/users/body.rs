@@ -5,7 +5,7 @@ use nexus_proto::common::v1 as common;
 use nexus_proto::identity::v1 as pb;
 use serde::Deserialize;
 
-use crate::api::patch::{MergePatch, non_null, nullable};
+use crate::api::patch::{MergePatch, non_null, nullable, nullable_text};
 
 /// `POST /v1/users` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -163,10 +163,6 @@ impl MergePatch for UserPatch {
     ];
 }
 
-fn text(value: Option<Option<String>>) -> Option<common::NullableString> {
-    value.map(|value| common::NullableString { value })
-}
-
 impl UserPatch {
     /// The gRPC update of `user_id`.
     pub fn into_request(self, user_id: String) -> pb::UpdateUserRequest {
@@ -174,22 +170,22 @@ impl UserPatch {
             user_id,
             email_address: self.email_address,
             username: self.username,
-            given_name: text(self.given_name),
-            family_name: text(self.family_name),
-            display_name: text(self.display_name),
-            nickname: text(self.nickname),
-            picture: text(self.picture),
-            language: text(self.language),
-            phone_number: text(self.phone_number),
-            r#type: text(self.kind),
-            owner_id: text(self.owner_id),
-            recovery_email_address: text(self.recovery_email_address),
+            given_name: nullable_text(self.given_name),
+            family_name: nullable_text(self.family_name),
+            display_name: nullable_text(self.display_name),
+            nickname: nullable_text(self.nickname),
+            picture: nullable_text(self.picture),
+            language: nullable_text(self.language),
+            phone_number: nullable_text(self.phone_number),
+            r#type: nullable_text(self.kind),
+            owner_id: nullable_text(self.owner_id),
+            recovery_email_address: nullable_text(self.recovery_email_address),
             is_active: self.is_active,
             email_verified: self.email_verified,
             is_mfa_disabled: self.is_mfa_disabled,
-            mfa_enrollment_status: text(self.mfa_enrollment_status),
-            authentication_method: text(self.authentication_method),
-            email_verification_status_type: text(self.email_verification_status_type),
+            mfa_enrollment_status: nullable_text(self.mfa_enrollment_status),
+            authentication_method: nullable_text(self.authentication_method),
+            email_verification_status_type: nullable_text(self.email_verification_status_type),
             organization_id: self
                 .organization_id
                 .map(|value| common::NullableInt32 { value }),
