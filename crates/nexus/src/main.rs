@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
 use nexus::Component;
 use nexus_platform::config::{Mode, Settings};
@@ -34,7 +35,7 @@ enum Command {
     AllInOne,
     /// One component alone, on PostgreSQL and NATS JetStream.
     Serve {
-        #[arg(value_enum)]
+        #[arg(value_parser = component_parser())]
         component: Component,
     },
     /// Development credentials of the all-in-one (on while no `[auth]` is
@@ -43,12 +44,18 @@ enum Command {
         #[command(subcommand)]
         command: DevCommand,
     },
-    /// Loads and validates the configuration, then exits.
+    /// Loads and validates the configuration, then exits; it refuses what
+    /// start-up would refuse.
     CheckConfig {
-        /// Check as for `nexus serve` (stricter) instead of the all-in-one.
-        #[arg(long)]
-        serve: bool,
+        /// Check as for `nexus serve <COMPONENT>` instead of the all-in-one.
+        #[arg(long, value_name = "COMPONENT", value_parser = component_parser())]
+        serve: Option<Component>,
     },
+}
+
+fn component_parser() -> impl clap::builder::TypedValueParser<Value = Component> {
+    clap::builder::PossibleValuesParser::new(Component::ALL.map(Component::name))
+        .try_map(|name| name.parse::<Component>())
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,17 +117,13 @@ fn dev_token(settings: &Settings, command: DevCommand) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::AllInOne);
-    let mode = match &command {
-        Command::AllInOne | Command::Dev { .. } => Mode::AllInOne,
-        Command::Serve { .. } => Mode::Component,
-        Command::CheckConfig { serve } => {
-            if *serve {
-                Mode::Component
-            } else {
-                Mode::AllInOne
-            }
-        }
+    // `None`: the all-in-one.
+    let component = match &command {
+        Command::AllInOne | Command::Dev { .. } => None,
+        Command::Serve { component } => Some(*component),
+        Command::CheckConfig { serve } => *serve,
     };
+    let mode = component.map_or(Mode::AllInOne, |_| Mode::Component);
     let settings = match Settings::load(cli.config.as_deref(), mode) {
         Ok(s) => s,
         Err(e) => {
@@ -128,13 +131,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match command {
-        Command::CheckConfig { .. } => {
-            println!("configuration is valid");
-            return ExitCode::SUCCESS;
-        }
-        Command::Dev { command } => return dev_token(&settings, command),
-        Command::AllInOne | Command::Serve { .. } => {}
+    if let Command::Dev { command } = command {
+        return dev_token(&settings, command);
+    }
+    if let Err(e) = nexus::check_config(&settings, component) {
+        eprintln!("nexus: {e}");
+        return ExitCode::from(2);
+    }
+    if let Command::CheckConfig { .. } = command {
+        println!("configuration is valid");
+        return ExitCode::SUCCESS;
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
