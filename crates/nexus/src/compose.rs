@@ -17,13 +17,19 @@ pub use nexus_platform::config::Component;
 pub use running::Running;
 
 /// Refuses what start-up of `component` (the all-in-one when `None`) would
-/// refuse before opening a database or a port: each configuration section,
-/// the keys the component needs, and the gateway's credentials.
+/// refuse before opening a database or a port, given `settings` that
+/// [`Settings::load`] has validated section by section for the matching
+/// [`Mode`]: the keys the component needs, and the gateway's credentials.
 ///
 /// # Errors
 /// A [`ConfigError`] naming the first offending key.
 pub fn check_config(settings: &Settings, component: Option<Component>) -> Result<(), ConfigError> {
     checked(settings, component).map(drop)
+}
+
+/// The mode settings are loaded in for `component` (the all-in-one when `None`).
+pub fn mode_of(component: Option<Component>) -> Mode {
+    component.map_or(Mode::AllInOne, |_| Mode::Component)
 }
 
 /// [`check_config`], keeping the gateway's credentials it built (when the
@@ -32,9 +38,8 @@ fn checked(
     settings: &Settings,
     component: Option<Component>,
 ) -> Result<Option<::gateway::Credentials>, ConfigError> {
-    match component {
-        None => settings.validate(Mode::AllInOne)?,
-        Some(component) => settings.validate_component(component)?,
+    if let Some(component) = component {
+        settings.validate_component(component)?;
     }
     match component {
         None | Some(Component::Gateway) => gateway::configured_credentials(settings).map(Some),

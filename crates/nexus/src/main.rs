@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
 use nexus::Component;
-use nexus_platform::config::{Mode, Settings};
+use nexus_platform::config::{ConfigError, Settings};
 use nexus_platform::{Shutdown, telemetry};
 use secrecy::ExposeSecret as _;
 
@@ -123,24 +123,28 @@ fn main() -> ExitCode {
         Command::Serve { component } => Some(*component),
         Command::CheckConfig { serve } => *serve,
     };
-    let mode = component.map_or(Mode::AllInOne, |_| Mode::Component);
-    let settings = match Settings::load(cli.config.as_deref(), mode) {
+    let settings = match Settings::load(cli.config.as_deref(), nexus::mode_of(component)) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("nexus: {e}");
             return ExitCode::from(2);
         }
     };
-    if let Command::Dev { command } = command {
-        return dev_token(&settings, command);
-    }
-    if let Err(e) = nexus::check_config(&settings, component) {
-        eprintln!("nexus: {e}");
-        return ExitCode::from(2);
-    }
-    if let Command::CheckConfig { .. } = command {
-        println!("configuration is valid");
-        return ExitCode::SUCCESS;
+    match command {
+        Command::Dev { command } => return dev_token(&settings, command),
+        Command::CheckConfig { .. } => {
+            return match nexus::check_config(&settings, component) {
+                Ok(()) => {
+                    println!("configuration is valid");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("nexus: {e}");
+                    ExitCode::from(2)
+                }
+            };
+        }
+        Command::AllInOne | Command::Serve { .. } => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -154,6 +158,11 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(&settings, command)) {
         Ok(()) => ExitCode::SUCCESS,
+        // Start-up refuses the configuration as check-config does.
+        Err(e) if e.downcast_ref::<ConfigError>().is_some() => {
+            eprintln!("nexus: {e:#}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("nexus: {e:#}");
             ExitCode::FAILURE

@@ -2,7 +2,7 @@
 //! the all-in-one fills in service URLs and SQLite files itself, a component
 //! cannot, so these are checked before anything starts.
 
-use super::{ConfigError, Mode, Settings};
+use super::{ConfigError, Settings};
 
 /// One component of Nexus, as `nexus serve` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -51,7 +51,7 @@ impl std::str::FromStr for Component {
 
 impl Settings {
     /// The keys `component` needs set, each with whether it is, beyond
-    /// `internal_auth.secret` (which [`Mode::Component`] requires of all).
+    /// `internal_auth.secret` (which [`Mode::Component`](super::Mode::Component) requires of all).
     pub fn required_keys(&self, component: Component) -> Vec<(&'static str, bool)> {
         match component {
             Component::Gateway => self
@@ -83,13 +83,13 @@ impl Settings {
         }
     }
 
-    /// Everything `nexus serve <component>` checks before it starts: every
-    /// section as for [`Mode::Component`], then the component's keys.
+    /// What `nexus serve <component>` checks beyond the sections, which
+    /// [`Settings::load`] with [`Mode::Component`](super::Mode::Component) has validated: the keys
+    /// the component needs set.
     ///
     /// # Errors
-    /// A [`ConfigError::Invalid`] naming the first offending key.
+    /// A [`ConfigError::Invalid`] naming the first missing key.
     pub fn validate_component(&self, component: Component) -> Result<(), ConfigError> {
-        self.validate(Mode::Component)?;
         match self
             .required_keys(component)
             .into_iter()
