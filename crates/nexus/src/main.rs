@@ -98,10 +98,7 @@ fn dev_token(settings: &Settings, command: DevCommand) -> ExitCode {
         tenants,
         ttl_secs,
     };
-    let app_token = match &settings.gateway.dev_application_token {
-        Some(token) => Ok(token.clone()),
-        None => nexus::dev::application_token(&settings.data_dir),
-    };
+    let app_token = nexus::dev::application_token(settings);
     match (nexus::dev::token(&settings.data_dir, &request), app_token) {
         (Ok(jwt), Ok(app)) => {
             println!("TOKEN={jwt}\nAPPLICATION_TOKEN={}", app.expose_secret());

@@ -25,10 +25,7 @@ impl DevCredentials {
             return Ok(None);
         }
         Ok(Some(Self {
-            application_token: match &settings.gateway.dev_application_token {
-                Some(token) => token.clone(),
-                None => crate::dev::application_token(&settings.data_dir)?,
-            },
+            application_token: crate::dev::application_token(settings)?,
             jwt_key: crate::dev::jwt_key(&settings.data_dir)?,
         }))
     }
