@@ -7,17 +7,22 @@ use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use nexus_platform::config::Settings;
 use secrecy::{ExposeSecret as _, SecretString};
 
 const TOKEN_FILE: &str = "dev-application-token";
 const JWT_KEY_FILE: &str = "dev-jwt-hs256-key";
 
-/// The development ApplicationToken: read from `data_dir`, or made and saved.
+/// The development ApplicationToken: `gateway.dev_application_token` when
+/// set, else read from `data_dir`, or made and saved there.
 ///
 /// # Errors
 /// The data directory cannot be written, or no randomness is available.
-pub fn application_token(data_dir: &Path) -> anyhow::Result<SecretString> {
-    read_or_make(data_dir, TOKEN_FILE)
+pub fn application_token(settings: &Settings) -> anyhow::Result<SecretString> {
+    match &settings.gateway.dev_application_token {
+        Some(token) => Ok(token.clone()),
+        None => read_or_make(&settings.data_dir, TOKEN_FILE),
+    }
 }
 
 /// The development HS256 signing key: read from `data_dir`, or made and saved.

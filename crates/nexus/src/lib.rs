@@ -6,4 +6,4 @@
 pub mod compose;
 pub mod dev;
 
-pub use compose::{Component, Running, start_all_in_one, start_component};
+pub use compose::{Component, Running, check_config, mode_of, start_all_in_one, start_component};

@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand};
 use nexus::Component;
-use nexus_platform::config::{Mode, Settings};
+use nexus_platform::config::{ConfigError, Settings};
 use nexus_platform::{Shutdown, telemetry};
 use secrecy::ExposeSecret as _;
 
@@ -34,7 +35,7 @@ enum Command {
     AllInOne,
     /// One component alone, on PostgreSQL and NATS JetStream.
     Serve {
-        #[arg(value_enum)]
+        #[arg(value_parser = component_parser())]
         component: Component,
     },
     /// Development credentials of the all-in-one (on while no `[auth]` is
@@ -43,12 +44,18 @@ enum Command {
         #[command(subcommand)]
         command: DevCommand,
     },
-    /// Loads and validates the configuration, then exits.
+    /// Loads and validates the configuration, then exits; it refuses what
+    /// start-up would refuse.
     CheckConfig {
-        /// Check as for `nexus serve` (stricter) instead of the all-in-one.
-        #[arg(long)]
-        serve: bool,
+        /// Check as for `nexus serve <COMPONENT>` instead of the all-in-one.
+        #[arg(long, value_name = "COMPONENT", value_parser = component_parser())]
+        serve: Option<Component>,
     },
+}
+
+fn component_parser() -> impl clap::builder::TypedValueParser<Value = Component> {
+    clap::builder::PossibleValuesParser::new(Component::ALL.map(Component::name))
+        .try_map(|name| name.parse::<Component>())
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,10 +98,7 @@ fn dev_token(settings: &Settings, command: DevCommand) -> ExitCode {
         tenants,
         ttl_secs,
     };
-    let app_token = match &settings.gateway.dev_application_token {
-        Some(token) => Ok(token.clone()),
-        None => nexus::dev::application_token(&settings.data_dir),
-    };
+    let app_token = nexus::dev::application_token(settings);
     match (nexus::dev::token(&settings.data_dir, &request), app_token) {
         (Ok(jwt), Ok(app)) => {
             println!("TOKEN={jwt}\nAPPLICATION_TOKEN={}", app.expose_secret());
@@ -110,18 +114,13 @@ fn dev_token(settings: &Settings, command: DevCommand) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::AllInOne);
-    let mode = match &command {
-        Command::AllInOne | Command::Dev { .. } => Mode::AllInOne,
-        Command::Serve { .. } => Mode::Component,
-        Command::CheckConfig { serve } => {
-            if *serve {
-                Mode::Component
-            } else {
-                Mode::AllInOne
-            }
-        }
+    // `None`: the all-in-one.
+    let component = match &command {
+        Command::AllInOne | Command::Dev { .. } => None,
+        Command::Serve { component } => Some(*component),
+        Command::CheckConfig { serve } => *serve,
     };
-    let settings = match Settings::load(cli.config.as_deref(), mode) {
+    let settings = match Settings::load(cli.config.as_deref(), nexus::mode_of(component)) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("nexus: {e}");
@@ -129,11 +128,19 @@ fn main() -> ExitCode {
         }
     };
     match command {
-        Command::CheckConfig { .. } => {
-            println!("configuration is valid");
-            return ExitCode::SUCCESS;
-        }
         Command::Dev { command } => return dev_token(&settings, command),
+        Command::CheckConfig { .. } => {
+            return match nexus::check_config(&settings, component) {
+                Ok(()) => {
+                    println!("configuration is valid");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("nexus: {e}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         Command::AllInOne | Command::Serve { .. } => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -148,6 +155,11 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(&settings, command)) {
         Ok(()) => ExitCode::SUCCESS,
+        // Start-up refuses the configuration as check-config does.
+        Err(e) if e.downcast_ref::<ConfigError>().is_some() => {
+            eprintln!("nexus: {e:#}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("nexus: {e:#}");
             ExitCode::FAILURE

@@ -12,6 +12,7 @@ pub mod ports;
 
 pub use adapters::db::Migrator;
 pub use adapters::grpc::{TenantAccessConfig, TenantAccessConfigError, grpc_service};
+pub use adapters::projection::{consumer as event_consumer, options as event_consumer_options};
 pub use domain::Roles;
 
 /// The name of this service in events and subjects.

@@ -11,6 +11,7 @@ pub mod ports;
 
 pub use adapters::db::Migrator;
 pub use adapters::grpc::grpc_service;
+pub use adapters::user_events::{consumer as event_consumer, options as event_consumer_options};
 
 /// The name of this service in events (`ce-source`) and subjects.
 pub const SERVICE_NAME: &str = "upn";

@@ -154,3 +154,45 @@ fn secrets_are_not_debug_printed() {
     let settings = Settings::load(Some(&path), Mode::Component).unwrap();
     assert!(!format!("{settings:?}").contains("hidden"));
 }
+
+#[test]
+fn each_component_refuses_a_missing_key_it_needs_and_only_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nexus.toml");
+    std::fs::write(
+        &path,
+        "[internal_auth]\nsecret = \"0123456789abcdef0123456789abcdef\"\n\
+         [upn]\ndatabase_url = \"postgres://db/upn\"\n",
+    )
+    .unwrap();
+    let settings = Settings::load(Some(&path), Mode::Component).unwrap();
+    for (component, key) in [
+        (Component::Gateway, "gateway.identity_url"),
+        (Component::Identity, "identity.database_url"),
+        (Component::Upn, "upn.identity_url"),
+        (Component::TenantAccess, "tenant_access.database_url"),
+    ] {
+        let err = settings
+            .validate_component(component)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            format!("configuration key `{key}`: is required for `nexus serve {component}`")
+        );
+        assert_eq!(component.name().parse::<Component>().unwrap(), component);
+    }
+}
+
+#[test]
+fn gateway_service_urls_are_http_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nexus.toml");
+    for bad in ["identity:50051", "http://"] {
+        std::fs::write(&path, format!("[gateway]\nupn_url = \"{bad}\"\n")).unwrap();
+        let err = Settings::load(Some(&path), Mode::AllInOne)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("gateway.upn_url"), "{bad}: {err}");
+    }
+}

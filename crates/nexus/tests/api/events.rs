@@ -5,7 +5,9 @@ use nexus_platform::events::NatsEventBus;
 use nexus_proto::events::v1::{EventEnvelope, event_envelope::Payload};
 use prost::Message as _;
 
-use crate::helpers::{Backend, TEST_SUBJECT, TestApp, nats_url, new_user, unavailable, use_nats};
+use crate::helpers::{
+    Backend, TEST_SUBJECT, TestApp, eventually, nats_url, new_user, unavailable, use_nats,
+};
 
 async fn nats_reachable() -> bool {
     let url = nats_url();
@@ -147,18 +149,17 @@ async fn custom_upn_events_reach_jetstream_and_identitys_copy() {
     }
     message.ack().await.unwrap();
 
-    let mut shown = serde_json::Value::Null;
-    for _ in 0..100 {
-        shown = app
-            .call("GET", &format!("/v1/users/{user_id}"), None, true)
-            .await
-            .body["customUpns"]
-            .clone();
-        if shown.as_array().is_some_and(|l| !l.is_empty()) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let shown = eventually(
+        "identity's copy of the custom UPN",
+        || async {
+            app.call("GET", &format!("/v1/users/{user_id}"), None, true)
+                .await
+                .body["customUpns"]
+                .clone()
+        },
+        |shown| shown.as_array().is_some_and(|l| !l.is_empty()),
+    )
+    .await;
     assert_eq!(shown, serde_json::json!([upn.body]));
 
     bus.jetstream()

@@ -1,12 +1,15 @@
 //! Starts Nexus in-process on free ports with fresh databases, and calls it
-//! over HTTP.
+//! over HTTP; creates the resources tests start from, and waits for what
+//! events change asynchronously.
 //!
 //! PostgreSQL and NATS come from `NEXUS_TEST_DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`) and `NEXUS_TEST_NATS_URL`
 //! (default `nats://127.0.0.1:4222`). When one is unreachable its tests say so
 //! and pass, unless `NEXUS_TEST_REQUIRE_SERVICES=1`, where they fail.
 
+use std::fmt::Debug;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
@@ -18,7 +21,7 @@ use nexus_platform::Shutdown;
 use nexus_platform::config::{EventBackend, Mode, Settings};
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub fn database_url() -> String {
     std::env::var("NEXUS_TEST_DATABASE_URL")
@@ -269,4 +272,111 @@ pub fn use_nats(settings: &mut Settings, tag: &str) {
     settings.events.stream = format!("NEXUS_TEST_{tag}");
     settings.events.subject_prefix = format!("test{tag}");
     settings.events.stream_max_age_secs = 600;
+}
+
+/// Runs each listed `async fn(&TestApp)` as two tests, `sqlite::<name>` and
+/// `postgres::<name>`, each on a freshly started Nexus.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        crate::helpers::on_both_backends!(@on sqlite, Sqlite, $($name),*);
+        crate::helpers::on_both_backends!(@on postgres, Postgres, $($name),*);
+    };
+    (@on $module:ident, $backend:ident, $($name:ident),*) => {
+        mod $module {
+            $(#[tokio::test]
+            async fn $name() {
+                if let Some(app) = crate::helpers::TestApp::spawn(crate::helpers::Backend::$backend).await {
+                    super::$name(&app).await;
+                    app.stop().await;
+                }
+            })*
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
+/// Polls `probe` until `check` holds of its answer, and returns that answer;
+/// fails after 5 seconds, naming `what` it waited for and the last answer.
+/// Events reach other services' copies asynchronously.
+pub async fn eventually<T: Debug, F: Future<Output = T>>(
+    what: &str,
+    mut probe: impl FnMut() -> F,
+    check: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let answer = probe().await;
+        if check(&answer) {
+            return answer;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not reached within 5 s: {what}; last seen: {answer:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Creates a user; answers its id.
+pub async fn create_user(app: &TestApp, email: &str) -> String {
+    let answer = app
+        .call("POST", "/v1/users", Some(new_user(email)), true)
+        .await;
+    assert_eq!(answer.status, 201, "{:?}", answer.body);
+    answer.body["id"].as_str().unwrap().to_owned()
+}
+
+/// Creates an IdP tenant named `name`.
+pub async fn create_tenant(app: &TestApp, name: &str) -> Value {
+    let answer = app
+        .call(
+            "POST",
+            "/v1/idp_tenants",
+            Some(json!({"name": name, "azoName": format!("{name}-azo"), "fqdn": format!("{name}.eu.auth0.com"), "loginDomain": format!("login.{name}.example")})),
+            true,
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{:?}", answer.body);
+    answer.body
+}
+
+/// The body that links a user to an IdP tenant as `azo_user`.
+pub fn link_body(azo_user: &str, connection: &str) -> Value {
+    json!({"strategy": "auth0", "azoUserId": azo_user, "azoConnectionId": connection})
+}
+
+/// Creates an organization named `name`.
+pub async fn create_org(app: &TestApp, name: &str) -> Value {
+    let answer = app
+        .call("POST", "/v1/organizations", Some(json!({"name": name, "displayName": format!("{name} Inc."), "isMfaRequired": true, "domains": [format!("{name}.example")]})), true)
+        .await;
+    assert_eq!(answer.status, 201, "{:?}", answer.body);
+    answer.body
+}
+
+/// Creates a role of `audience`.
+pub async fn create_role(app: &TestApp, audience: &str, name: &str) -> Value {
+    let answer = app
+        .call("POST", "/v1/roles", Some(json!({"audience": audience, "name": name, "description": format!("{name} of {audience}")})), true)
+        .await;
+    assert_eq!(answer.status, 201, "{:?}", answer.body);
+    answer.body
+}
+
+/// Where a user's custom UPNs are.
+pub fn upns_path(user: &str) -> String {
+    format!("/v1/users/{user}/custom-upns")
+}
+
+pub fn upn_body(key: &str, value: &str) -> Value {
+    json!({"clientUpnKey": key, "customUpnValue": value})
+}
+
+/// Creates a custom UPN of `user` for the client key `key`.
+pub async fn create_upn(app: &TestApp, user: &str, key: &str, value: &str) -> Answer {
+    let answer = app
+        .call("POST", &upns_path(user), Some(upn_body(key, value)), true)
+        .await;
+    assert_eq!(answer.status, 201, "{:?}", answer.body);
+    answer
 }

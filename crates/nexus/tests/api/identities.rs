@@ -2,31 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, new_user};
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                if let Some(app) = crate::helpers::TestApp::spawn(crate::helpers::Backend::Sqlite).await {
-                    super::$name(&app).await;
-                    app.stop().await;
-                }
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                if let Some(app) = crate::helpers::TestApp::spawn(crate::helpers::Backend::Postgres).await {
-                    super::$name(&app).await;
-                    app.stop().await;
-                }
-            })*
-        }
-    };
-}
-pub(crate) use on_both_backends;
+use crate::helpers::{TestApp, create_tenant, create_user, link_body, on_both_backends};
 
 on_both_backends!(
     idp_tenant_lifecycle,
@@ -38,31 +14,6 @@ on_both_backends!(
     an_auth0_user_belongs_to_one_nexus_user,
     unlink_removes_the_identity,
 );
-
-pub async fn create_tenant(app: &TestApp, name: &str) -> Value {
-    let answer = app
-        .call(
-            "POST",
-            "/v1/idp_tenants",
-            Some(json!({"name": name, "azoName": format!("{name}-azo"), "fqdn": format!("{name}.eu.auth0.com"), "loginDomain": format!("login.{name}.example")})),
-            true,
-        )
-        .await;
-    assert_eq!(answer.status, 201, "{:?}", answer.body);
-    answer.body
-}
-
-pub async fn create_user(app: &TestApp, email: &str) -> String {
-    let answer = app
-        .call("POST", "/v1/users", Some(new_user(email)), true)
-        .await;
-    assert_eq!(answer.status, 201, "{:?}", answer.body);
-    answer.body["id"].as_str().unwrap().to_owned()
-}
-
-pub fn link_body(azo_user: &str, connection: &str) -> Value {
-    json!({"strategy": "auth0", "azoUserId": azo_user, "azoConnectionId": connection})
-}
 
 async fn idp_tenant_lifecycle(app: &TestApp) {
     let created = app

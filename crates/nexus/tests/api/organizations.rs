@@ -3,8 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
-use crate::identities::{create_user, on_both_backends};
+use crate::helpers::{TestApp, create_org, create_user, on_both_backends};
 
 on_both_backends!(
     organization_lifecycle_with_the_contract_shape,
@@ -64,14 +63,6 @@ fn sorted(list: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
     v.sort();
     v
-}
-
-async fn create_org(app: &TestApp, name: &str) -> Value {
-    let answer = app
-        .call("POST", "/v1/organizations", Some(json!({"name": name, "displayName": format!("{name} Inc."), "isMfaRequired": true, "domains": [format!("{name}.example")]})), true)
-        .await;
-    assert_eq!(answer.status, 201, "{:?}", answer.body);
-    answer.body
 }
 
 async fn organization_lifecycle_with_the_contract_shape(app: &TestApp) {

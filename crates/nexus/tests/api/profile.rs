@@ -1,10 +1,11 @@
 //! Attributes, roles and grants through REST, and the roles a sync answers,
 //! on SQLite and PostgreSQL.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::TestApp;
-use crate::identities::{create_tenant, create_user, link_body, on_both_backends};
+use crate::helpers::{
+    TestApp, create_role, create_tenant, create_user, link_body, on_both_backends,
+};
 
 on_both_backends!(
     attributes_are_put_listed_and_deleted_by_name,
@@ -117,14 +118,6 @@ async fn attributes_are_put_listed_and_deleted_by_name(app: &TestApp) {
         .status,
         404
     );
-}
-
-async fn create_role(app: &TestApp, audience: &str, name: &str) -> Value {
-    let answer = app
-        .call("POST", "/v1/roles", Some(json!({"audience": audience, "name": name, "description": format!("{name} of {audience}")})), true)
-        .await;
-    assert_eq!(answer.status, 201, "{:?}", answer.body);
-    answer.body
 }
 
 async fn roles_are_defined_per_audience_and_granted(app: &TestApp) {

@@ -6,37 +6,20 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
-use crate::identities::{create_tenant, create_user, link_body, on_both_backends};
+use crate::helpers::{
+    TestApp, create_tenant, create_upn, create_user, eventually, link_body, on_both_backends,
+};
 
 on_both_backends!(
     identity_shows_custom_upns_and_sync_narrows_them_to_the_client_key,
     a_deleted_users_custom_upns_are_deleted,
 );
 
-/// Polls `GET path` until `check` holds (at most 5 s).
-async fn eventually(app: &TestApp, path: &str, check: impl Fn(&Value) -> bool) -> Value {
-    for _ in 0..100 {
-        let answer = app.call("GET", path, None, true).await;
-        if check(&answer.body) {
-            return answer.body;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{path} never reached the expected state");
-}
-
-async fn add_upn(app: &TestApp, user: &str, key: &str, value: &str) -> Value {
-    let answer = app
-        .call(
-            "POST",
-            &format!("/v1/users/{user}/custom-upns"),
-            Some(json!({"clientUpnKey": key, "customUpnValue": value})),
-            true,
-        )
-        .await;
-    assert_eq!(answer.status, 201, "{:?}", answer.body);
-    answer.body
+/// The user as identity shows it.
+async fn user_of(app: &TestApp, user: &str) -> Value {
+    app.call("GET", &format!("/v1/users/{user}"), None, true)
+        .await
+        .body
 }
 
 async fn identity_shows_custom_upns_and_sync_narrows_them_to_the_client_key(app: &TestApp) {
@@ -49,12 +32,16 @@ async fn identity_shows_custom_upns_and_sync_narrows_them_to_the_client_key(app:
         true,
     )
     .await;
-    let crm = add_upn(app, &user, "crm", "ann@crm.example.com").await;
-    add_upn(app, &user, "erp", "ann@erp.example.com").await;
+    let crm = create_upn(app, &user, "crm", "ann@crm.example.com")
+        .await
+        .body;
+    create_upn(app, &user, "erp", "ann@erp.example.com").await;
 
-    let read = eventually(app, &format!("/v1/users/{user}"), |u| {
-        u["customUpns"].as_array().is_some_and(|l| l.len() == 2)
-    })
+    let read = eventually(
+        "identity's copy of both custom UPNs",
+        || user_of(app, &user),
+        |u| u["customUpns"].as_array().is_some_and(|l| l.len() == 2),
+    )
     .await;
     assert_eq!(
         read["customUpns"][0], crm,
@@ -101,9 +88,11 @@ async fn identity_shows_custom_upns_and_sync_narrows_them_to_the_client_key(app:
         )
         .await;
     assert_eq!(patched.status, 200);
-    eventually(app, &format!("/v1/users/{user}"), |u| {
-        u["customUpns"][0]["customUpnValue"] == "a.lee@crm.example.com"
-    })
+    eventually(
+        "identity's copy of the patched custom UPN",
+        || user_of(app, &user),
+        |u| u["customUpns"][0]["customUpnValue"] == "a.lee@crm.example.com",
+    )
     .await;
     assert_eq!(
         app.call(
@@ -116,16 +105,18 @@ async fn identity_shows_custom_upns_and_sync_narrows_them_to_the_client_key(app:
         .status,
         204
     );
-    let after = eventually(app, &format!("/v1/users/{user}"), |u| {
-        u["customUpns"].as_array().is_some_and(|l| l.len() == 1)
-    })
+    let after = eventually(
+        "identity's copy without the deleted custom UPN",
+        || user_of(app, &user),
+        |u| u["customUpns"].as_array().is_some_and(|l| l.len() == 1),
+    )
     .await;
     assert_eq!(after["customUpns"][0]["clientUpnKey"], "erp");
 }
 
 async fn a_deleted_users_custom_upns_are_deleted(app: &TestApp) {
     let user = create_user(app, "leaver@example.com").await;
-    add_upn(app, &user, "crm", "leaver@crm.example.com").await;
+    create_upn(app, &user, "crm", "leaver@crm.example.com").await;
     let bus = app
         .running
         .as_ref()
@@ -153,5 +144,5 @@ async fn a_deleted_users_custom_upns_are_deleted(app: &TestApp) {
     assert_eq!(deleted.source, "upn");
     // The value is free again: another user may take it for the same client.
     let other = create_user(app, "successor@example.com").await;
-    add_upn(app, &other, "crm", "LEAVER@crm.example.com").await;
+    create_upn(app, &other, "crm", "LEAVER@crm.example.com").await;
 }

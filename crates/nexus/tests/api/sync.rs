@@ -6,8 +6,7 @@ use nexus_proto::events::v1::EventEnvelope;
 use prost::Message as _;
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
-use crate::identities::{create_tenant, create_user, link_body, on_both_backends};
+use crate::helpers::{TestApp, create_tenant, create_user, link_body, on_both_backends};
 
 on_both_backends!(
     sync_sets_groups_upserts_attributes_and_answers_claims,

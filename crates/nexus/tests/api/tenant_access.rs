@@ -11,8 +11,9 @@ use nexus_proto::events::v1::event_envelope::Payload;
 use prost::Message as _;
 use serde_json::{Value, json};
 
-use crate::helpers::{Answer, TestApp};
-use crate::identities::{create_tenant, create_user, link_body, on_both_backends};
+use crate::helpers::{
+    Answer, TestApp, create_tenant, create_user, eventually, link_body, on_both_backends,
+};
 
 on_both_backends!(
     a_tenant_user_is_attached_read_updated_and_removed,
@@ -93,23 +94,6 @@ async fn list(app: &TestApp, tenant: &str) -> Vec<Value> {
     .await;
     assert_eq!(answer.status, 200, "{:?}", answer.body);
     answer.body.as_array().unwrap().clone()
-}
-
-/// Polls the tenant list until `check` holds of it, for up to 5 seconds:
-/// identity events reach the projection asynchronously.
-async fn eventually(app: &TestApp, tenant: &str, check: impl Fn(&[Value]) -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let users = list(app, tenant).await;
-        if check(&users) {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not reached within 5 s: {users:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 fn problem(answer: &Answer, status: u16) {
@@ -395,9 +379,11 @@ async fn the_projection_follows_identity_events(app: &TestApp) {
         )
         .await;
     assert_eq!(synced.status, 200, "{:?}", synced.body);
-    eventually(app, "acme", |users| {
-        users.len() == 1 && users[0]["lastLogin"].is_string()
-    })
+    eventually(
+        "acme's user with its last login",
+        || list(app, "acme"),
+        |users| users.len() == 1 && users[0]["lastLogin"].is_string(),
+    )
     .await;
 
     // Blocking the identity user blocks it here.
@@ -410,9 +396,15 @@ async fn the_projection_follows_identity_events(app: &TestApp) {
         )
         .await;
     assert_eq!(blocked.status, 200, "{:?}", blocked.body);
-    eventually(app, "acme", |users| {
-        users.len() == 1 && users[0]["blocked"] == json!(true) && users[0]["lastLogin"].is_string()
-    })
+    eventually(
+        "acme's user blocked",
+        || list(app, "acme"),
+        |users| {
+            users.len() == 1
+                && users[0]["blocked"] == json!(true)
+                && users[0]["lastLogin"].is_string()
+        },
+    )
     .await;
 
     // Deleting it in identity removes it from every tenant.
@@ -420,8 +412,18 @@ async fn the_projection_follows_identity_events(app: &TestApp) {
         .call("DELETE", &format!("/v1/users/{id}"), None, true)
         .await;
     assert_eq!(deleted.status, 204);
-    eventually(app, "acme", <[Value]>::is_empty).await;
-    eventually(app, "globex", <[Value]>::is_empty).await;
+    eventually(
+        "acme without the deleted user",
+        || list(app, "acme"),
+        Vec::is_empty,
+    )
+    .await;
+    eventually(
+        "globex without the deleted user",
+        || list(app, "globex"),
+        Vec::is_empty,
+    )
+    .await;
 }
 
 async fn long_lists_are_paginated_by_cursor(app: &TestApp) {

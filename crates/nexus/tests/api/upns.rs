@@ -9,8 +9,9 @@ use nexus_proto::events::v1::event_envelope::Payload;
 use prost::Message as _;
 use serde_json::{Value, json};
 
-use crate::helpers::{Answer, TEST_SUBJECT, TestApp};
-use crate::identities::{create_user, on_both_backends};
+use crate::helpers::{
+    Answer, TEST_SUBJECT, TestApp, create_upn, create_user, on_both_backends, upn_body, upns_path,
+};
 
 on_both_backends!(
     a_upn_is_created_read_listed_patched_and_deleted,
@@ -23,22 +24,6 @@ on_both_backends!(
     of_two_racing_patches_with_the_same_if_match_one_wins,
     each_change_publishes_a_custom_upn_event_with_its_version,
 );
-
-fn upns_path(user: &str) -> String {
-    format!("/v1/users/{user}/custom-upns")
-}
-
-fn upn_body(key: &str, value: &str) -> Value {
-    json!({"clientUpnKey": key, "customUpnValue": value})
-}
-
-async fn create_upn(app: &TestApp, user: &str, key: &str, value: &str) -> Answer {
-    let answer = app
-        .call("POST", &upns_path(user), Some(upn_body(key, value)), true)
-        .await;
-    assert_eq!(answer.status, 201, "{:?}", answer.body);
-    answer
-}
 
 /// A PATCH with a merge-patch body and, when given, `If-Match`.
 async fn patch(app: &TestApp, path: &str, body: &Value, if_match: Option<&str>) -> Answer {

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{Backend, TEST_SUBJECT, TestApp, new_user};
+use crate::helpers::{Backend, TEST_SUBJECT, TestApp, new_user, on_both_backends};
 
 /// Every field of the contract's User, hyphenated keys included.
 const USER_FIELDS: [&str; 34] = [
@@ -41,29 +41,6 @@ const USER_FIELDS: [&str; 34] = [
     "email-verify-sent-date",
     "email-verification-status-type",
 ];
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $name() {
-                if let Some(app) = super::TestApp::spawn(super::Backend::Sqlite).await {
-                    super::$name(&app).await;
-                    app.stop().await;
-                }
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $name() {
-                if let Some(app) = super::TestApp::spawn(super::Backend::Postgres).await {
-                    super::$name(&app).await;
-                    app.stop().await;
-                }
-            })*
-        }
-    };
-}
 
 on_both_backends!(
     created_user_is_read_back_with_the_contract_shape,

@@ -1,0 +1,188 @@
+//! The `[database]`, `[events]`, `[telemetry]` and `[internal_auth]`
+//! sections: what every process shares, whichever part it runs.
+
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::Deserialize;
+
+use super::services::check_http_url;
+use super::{ConfigError, Mode};
+
+/// Connection-pool settings shared by every service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Pool size for PostgreSQL (SQLite always uses one writer connection).
+    pub max_connections: u32,
+    pub connect_timeout_secs: u64,
+}
+
+impl DatabaseSettings {
+    /// The checks serde cannot make.
+    ///
+    /// # Errors
+    /// A [`ConfigError::Invalid`] naming the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_connections == 0 {
+            return Err(ConfigError::invalid(
+                "database.max_connections",
+                "must be greater than 0",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventBackend {
+    /// In-process delivery: the all-in-one's default.
+    Memory,
+    /// NATS JetStream: what `nexus serve` uses.
+    Nats,
+}
+
+/// The event bus and the outbox relay.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSettings {
+    /// `memory` or `nats`; unset means `memory` for the all-in-one and `nats`
+    /// for `nexus serve`.
+    pub backend: Option<EventBackend>,
+    pub nats_url: String,
+    /// The JetStream stream that holds `nexus.>`.
+    pub stream: String,
+    /// Prepended to every subject (`<prefix>.nexus.identity.user.created`), so
+    /// that several Nexus environments can share one NATS cluster; empty by
+    /// default.
+    pub subject_prefix: String,
+    /// Replicas of the stream (3 on a NATS cluster).
+    pub stream_replicas: usize,
+    /// How long the stream keeps events, in seconds (0: no limit).
+    pub stream_max_age_secs: u64,
+    /// How many bytes the stream keeps before dropping the oldest events (0: no
+    /// limit).
+    pub stream_max_bytes: u64,
+    /// How many events the stream keeps before dropping the oldest (0: no limit).
+    pub stream_max_msgs: u64,
+    /// Rows the outbox relay publishes per round.
+    pub relay_batch_size: u64,
+    /// How often the relay looks for rows it was not told about, in milliseconds.
+    pub relay_poll_interval_ms: u64,
+    /// How long published outbox rows are kept before they are pruned, in seconds.
+    pub outbox_retention_secs: u64,
+}
+
+fn is_token(t: &str) -> bool {
+    !t.is_empty()
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+impl EventSettings {
+    /// The checks serde cannot make.
+    ///
+    /// # Errors
+    /// A [`ConfigError::Invalid`] naming the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.nats_url.starts_with("nats://") || self.nats_url.starts_with("tls://")) {
+            return Err(ConfigError::invalid(
+                "events.nats_url",
+                "must start with nats:// or tls://",
+            ));
+        }
+        if !is_token(&self.stream) {
+            return Err(ConfigError::invalid(
+                "events.stream",
+                "must be letters, digits, '-' or '_'",
+            ));
+        }
+        if !self.subject_prefix.is_empty() && !self.subject_prefix.split('.').all(is_token) {
+            return Err(ConfigError::invalid(
+                "events.subject_prefix",
+                "must be dot-separated tokens of letters, digits, '-' or '_'",
+            ));
+        }
+        if self.relay_batch_size == 0 {
+            return Err(ConfigError::invalid(
+                "events.relay_batch_size",
+                "must be greater than 0",
+            ));
+        }
+        if self.relay_poll_interval_ms == 0 {
+            return Err(ConfigError::invalid(
+                "events.relay_poll_interval_ms",
+                "must be greater than 0",
+            ));
+        }
+        if !(1..=5).contains(&self.stream_replicas) {
+            return Err(ConfigError::invalid(
+                "events.stream_replicas",
+                "must be 1 to 5",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Logs and traces.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    /// A `RUST_LOG`-style filter; `RUST_LOG` itself wins when set.
+    pub filter: String,
+    pub format: LogFormat,
+    /// OTLP/gRPC endpoint (`http://collector:4317`); traces are exported when set.
+    pub otlp_endpoint: Option<String>,
+    pub service_name: String,
+}
+
+impl TelemetrySettings {
+    /// The checks serde cannot make.
+    ///
+    /// # Errors
+    /// A [`ConfigError::Invalid`] naming the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_http_url("telemetry.otlp_endpoint", self.otlp_endpoint.as_deref())
+    }
+}
+
+/// The shared key with which the gateway signs the principal it passes to the
+/// services. The all-in-one makes a random one at start.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InternalAuthSettings {
+    pub secret: Option<SecretString>,
+}
+
+/// Smallest accepted internal-auth secret, in bytes.
+pub const MIN_INTERNAL_SECRET_LEN: usize = 32;
+
+impl InternalAuthSettings {
+    /// The checks serde cannot make; every component of a deployment needs
+    /// the secret, since each one either signs or verifies principals.
+    ///
+    /// # Errors
+    /// A [`ConfigError::Invalid`] naming the key.
+    pub fn validate(&self, mode: Mode) -> Result<(), ConfigError> {
+        match &self.secret {
+            Some(secret) if secret.expose_secret().len() < MIN_INTERNAL_SECRET_LEN => {
+                Err(ConfigError::invalid(
+                    "internal_auth.secret",
+                    format!("must be at least {MIN_INTERNAL_SECRET_LEN} bytes"),
+                ))
+            }
+            None if mode == Mode::Component => Err(ConfigError::invalid(
+                "internal_auth.secret",
+                "is required for `nexus serve` (the same value on the gateway and every service)",
+            )),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! One component alone (`nexus serve <component>`), as Kubernetes runs it:
+//! PostgreSQL and NATS JetStream, the other components found by URL.
+
+use anyhow::Context as _;
+use nexus_platform::Shutdown;
+use nexus_platform::config::{Component, Mode, Settings};
+
+use super::gateway::{GatewayStart, start_gateway};
+use super::running::Running;
+use super::service::{ServiceContext, event_bus, internal_auth, spawn_consumers};
+
+/// A key [`super::check_config`] has made sure is set.
+fn required(value: Option<&str>, key: &'static str) -> anyhow::Result<String> {
+    value
+        .map(str::to_owned)
+        .with_context(|| format!("configuration key `{key}`: is required"))
+}
+
+/// Starts one component alone, as Kubernetes runs it.
+///
+/// # Errors
+/// A database, listener or configuration problem, named.
+pub async fn start_component(
+    settings: &Settings,
+    component: Component,
+    shutdown: Shutdown,
+) -> anyhow::Result<Running> {
+    let mode = Mode::Component;
+    let configured = super::checked(settings, Some(component))?;
+    let auth = internal_auth(settings)?;
+    let mut running = Running::new(shutdown.clone());
+    if component == Component::Gateway {
+        let [identity, upn, tenant_access] = settings
+            .gateway
+            .service_urls()
+            .map(|(key, url)| required(url, key));
+        let start = GatewayStart {
+            urls: [identity?, upn?, tenant_access?],
+            auth,
+            configured: configured.unwrap_or_default(),
+            dev: None,
+        };
+        let (addr, task) = start_gateway(settings, start, shutdown).await?;
+        running.gateway_addr = Some(addr);
+        running.tasks.push(task);
+        return Ok(running);
+    }
+    let (bus, source) = event_bus(settings, mode).await?;
+    let ctx = ServiceContext {
+        settings,
+        mode,
+        bus,
+        auth,
+        shutdown,
+    };
+    let started = match component {
+        Component::Identity => ctx.identity().await?,
+        Component::Upn => {
+            let url = required(settings.upn.identity_url.as_deref(), "upn.identity_url")?;
+            ctx.upn(&url).await?
+        }
+        Component::TenantAccess | Component::Gateway => {
+            let key = "tenant_access.identity_url";
+            ctx.tenant_access(required(
+                settings.tenant_access.identity_url.as_deref(),
+                key,
+            )?)
+            .await?
+        }
+    };
+    spawn_consumers(&source, component, &started, &ctx.shutdown)?;
+    match component {
+        Component::Identity => running.identity_addr = Some(started.addr),
+        Component::Upn => running.upn_addr = Some(started.addr),
+        Component::TenantAccess | Component::Gateway => {
+            running.tenant_access_addr = Some(started.addr);
+        }
+    }
+    running.databases.push((component, started.db));
+    running.tasks.push(started.task);
+    Ok(running)
+}

@@ -1,0 +1,226 @@
+//! Starting one gRPC service: its database and migrations, its outbox relay,
+//! its health reporting, its listener, and the event consumers it runs.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use nexus_platform::config::{
+    Component, EventBackend, IDENTITY_KEYS, Mode, ServiceKeys, ServiceSettings, Settings,
+    TENANT_ACCESS_KEYS, UPN_KEYS,
+};
+use nexus_platform::events::consumer::EventSource;
+use nexus_platform::events::{InProcessEventBus, NatsEventBus};
+use nexus_platform::outbox::{OutboxRelay, OutboxSignal};
+use nexus_platform::{EventBus, InternalAuth, Shutdown, db, grpc};
+use sea_orm::DatabaseConnection;
+use sea_orm_migration::MigratorTrait;
+use secrecy::ExposeSecret as _;
+use tokio::task::JoinHandle;
+use tonic::service::Routes;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+/// A service that listens.
+pub(super) struct Started {
+    pub addr: SocketAddr,
+    pub db: DatabaseConnection,
+    pub task: JoinHandle<anyhow::Result<()>>,
+}
+
+/// Everything a service needs from its process.
+pub(super) struct ServiceContext<'a> {
+    pub settings: &'a Settings,
+    pub mode: Mode,
+    pub bus: Arc<dyn EventBus>,
+    pub auth: InternalAuth,
+    pub shutdown: Shutdown,
+}
+
+impl ServiceContext<'_> {
+    async fn start<M: MigratorTrait>(
+        &self,
+        keys: &ServiceKeys,
+        svc: &ServiceSettings,
+        service_name: &'static str,
+        add: impl FnOnce(
+            Routes,
+            DatabaseConnection,
+            OutboxSignal,
+            &InternalAuth,
+        ) -> anyhow::Result<Routes>,
+    ) -> anyhow::Result<Started> {
+        let url = svc.database_url(self.settings, keys, self.mode)?;
+        let db = db::connect_and_migrate::<M>(url.expose_secret(), &self.settings.database)
+            .await
+            .with_context(|| format!("{service_name} database"))?;
+        let signal = OutboxSignal::new();
+        let events = &self.settings.events;
+        OutboxRelay::new(
+            db.clone(),
+            self.bus.clone(),
+            signal.clone(),
+            events.relay_batch_size,
+            Duration::from_millis(events.relay_poll_interval_ms),
+            Duration::from_secs(events.outbox_retention_secs),
+        )
+        .spawn(self.shutdown.clone());
+
+        let (routes, reporter) = grpc::standard_routes()?;
+        let routes = add(routes, db.clone(), signal.clone(), &self.auth)?;
+        spawn_health_monitor(
+            reporter,
+            db.clone(),
+            self.bus.clone(),
+            self.shutdown.clone(),
+        );
+
+        let listener = grpc::bind(svc.listen)
+            .await
+            .with_context(|| format!("{}: cannot listen on {}", keys.listen, svc.listen))?;
+        let addr = listener.local_addr()?;
+        tracing::info!(service = service_name, %addr, "gRPC service listening");
+        let shutdown = self.shutdown.clone();
+        let task = tokio::spawn(async move {
+            grpc::serve(listener, routes, shutdown)
+                .await
+                .with_context(|| format!("{service_name} gRPC server"))
+        });
+        Ok(Started { addr, db, task })
+    }
+
+    pub async fn identity(&self) -> anyhow::Result<Started> {
+        self.start::<identity_service::Migrator>(
+            &IDENTITY_KEYS,
+            &self.settings.identity,
+            identity_service::SERVICE_NAME,
+            |routes, db, signal, auth| {
+                Ok(routes.add_service(identity_service::grpc_service(db, signal, auth)))
+            },
+        )
+        .await
+    }
+
+    /// The upn service, asking the identity service at `identity_url`
+    /// whether users exist.
+    pub async fn upn(&self, identity_url: &str) -> anyhow::Result<Started> {
+        let identity = tonic::transport::Endpoint::from_shared(identity_url.to_owned())
+            .context(UPN_KEYS.identity_url)?
+            .connect_timeout(Duration::from_secs(5))
+            .connect_lazy();
+        self.start::<upn_service::Migrator>(
+            &UPN_KEYS,
+            &self.settings.upn,
+            upn_service::SERVICE_NAME,
+            |routes, db, signal, auth| {
+                Ok(routes.add_service(upn_service::grpc_service(db, signal, identity, auth)))
+            },
+        )
+        .await
+    }
+
+    /// `identity_url` is where tenant-access finds the identity service.
+    pub async fn tenant_access(&self, identity_url: String) -> anyhow::Result<Started> {
+        let settings = &self.settings.tenant_access;
+        let config = tenant_access_service::TenantAccessConfig {
+            identity_url,
+            roles: tenant_access_service::Roles::new(&settings.roles)
+                .map_err(|e| anyhow::anyhow!("configuration key `{}`: {}", e.field, e.message))?,
+        };
+        self.start::<tenant_access_service::Migrator>(
+            &TENANT_ACCESS_KEYS,
+            &settings.service(),
+            tenant_access_service::SERVICE_NAME,
+            |routes, db, signal, auth| {
+                Ok(routes.add_service(tenant_access_service::grpc_service(
+                    db, signal, auth, &config,
+                )?))
+            },
+        )
+        .await
+    }
+}
+
+/// Reports SERVING while the database and the event bus answer.
+fn spawn_health_monitor(
+    reporter: HealthReporter,
+    db: DatabaseConnection,
+    bus: Arc<dyn EventBus>,
+    shutdown: Shutdown,
+) {
+    tokio::spawn(async move {
+        loop {
+            let ok = db::ping(&db).await && bus.is_ready().await;
+            let status = if ok {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            reporter.set_service_status("", status).await;
+            tokio::select! {
+                () = shutdown.wait() => break,
+                () = tokio::time::sleep(Duration::from_secs(if ok { 5 } else { 1 })) => {},
+            }
+        }
+    });
+}
+
+/// The bus the relays publish to, and where the consumers read from.
+pub(super) async fn event_bus(
+    settings: &Settings,
+    mode: Mode,
+) -> anyhow::Result<(Arc<dyn EventBus>, EventSource)> {
+    Ok(match settings.event_backend(mode) {
+        EventBackend::Memory => {
+            let bus = InProcessEventBus::new();
+            (Arc::new(bus.clone()), EventSource::InProcess(bus))
+        }
+        EventBackend::Nats => {
+            let bus = Arc::new(NatsEventBus::connect(&settings.events).await?);
+            (bus.clone(), EventSource::JetStream(bus))
+        }
+    })
+}
+
+/// The event consumers of a component's service: identity's copy of custom
+/// UPNs, upn's clean-up of deleted users' UPNs, tenant-access's user
+/// projection.
+pub(super) fn spawn_consumers(
+    source: &EventSource,
+    component: Component,
+    started: &Started,
+    shutdown: &Shutdown,
+) -> anyhow::Result<()> {
+    let db = started.db.clone();
+    let (consumer, options) = match component {
+        Component::Identity => (
+            identity_service::event_consumer(db)?,
+            identity_service::event_consumer_options(),
+        ),
+        Component::Upn => (
+            upn_service::event_consumer(db)?,
+            upn_service::event_consumer_options(),
+        ),
+        Component::TenantAccess => (
+            tenant_access_service::event_consumer(db)?,
+            tenant_access_service::event_consumer_options(),
+        ),
+        Component::Gateway => return Ok(()),
+    };
+    consumer.spawn(source, options, shutdown.clone());
+    Ok(())
+}
+
+/// The key principals are signed with: the configured one, or (all-in-one,
+/// whose callers are all in-process) a random one.
+pub(super) fn internal_auth(settings: &Settings) -> anyhow::Result<InternalAuth> {
+    match &settings.internal_auth.secret {
+        Some(secret) => Ok(InternalAuth::new(secret.expose_secret().as_bytes())),
+        None => InternalAuth::random().map_err(|e| anyhow::anyhow!("no randomness: {e}")),
+    }
+}
+
+pub(super) fn url_of(addr: SocketAddr) -> String {
+    format!("http://{addr}")
+}
