@@ -8,6 +8,7 @@ pub mod auth;
 pub mod middleware;
 pub mod openapi;
 pub mod routes;
+pub mod server;
 
 use std::sync::Arc;
 
@@ -22,7 +23,8 @@ use tonic::transport::{Channel, Endpoint};
 use tonic_health::pb::health_client::HealthClient;
 
 pub use auth::{Credentials, jwt};
-pub use routes::router;
+pub use routes::{router, router_with};
+pub use server::{ServerLimits, serve_with};
 
 /// What the gateway needs to run.
 #[derive(Debug, Clone)]
@@ -123,7 +125,8 @@ impl AppState {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown`, finishing in-flight requests.
+/// Serves `router` on `listener` until `shutdown` with the default
+/// [`ServerLimits`], finishing in-flight requests.
 ///
 /// # Errors
 /// The listener failed.
@@ -132,7 +135,5 @@ pub async fn serve(
     router: Router,
     shutdown: Shutdown,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move { shutdown.wait().await })
-        .await
+    serve_with(listener, router, shutdown, &ServerLimits::default()).await
 }

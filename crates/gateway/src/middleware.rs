@@ -1,6 +1,8 @@
 //! The layers around every route: request ids, problem+json for every error
-//! whichever layer produced it, and the per-principal rate limit.
+//! whichever layer produced it, body size and request time limits, and the
+//! rate limits per principal and per client address.
 
+pub mod limits;
 pub mod problem;
 pub mod rate_limit;
 pub mod request_id;

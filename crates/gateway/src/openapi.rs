@@ -11,6 +11,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api::problem::ProblemJson;
 use crate::api::schema::expand_patterns;
+use crate::auth::scope::Scope;
 use crate::routes::{
     attributes, custom_upns, health, identities, idp_tenants, memberships, organizations, roles,
     sync, tenant_users, users,
@@ -30,6 +31,7 @@ impl Modify for Security {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .description(Some(scope_table()))
                     .build(),
             ),
         );
@@ -57,12 +59,23 @@ impl Modify for Security {
     }
 }
 
+/// The `/v1` scopes and what each allows, for the bearer scheme's description.
+fn scope_table() -> String {
+    let mut text = String::from(
+        "JWT of the configured issuer, with an `ApplicationToken` header. Its scopes (`scope`, space separated, and `permissions`) that the ApplicationToken also lists are the request's; each operation names the one it needs (403 without it).",
+    );
+    for scope in Scope::ALL {
+        text.push_str(&format!("\n- `{}`: {}", scope.as_str(), scope.describe()));
+    }
+    text
+}
+
 /// The whole REST contract.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Nexus",
-        description = "Identity backend: users, identity-provider tenants and links, the login-time sync, attributes, roles, organizations. Every `/v1` operation takes a bearer JWT together with an `ApplicationToken` header, or HTTP Basic. Errors are RFC 9457 problem details. Timestamps are RFC 3339 UTC. `subscriptions`, `products` and `applicationDeployments` belong to a product catalogue outside Nexus and are always empty lists."
+        description = "Identity backend: users, identity-provider tenants and links, the login-time sync, attributes, roles, organizations. Every `/v1` operation takes a bearer JWT together with an `ApplicationToken` header, or HTTP Basic, and needs the one scope its security requirement names. Errors are RFC 9457 problem details. Timestamps are RFC 3339 UTC. `subscriptions`, `products` and `applicationDeployments` belong to a product catalogue outside Nexus and are always empty lists."
     ),
     servers((url = "/", description = "This deployment")),
     modifiers(&Security),

@@ -1,5 +1,6 @@
 //! The route table: every path of the REST contract and the handler that
-//! answers it, one file per resource below `routes/`.
+//! answers it, one file per resource below `routes/`, and the scope each
+//! `/v1` operation needs.
 
 pub mod attributes;
 pub mod custom_upns;
@@ -17,90 +18,152 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::response::Html;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use axum::{Extension, Json, Router, middleware};
 
 use crate::api::body::BodyLimit;
-use crate::middleware::{rate_limit, request_id};
+use crate::auth::scope::Scope::{
+    CustomUpnsWrite, IdentitiesWrite, IdpTenantsAdmin, OrganizationsAdmin, RolesAdmin, UsersDelete,
+    UsersRead, UsersSync, UsersWrite,
+};
+use crate::auth::scope::needs;
+use crate::middleware::{limits, rate_limit, request_id};
+use crate::server::ServerLimits;
 use crate::{AppState, GatewayConfig, auth, openapi};
 
-/// The whole REST surface.
+/// The whole REST surface, with the default [`ServerLimits`].
 pub fn router(state: AppState, config: &GatewayConfig) -> Router {
-    let credentials = Arc::new(config.credentials.clone());
+    router_with(state, config, &ServerLimits::default())
+}
+
+/// The whole REST surface.
+pub fn router_with(state: AppState, config: &GatewayConfig, limits: &ServerLimits) -> Router {
+    let authenticator = Arc::new(auth::Authenticator::new(config.credentials.clone()));
     let limiter =
         rate_limit::RateLimiter::new(config.rate_limit_per_second, config.rate_limit_burst);
+    let per_address =
+        rate_limit::RateLimiter::new(limits.per_address_per_second, limits.per_address_burst);
     let document = Arc::new(openapi::document_for(&config.tenant_roles));
     let v1 = Router::new()
-        .route("/v1/users", post(users::create_user).get(users::list_users))
+        .route(
+            "/v1/users",
+            needs(UsersWrite, post(users::create_user))
+                .merge(needs(UsersRead, get(users::list_users))),
+        )
         .route(
             "/v1/users/{userId}",
-            get(users::get_user)
-                .patch(users::update_user)
-                .delete(users::delete_user),
+            needs(UsersRead, get(users::get_user))
+                .merge(needs(UsersWrite, patch(users::update_user)))
+                .merge(needs(UsersDelete, delete(users::delete_user))),
         )
-        .route("/v1/users/{userId}/$sync", put(sync::sync_user))
-        .route("/v1/users/{userId}/idp_tenants", get(identities::list))
+        .route(
+            "/v1/users/{userId}/$sync",
+            needs(UsersSync, put(sync::sync_user)),
+        )
+        .route(
+            "/v1/users/{userId}/idp_tenants",
+            needs(UsersRead, get(identities::list)),
+        )
         .route(
             "/v1/users/{userId}/idp_tenants/{idpTenantId}",
-            put(identities::link).delete(identities::unlink),
+            needs(
+                IdentitiesWrite,
+                put(identities::link).delete(identities::unlink),
+            ),
         )
         .route(
             "/v1/users/{userId}/custom-upns",
-            get(custom_upns::list).post(custom_upns::create),
+            needs(UsersRead, get(custom_upns::list))
+                .merge(needs(CustomUpnsWrite, post(custom_upns::create))),
         )
         .route(
             "/v1/users/{userId}/custom-upns/{upnId}",
-            get(custom_upns::get)
-                .patch(custom_upns::update)
-                .delete(custom_upns::delete),
+            needs(UsersRead, get(custom_upns::get)).merge(needs(
+                CustomUpnsWrite,
+                patch(custom_upns::update).delete(custom_upns::delete),
+            )),
         )
-        .route("/v1/users/{userId}/attributes", get(attributes::list))
+        .route(
+            "/v1/users/{userId}/attributes",
+            needs(UsersRead, get(attributes::list)),
+        )
         .route(
             "/v1/users/{userId}/attributes/{name}",
-            put(attributes::put).delete(attributes::delete),
+            needs(UsersWrite, put(attributes::put).delete(attributes::delete)),
         )
-        .route("/v1/users/{userId}/roles", get(roles::list_user_roles))
+        .route(
+            "/v1/users/{userId}/roles",
+            needs(UsersRead, get(roles::list_user_roles)),
+        )
         .route(
             "/v1/users/{userId}/roles/{roleId}",
-            put(roles::grant_role).delete(roles::revoke_role),
+            needs(
+                RolesAdmin,
+                put(roles::grant_role).delete(roles::revoke_role),
+            ),
         )
-        .route("/v1/users/{userId}/memberships", get(memberships::list))
+        .route(
+            "/v1/users/{userId}/memberships",
+            needs(UsersRead, get(memberships::list)),
+        )
         .route(
             "/v1/users/{userId}/memberships/{organizationId}",
-            put(memberships::put).delete(memberships::delete),
+            needs(
+                OrganizationsAdmin,
+                put(memberships::put).delete(memberships::delete),
+            ),
         )
         .route(
             "/v1/organizations",
-            post(organizations::create).get(organizations::list),
+            needs(
+                OrganizationsAdmin,
+                post(organizations::create).get(organizations::list),
+            ),
         )
         .route(
             "/v1/organizations/{organizationId}",
-            get(organizations::get)
-                .patch(organizations::update)
-                .delete(organizations::delete),
+            needs(
+                OrganizationsAdmin,
+                get(organizations::get)
+                    .patch(organizations::update)
+                    .delete(organizations::delete),
+            ),
         )
-        .route("/v1/roles", post(roles::create_role).get(roles::list_roles))
+        .route(
+            "/v1/roles",
+            needs(RolesAdmin, post(roles::create_role).get(roles::list_roles)),
+        )
         .route(
             "/v1/roles/{roleId}",
-            get(roles::get_role).delete(roles::delete_role),
+            needs(RolesAdmin, get(roles::get_role).delete(roles::delete_role)),
         )
         .route(
             "/v1/idp_tenants",
-            post(idp_tenants::create).get(idp_tenants::list),
+            needs(
+                IdpTenantsAdmin,
+                post(idp_tenants::create).get(idp_tenants::list),
+            ),
         )
         .route(
             "/v1/idp_tenants/{idpTenantId}",
-            get(idp_tenants::get)
-                .patch(idp_tenants::update)
-                .delete(idp_tenants::delete),
+            needs(
+                IdpTenantsAdmin,
+                get(idp_tenants::get)
+                    .patch(idp_tenants::update)
+                    .delete(idp_tenants::delete),
+            ),
         )
         .route_layer(middleware::from_fn_with_state(
             limiter.clone(),
             rate_limit::limit,
         ))
         .route_layer(middleware::from_fn_with_state(
-            credentials.clone(),
+            authenticator.clone(),
             auth::authenticate,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            per_address.clone(),
+            rate_limit::limit_address,
         ));
     let admin = Router::new()
         .route(
@@ -115,8 +178,12 @@ pub fn router(state: AppState, config: &GatewayConfig) -> Router {
         )
         .route_layer(middleware::from_fn_with_state(limiter, rate_limit::limit))
         .route_layer(middleware::from_fn_with_state(
-            credentials,
+            authenticator,
             auth::authenticate_oauth,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            per_address,
+            rate_limit::limit_address,
         ));
     Router::new()
         .merge(v1)
@@ -131,7 +198,18 @@ pub fn router(state: AppState, config: &GatewayConfig) -> Router {
         .fallback(request_id::not_found)
         .method_not_allowed_fallback(request_id::method_not_allowed)
         .layer(Extension(BodyLimit(config.body_limit_bytes)))
-        .layer(DefaultBodyLimit::disable())
+        .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+        .layer(middleware::from_fn_with_state(
+            config.body_limit_bytes,
+            limits::body_limit,
+        ))
+        .layer(middleware::from_fn_with_state(
+            limits.request_timeout,
+            limits::request_timeout,
+        ))
         .layer(middleware::from_fn(request_id::request_id))
         .with_state(state)
 }
+
+#[cfg(test)]
+mod tests;

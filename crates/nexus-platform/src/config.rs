@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 pub use auth::{
     ApplicationTokenSetting, AuthSettings, BasicUserSetting, JwtSettings, MIN_HS256_SECRET_LEN,
+    check_jwks_url,
 };
 pub use component::{Component, UnknownComponent};
 pub use runtime::{
@@ -106,6 +107,8 @@ service_name = "nexus"
 
 [auth.jwt]
 leeway_secs = 30
+jwks_max_age_secs = 600
+jwks_timeout_secs = 5
 tenants_claim = "tenants"
 "#;
 
@@ -156,7 +159,8 @@ impl Settings {
         self.database.validate()?;
         self.events.validate()?;
         self.internal_auth.validate(mode)?;
-        self.auth.validate()?;
+        let all_in_one_listen = (mode == Mode::AllInOne).then_some(self.gateway.listen);
+        self.auth.validate(all_in_one_listen)?;
         self.telemetry.validate()
     }
 

@@ -37,6 +37,7 @@ pub fn jwt_key(data_dir: &Path) -> anyhow::Result<SecretString> {
 #[derive(Debug, Clone)]
 pub struct TokenRequest {
     pub subject: String,
+    /// Empty: every `/v1` scope (the tenant back-office scopes only when named).
     pub scopes: Vec<String>,
     pub tenants: Vec<String>,
     pub ttl_secs: u64,
@@ -51,12 +52,17 @@ pub fn token(data_dir: &Path, request: &TokenRequest) -> anyhow::Result<String> 
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs();
+    let scopes = if request.scopes.is_empty() {
+        gateway::auth::scope::all_names()
+    } else {
+        request.scopes.clone()
+    };
     let claims = serde_json::json!({
         "iss": gateway::jwt::DEV_ISSUER,
         "sub": request.subject,
         "iat": now,
         "exp": now.saturating_add(request.ttl_secs),
-        "scope": request.scopes.join(" "),
+        "scope": scopes.join(" "),
         "tenants": request.tenants,
     });
     Ok(gateway::jwt::sign_hs256(

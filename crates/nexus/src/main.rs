@@ -67,7 +67,11 @@ enum DevCommand {
         /// The token's subject (`sub`): recorded as createdBy/modifiedBy.
         #[arg(long, default_value = "dev")]
         sub: String,
-        /// An OAuth2 scope; repeat for several.
+        /// A scope; repeat for several. Without any, every /v1 scope
+        /// (users:read, users:write, users:delete, identities:write,
+        /// users:sync, custom-upns:write, roles:admin, idp-tenants:admin,
+        /// organizations:admin); the tenant back-office scopes
+        /// (tenant.access:read, tenant.access:write) only when named.
         #[arg(long = "scope", value_name = "SCOPE")]
         scopes: Vec<String>,
         /// A tenant the principal may act on; repeat for several.

@@ -70,7 +70,13 @@ impl ApiError {
         use tonic::Code;
         let message = status.message();
         match status.code() {
-            Code::InvalidArgument | Code::OutOfRange => Self::bad_request(message),
+            Code::InvalidArgument => Self::bad_request(message),
+            // The services never answer OUT_OF_RANGE, so its text is tonic's
+            // or a library's, not a message written for callers.
+            Code::OutOfRange => {
+                tracing::warn!(message, "service answered OUT_OF_RANGE");
+                Self::bad_request("a value of the request is out of range")
+            }
             Code::NotFound => Self::not_found(message),
             Code::AlreadyExists | Code::Aborted => Self::new(StatusCode::CONFLICT, message),
             Code::FailedPrecondition => Self::new(StatusCode::PRECONDITION_FAILED, message),
@@ -78,7 +84,15 @@ impl ApiError {
             Code::Unauthenticated => Self::internal(&format_args!(
                 "service refused the gateway's principal: {message}"
             )),
-            Code::ResourceExhausted => Self::new(StatusCode::TOO_MANY_REQUESTS, message),
+            // tonic says RESOURCE_EXHAUSTED for a message over its size limit,
+            // in its own words; no service sends it.
+            Code::ResourceExhausted => {
+                tracing::warn!(message, "service answered RESOURCE_EXHAUSTED");
+                Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "Nexus is busy or the request is too large; retry later",
+                )
+            }
             Code::Unavailable | Code::DeadlineExceeded => {
                 tracing::error!(code = ?status.code(), message, "service unavailable");
                 Self::new(
@@ -178,4 +192,27 @@ pub enum ConflictError {
     /// A conflict with the current state: a duplicate, or still in use.
     #[response(status = 409, content_type = "application/problem+json")]
     Conflict(ProblemJson),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_no_service_writes_do_not_reach_the_caller() {
+        let e = ApiError::from_status(&tonic::Status::out_of_range(
+            "protobuf: value 99999999999 overflows i32",
+        ));
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert!(!e.detail.contains("overflows"), "{}", e.detail);
+        let e = ApiError::from_status(&tonic::Status::resource_exhausted(
+            "decoded message length too large: found 9 bytes, the limit is: 4 bytes",
+        ));
+        assert!(!e.detail.contains("decoded"), "{}", e.detail);
+        let e = ApiError::from_status(&tonic::Status::invalid_argument("email: is required"));
+        assert_eq!(
+            e.detail, "email: is required",
+            "our own validation messages pass"
+        );
+    }
 }

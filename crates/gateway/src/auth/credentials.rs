@@ -1,21 +1,15 @@
-//! Authentication of REST calls. `/v1` accepts a bearer JWT together with an
-//! `ApplicationToken` header, or HTTP Basic ([`authenticate`]); the tenant
-//! back-office routes accept a bearer JWT alone, whose scopes and tenants are
-//! checked by the handlers ([`authenticate_oauth`]). Anything else is 401
-//! problem+json with `WWW-Authenticate`. Tokens, passwords and secrets are
-//! never logged.
+//! The credentials the gateway accepts, built from `[auth]`: the JWT
+//! verifier, the ApplicationTokens and the Basic users, each token and user
+//! with the `/v1` scopes it may exercise. Checking a request against them is
+//! [`Authenticator`](crate::auth::Authenticator)'s. Tokens, passwords and
+//! secrets are never logged.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use argon2::{Argon2, PasswordHash, PasswordVerifier as _};
-use axum::extract::{Request, State};
+use argon2::PasswordHash;
 use axum::http::{HeaderMap, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use nexus_domain::Principal;
-use nexus_platform::config::AuthSettings;
+use nexus_platform::config::{AuthSettings, BasicUserSetting};
 use secrecy::ExposeSecret as _;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
@@ -23,6 +17,7 @@ use subtle::ConstantTimeEq;
 use crate::api::problem::ApiError;
 use crate::auth::error::AuthError;
 use crate::auth::jwt::{JwtConfig, JwtVerifier};
+use crate::auth::scope;
 
 /// Header carrying the calling application's token on `/v1`.
 pub const APPLICATION_TOKEN_HEADER: &str = "applicationtoken";
@@ -32,6 +27,8 @@ pub const APPLICATION_TOKEN_HEADER: &str = "applicationtoken";
 pub struct ApplicationToken {
     pub name: String,
     digest: [u8; 32],
+    /// The `/v1` scopes calls with this token may exercise.
+    scopes: Vec<String>,
 }
 
 impl ApplicationToken {
@@ -52,15 +49,33 @@ impl ApplicationToken {
         Ok(Self {
             name: name.to_owned(),
             digest,
+            scopes: Vec::new(),
         })
     }
 
-    /// From the token itself (development credentials).
+    /// From the token itself: the development credentials, which hold every
+    /// `/v1` scope.
     pub fn from_token(name: &str, token: &str) -> Self {
         Self {
             name: name.to_owned(),
             digest: Sha256::digest(token.as_bytes()).into(),
+            scopes: scope::all_names(),
         }
+    }
+
+    /// The same token allowed `scopes` (replacing its own).
+    ///
+    /// # Errors
+    /// A name that is not a `/v1` scope.
+    pub fn with_scopes(mut self, scopes: &[String]) -> Result<Self, AuthError> {
+        self.scopes = scope::known(scopes).map_err(|e| {
+            AuthError::invalid("application_tokens", format!("`{}`: {e}", self.name))
+        })?;
+        Ok(self)
+    }
+
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
     }
 }
 
@@ -68,7 +83,9 @@ impl ApplicationToken {
 #[derive(Clone)]
 pub struct BasicUser {
     pub username: String,
-    hash: String,
+    pub(crate) hash: String,
+    /// The `/v1` scopes this user may exercise.
+    scopes: Vec<String>,
 }
 
 impl BasicUser {
@@ -84,7 +101,24 @@ impl BasicUser {
         Ok(Self {
             username: username.to_owned(),
             hash: hash.to_owned(),
+            scopes: Vec::new(),
         })
+    }
+
+    /// From its `[auth]` entry, with its scopes.
+    ///
+    /// # Errors
+    /// The hash is not a PHC string, or a scope is unknown.
+    pub fn from_setting(setting: &BasicUserSetting) -> Result<Self, AuthError> {
+        let mut user = Self::new(&setting.username, &setting.hash)?;
+        user.scopes = scope::known(&setting.scopes).map_err(|e| {
+            AuthError::invalid("basic_users", format!("`{}`: {e}", setting.username))
+        })?;
+        Ok(user)
+    }
+
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
     }
 }
 
@@ -108,16 +142,16 @@ impl std::fmt::Debug for Credentials {
 }
 
 /// Whether an `Authorization` header is a bearer token or Basic credentials.
-enum Presented<'a> {
+pub(crate) enum Presented<'a> {
     Bearer(&'a str),
     Basic(&'a str),
 }
 
-fn presented(headers: &HeaderMap) -> Result<Presented<'_>, ApiError> {
+pub(crate) fn presented(headers: &HeaderMap) -> Result<Presented<'_>, ApiError> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| ApiError::unauthorized("credentials are required"))?;
+        .ok_or_else(|| ApiError::unauthorized("missing credentials"))?;
     let (scheme, value) = authorization
         .split_once(' ')
         .ok_or_else(|| ApiError::unauthorized("unsupported authorization scheme"))?;
@@ -125,7 +159,7 @@ fn presented(headers: &HeaderMap) -> Result<Presented<'_>, ApiError> {
     // Schemes are case-insensitive (RFC 9110 §11.1).
     if scheme.eq_ignore_ascii_case("bearer") {
         if value.is_empty() {
-            return Err(ApiError::unauthorized("the bearer token is empty"));
+            return Err(ApiError::unauthorized("missing credentials"));
         }
         Ok(Presented::Bearer(value))
     } else if scheme.eq_ignore_ascii_case("basic") {
@@ -156,6 +190,8 @@ impl Credentials {
                     audience: jwt.audience.clone(),
                     leeway_secs: jwt.leeway_secs,
                     tenants_claim: jwt.tenants_claim.clone(),
+                    jwks_max_age: Duration::from_secs(jwt.jwks_max_age_secs),
+                    jwks_timeout: Duration::from_secs(jwt.jwks_timeout_secs),
                 })?))
             } else {
                 None
@@ -163,12 +199,12 @@ impl Credentials {
         let application_tokens = settings
             .application_tokens
             .iter()
-            .map(|t| ApplicationToken::from_hex(&t.name, &t.sha256))
+            .map(|t| ApplicationToken::from_hex(&t.name, &t.sha256)?.with_scopes(&t.scopes))
             .collect::<Result<_, _>>()?;
         let basic_users = settings
             .basic_users
             .iter()
-            .map(|u| BasicUser::new(&u.username, &u.hash))
+            .map(BasicUser::from_setting)
             .collect::<Result<_, _>>()?;
         Ok(Self {
             jwt: verifier,
@@ -177,56 +213,8 @@ impl Credentials {
         })
     }
 
-    /// The principal of a `/v1` request: a bearer JWT with an ApplicationToken,
-    /// or HTTP Basic.
-    ///
-    /// # Errors
-    /// 401 when the credentials are missing or wrong.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, ApiError> {
-        match presented(headers)? {
-            Presented::Basic(encoded) => self.basic(encoded).await,
-            Presented::Bearer(token) => {
-                let app_token = headers
-                    .get(APPLICATION_TOKEN_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .ok_or_else(|| {
-                        ApiError::unauthorized(
-                            "an ApplicationToken header is required with a bearer token",
-                        )
-                    })?;
-                let app = self.application(app_token)?;
-                let mut principal = self.bearer(token).await?;
-                if principal.client.is_none() {
-                    principal.client = Some(app.name.clone());
-                }
-                Ok(principal)
-            }
-        }
-    }
-
-    /// The principal of an OAuth2 request: a bearer JWT alone.
-    ///
-    /// # Errors
-    /// 401 when the token is missing or not valid.
-    pub async fn authenticate_oauth(&self, headers: &HeaderMap) -> Result<Principal, ApiError> {
-        match presented(headers)? {
-            Presented::Bearer(token) => self.bearer(token).await,
-            Presented::Basic(_) => Err(ApiError::unauthorized("a bearer token is required")),
-        }
-    }
-
-    async fn bearer(&self, token: &str) -> Result<Principal, ApiError> {
-        let verifier = self
-            .jwt
-            .as_ref()
-            .ok_or_else(|| ApiError::unauthorized("bearer tokens are not accepted"))?;
-        verifier.verify(token).await.map_err(|e| {
-            tracing::debug!(reason = %e, "bearer token refused");
-            ApiError::unauthorized(format!("the bearer token is not valid: {e}"))
-        })
-    }
-
-    fn application(&self, presented: &str) -> Result<&ApplicationToken, ApiError> {
+    /// The configured token `presented` is.
+    pub(crate) fn application(&self, presented: &str) -> Result<&ApplicationToken, ApiError> {
         let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         // Compare against every entry so timing does not reveal which matched.
         let mut found = None;
@@ -236,76 +224,6 @@ impl Credentials {
             }
         }
         found.ok_or_else(|| ApiError::unauthorized("the ApplicationToken is not valid"))
-    }
-
-    async fn basic(&self, encoded: &str) -> Result<Principal, ApiError> {
-        let bad = || ApiError::unauthorized("the Basic credentials are not valid");
-        let decoded = STANDARD.decode(encoded).map_err(|_| bad())?;
-        let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
-        let (user, password) = decoded.split_once(':').ok_or_else(bad)?;
-        let known = self
-            .basic_users
-            .iter()
-            .find(|u| bool::from(u.username.as_bytes().ct_eq(user.as_bytes())));
-        // An unknown name is checked against another user's hash and refused,
-        // so that the time taken does not reveal which names exist.
-        let (target, exists) = match (known, self.basic_users.first()) {
-            (Some(u), _) => (u, true),
-            (None, Some(first)) => (first, false),
-            (None, None) => return Err(bad()),
-        };
-        let hash = target.hash.clone();
-        let password = password.to_owned();
-        // argon2 is deliberately slow: keep it off the async workers.
-        let verified = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash).is_ok_and(|h| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-        })
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-        if verified && exists {
-            Ok(Principal {
-                subject: target.username.clone(),
-                ..Principal::default()
-            })
-        } else {
-            Err(bad())
-        }
-    }
-}
-
-/// The `/v1` middleware: stores the [`Principal`] in the request's
-/// extensions or answers 401.
-pub async fn authenticate(
-    State(credentials): State<Arc<Credentials>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    match credentials.authenticate(request.headers()).await {
-        Ok(principal) => {
-            request.extensions_mut().insert(principal);
-            next.run(request).await
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
-/// The OAuth2 middleware of `/api/{tenantId}/admin/**`: a bearer JWT alone.
-/// Handlers check the scopes and tenants of the stored [`Principal`].
-pub async fn authenticate_oauth(
-    State(credentials): State<Arc<Credentials>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    match credentials.authenticate_oauth(request.headers()).await {
-        Ok(principal) => {
-            request.extensions_mut().insert(principal);
-            next.run(request).await
-        }
-        Err(e) => e.into_response(),
     }
 }
 

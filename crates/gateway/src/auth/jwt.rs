@@ -1,33 +1,28 @@
 //! Bearer JWT verification: RS256, ES256 and EdDSA against a JWKS (a file, or
-//! an `https://` (or `http://`) URL fetched on first use and again when a token names an
-//! unknown `kid`), HS256 only with a configured secret. `exp` is required;
-//! `nbf`, `iss` and `aud` are checked with a leeway.
+//! an `https://` URL, see [`jwks`](crate::auth::jwks)), HS256 only with a
+//! configured secret. `exp` is required; `nbf`, `iss` and `aud` are checked
+//! with a leeway. A refused token is said in Nexus's own words
+//! ([`JwtError`]), never the library's.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::RwLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt as _, Empty, Limited};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 pub use jsonwebtoken::Algorithm;
-use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
+use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{AlgorithmFamily, DecodingKey, EncodingKey, Header, Validation};
 use nexus_domain::Principal;
 use serde_json::Value;
 
 use crate::auth::error::AuthError;
+use crate::auth::jwks::{self, Key, Remote};
 use crate::auth::jwt_crypto::family_of;
 
 /// The issuer of development tokens.
 pub const DEV_ISSUER: &str = "nexus-dev";
 
 /// How bearer tokens are verified.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct JwtConfig {
     pub jwks_file: Option<PathBuf>,
     pub jwks_url: Option<String>,
@@ -36,43 +31,66 @@ pub struct JwtConfig {
     pub audience: Option<String>,
     pub leeway_secs: u64,
     pub tenants_claim: String,
+    /// Keys of `jwks_url` older than this are fetched again.
+    pub jwks_max_age: Duration,
+    /// Bounds one fetch of `jwks_url`: connect, headers and body.
+    pub jwks_timeout: Duration,
 }
 
-/// Why a token was refused; said in the 401's detail.
-#[derive(Debug, thiserror::Error)]
+impl Default for JwtConfig {
+    fn default() -> Self {
+        Self {
+            jwks_file: None,
+            jwks_url: None,
+            hs256_secret: None,
+            issuer: None,
+            audience: None,
+            leeway_secs: 0,
+            tenants_claim: String::new(),
+            jwks_max_age: Duration::from_secs(600),
+            jwks_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why a token was refused: the 401's detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum JwtError {
-    #[error("malformed or unsupported token ({0})")]
-    Malformed(String),
-    #[error("HS256 tokens are not accepted")]
-    HmacNotAccepted,
-    #[error("no key matches the token's kid and algorithm")]
-    NoKey,
-    #[error("{0}")]
-    Rejected(String),
-    #[error("the token has no `sub`")]
-    NoSubject,
+    #[error("malformed token")]
+    Malformed,
+    #[error("token expired")]
+    Expired,
+    #[error("token not yet valid")]
+    NotYetValid,
+    #[error("bad signature")]
+    BadSignature,
+    #[error("wrong audience")]
+    WrongAudience,
+    #[error("wrong issuer")]
+    WrongIssuer,
+    #[error("unknown key")]
+    UnknownKey,
+    #[error("unsupported algorithm")]
+    UnsupportedAlgorithm,
 }
 
-/// One verification key of the JWKS.
-struct Key {
-    kid: Option<String>,
-    /// The JWK's `alg`, when it names one: then only that algorithm is accepted.
-    alg: Option<Algorithm>,
-    key: DecodingKey,
+impl JwtError {
+    fn from_library(e: &jsonwebtoken::errors::Error) -> Self {
+        match e.kind() {
+            ErrorKind::ExpiredSignature => Self::Expired,
+            ErrorKind::ImmatureSignature => Self::NotYetValid,
+            ErrorKind::InvalidSignature => Self::BadSignature,
+            ErrorKind::InvalidAudience => Self::WrongAudience,
+            ErrorKind::InvalidIssuer => Self::WrongIssuer,
+            ErrorKind::MissingRequiredClaim(c) if c == "aud" => Self::WrongAudience,
+            ErrorKind::MissingRequiredClaim(c) if c == "iss" => Self::WrongIssuer,
+            ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+                Self::UnsupportedAlgorithm
+            }
+            _ => Self::Malformed,
+        }
+    }
 }
-
-/// The keys of a JWKS URL and when they were last fetched.
-struct Remote {
-    url: http::Uri,
-    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
-    keys: RwLock<Vec<Key>>,
-    refreshed: tokio::sync::Mutex<Option<Instant>>,
-}
-
-/// Shortest time between two JWKS fetches: unknown `kid`s cannot make the
-/// gateway hammer the key server.
-const MIN_REFRESH: Duration = Duration::from_secs(30);
-const MAX_JWKS_BYTES: usize = 1 << 20;
 
 /// Verifies bearer tokens into [`Principal`]s.
 pub struct JwtVerifier {
@@ -85,44 +103,10 @@ pub struct JwtVerifier {
     tenants_claim: String,
 }
 
-fn parse_jwks(text: &[u8]) -> Result<Vec<Key>, String> {
-    let set: JwkSet = serde_json::from_slice(text).map_err(|e| e.to_string())?;
-    let mut keys = Vec::new();
-    for jwk in &set.keys {
-        // Symmetric keys are never taken from a JWKS: HS256 needs
-        // auth.jwt.hs256_secret, so a public key set cannot enable it.
-        if matches!(
-            jwk.algorithm,
-            AlgorithmParameters::OctetKey(_) | AlgorithmParameters::Other(_)
-        ) {
-            continue;
-        }
-        let key = DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())?;
-        let alg = match jwk.common.key_algorithm {
-            Some(a) => Some(Algorithm::try_from(a).map_err(|e| e.to_string())?),
-            None => None,
-        };
-        keys.push(Key {
-            kid: jwk.common.key_id.clone(),
-            alg,
-            key,
-        });
-    }
-    Ok(keys)
-}
-
-/// The keys of `keys` a token with `alg` and `kid` may be checked against.
-fn candidates<'a>(keys: &'a [Key], alg: Algorithm, kid: Option<&str>) -> Vec<&'a Key> {
-    keys.iter()
-        .filter(|k| Some(k.key.family()) == family_of(alg))
-        .filter(|k| k.alg.is_none_or(|a| a == alg))
-        .filter(|k| kid.is_none_or(|kid| k.kid.as_deref() == Some(kid)))
-        .collect()
-}
-
 impl JwtVerifier {
     /// # Errors
-    /// The JWKS file cannot be read or parsed, or the URL is not http(s).
+    /// The JWKS file cannot be read or parsed, or the URL is not https (nor
+    /// http to a loopback host).
     pub fn new(config: JwtConfig) -> Result<Self, AuthError> {
         crate::auth::jwt_crypto::install();
         let keys = match &config.jwks_file {
@@ -130,7 +114,7 @@ impl JwtVerifier {
                 let text = std::fs::read(path).map_err(|e| {
                     AuthError::invalid("jwt.jwks_file", format!("{}: {e}", path.display()))
                 })?;
-                parse_jwks(&text).map_err(|e| {
+                jwks::parse(&text).map_err(|e| {
                     AuthError::invalid("jwt.jwks_file", format!("{}: {e}", path.display()))
                 })?
             }
@@ -138,28 +122,12 @@ impl JwtVerifier {
         };
         let remote = match &config.jwks_url {
             Some(url) => {
+                nexus_platform::config::check_jwks_url(url)
+                    .map_err(|e| AuthError::invalid("jwt.jwks_url", e))?;
                 let uri: http::Uri = url
                     .parse()
                     .map_err(|e| AuthError::invalid("jwt.jwks_url", format!("{e}")))?;
-                if !matches!(uri.scheme_str(), Some("https" | "http")) {
-                    return Err(AuthError::invalid(
-                        "jwt.jwks_url",
-                        "must be an https:// (or http://) URL",
-                    ));
-                }
-                // TLS with the Mozilla root certificates built in, so a slim
-                // container image needs no CA bundle.
-                let connector = hyper_rustls::HttpsConnectorBuilder::new()
-                    .with_webpki_roots()
-                    .https_or_http()
-                    .enable_http1()
-                    .build();
-                Some(Remote {
-                    url: uri,
-                    client: Client::builder(TokioExecutor::new()).build(connector),
-                    keys: RwLock::new(Vec::new()),
-                    refreshed: tokio::sync::Mutex::new(None),
-                })
+                Some(Remote::new(uri, config.jwks_max_age, config.jwks_timeout))
             }
             None => None,
         };
@@ -211,22 +179,23 @@ impl JwtVerifier {
     /// Why the token is refused.
     pub async fn verify(&self, token: &str) -> Result<Principal, JwtError> {
         // `alg: none` and unknown algorithms fail here: `Algorithm` has no such variant.
-        let header: Header =
-            jsonwebtoken::decode_header(token).map_err(|e| JwtError::Malformed(e.to_string()))?;
+        let header: Header = jsonwebtoken::decode_header(token).map_err(|e| match e.kind() {
+            ErrorKind::InvalidAlgorithmName => JwtError::UnsupportedAlgorithm,
+            _ => JwtError::Malformed,
+        })?;
         let alg = header.alg;
         let kid = header.kid.as_deref();
         let claims = if family_of(alg) == Some(AlgorithmFamily::Hmac) {
             let (Some(key), Algorithm::HS256) = (&self.hs256, alg) else {
-                return Err(JwtError::HmacNotAccepted);
+                return Err(JwtError::UnsupportedAlgorithm);
             };
             self.check(token, alg, &[key])?
         } else {
             match self.check_keys(token, alg, kid, &self.keys) {
-                Ok(claims) => claims,
-                Err(JwtError::NoKey) if self.remote.is_some() => {
+                Err(JwtError::UnknownKey) if self.remote.is_some() => {
                     self.check_remote(token, alg, kid).await?
                 }
-                Err(e) => return Err(e),
+                other => other?,
             }
         };
         self.principal(&claims)
@@ -239,7 +208,7 @@ impl JwtVerifier {
         kid: Option<&str>,
         keys: &[Key],
     ) -> Result<Value, JwtError> {
-        let found = candidates(keys, alg, kid);
+        let found = jwks::candidates(keys, alg, kid);
         let keys: Vec<&DecodingKey> = found.iter().map(|k| &k.key).collect();
         self.check(token, alg, &keys)
     }
@@ -251,42 +220,30 @@ impl JwtVerifier {
         kid: Option<&str>,
     ) -> Result<Value, JwtError> {
         let Some(remote) = &self.remote else {
-            return Err(JwtError::NoKey);
+            return Err(JwtError::UnknownKey);
         };
-        let known = {
-            let keys = remote.keys.read().map_err(|_| JwtError::NoKey)?;
-            self.check_keys(token, alg, kid, &keys)
+        let with_current = || {
+            remote
+                .with_keys(|keys| self.check_keys(token, alg, kid, keys))
+                .unwrap_or(Err(JwtError::UnknownKey))
         };
-        match known {
-            Err(JwtError::NoKey) => {}
-            other => return other,
-        }
-        {
-            let mut refreshed = remote.refreshed.lock().await;
-            if refreshed.is_none_or(|at| at.elapsed() >= MIN_REFRESH) {
-                *refreshed = Some(Instant::now());
-                match fetch(remote).await {
-                    Ok(keys) => {
-                        tracing::info!(keys = keys.len(), "JWKS fetched");
-                        if let Ok(mut slot) = remote.keys.write() {
-                            *slot = keys;
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, url = %remote.url, "JWKS fetch failed"),
-                }
+        if !remote.stale() {
+            match with_current() {
+                Err(JwtError::UnknownKey) => {}
+                other => return other,
             }
         }
-        let keys = remote.keys.read().map_err(|_| JwtError::NoKey)?;
-        self.check_keys(token, alg, kid, &keys)
+        remote.refresh().await;
+        with_current()
     }
 
     fn check(&self, token: &str, alg: Algorithm, keys: &[&DecodingKey]) -> Result<Value, JwtError> {
         let validation = self.validation(alg);
-        let mut last = JwtError::NoKey;
+        let mut last = JwtError::UnknownKey;
         for key in keys {
             match jsonwebtoken::decode::<Value>(token, key, &validation) {
                 Ok(data) => return Ok(data.claims),
-                Err(e) => last = JwtError::Rejected(e.to_string()),
+                Err(e) => last = JwtError::from_library(&e),
             }
         }
         Err(last)
@@ -296,7 +253,7 @@ impl JwtVerifier {
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
         let subject = text("sub")
             .filter(|s| !s.is_empty())
-            .ok_or(JwtError::NoSubject)?;
+            .ok_or(JwtError::Malformed)?;
         let strings = |v: Option<&Value>| -> Vec<String> {
             v.and_then(Value::as_array)
                 .map(|a| {
@@ -324,36 +281,6 @@ impl JwtVerifier {
             tenants: strings(claims.get(&self.tenants_claim)),
         })
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-enum FetchError {
-    #[error("{0}")]
-    Http(String),
-    #[error("answered {0}")]
-    Status(http::StatusCode),
-    #[error("not a JWKS: {0}")]
-    Parse(String),
-}
-
-async fn fetch(remote: &Remote) -> Result<Vec<Key>, FetchError> {
-    let request = http::Request::get(remote.url.clone())
-        .header(http::header::ACCEPT, "application/json")
-        .body(Empty::new())
-        .map_err(|e| FetchError::Http(e.to_string()))?;
-    let response = tokio::time::timeout(Duration::from_secs(5), remote.client.request(request))
-        .await
-        .map_err(|_| FetchError::Http("timed out".to_owned()))?
-        .map_err(|e| FetchError::Http(e.to_string()))?;
-    if !response.status().is_success() {
-        return Err(FetchError::Status(response.status()));
-    }
-    let body = Limited::new(response.into_body(), MAX_JWKS_BYTES)
-        .collect()
-        .await
-        .map_err(|e| FetchError::Http(e.to_string()))?
-        .to_bytes();
-    parse_jwks(&body).map_err(FetchError::Parse)
 }
 
 /// Why a token could not be signed.

@@ -33,6 +33,7 @@ pub struct PutAttributeBody {
     path = "/v1/users/{userId}/attributes",
     tag = "attributes",
     operation_id = "ListUserAttributes",
+    security(("bearer" = ["users:read"], "applicationToken" = []), ("basic" = ["users:read"])),
     params(UserPath),
     responses(
         (status = 200, description = "The user's attributes", body = Vec<AttributeJson>),
@@ -63,6 +64,7 @@ pub async fn list(
     path = "/v1/users/{userId}/attributes/{name}",
     tag = "attributes",
     operation_id = "PutUserAttribute",
+    security(("bearer" = ["users:write"], "applicationToken" = []), ("basic" = ["users:write"])),
     params(UserPath, AttributePath),
     request_body = PutAttributeBody,
     responses(
@@ -104,6 +106,7 @@ pub async fn put(
     path = "/v1/users/{userId}/attributes/{name}",
     tag = "attributes",
     operation_id = "DeleteUserAttribute",
+    security(("bearer" = ["users:write"], "applicationToken" = []), ("basic" = ["users:write"])),
     params(UserPath, AttributePath),
     responses(
         (status = 204, description = "Deleted"),

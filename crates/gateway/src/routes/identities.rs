@@ -37,6 +37,7 @@ pub struct LinkBody {
     path = "/v1/users/{userId}/idp_tenants/{idpTenantId}",
     tag = "identities",
     operation_id = "LinkUserToTenant",
+    security(("bearer" = ["identities:write"], "applicationToken" = []), ("basic" = ["identities:write"])),
     params(UserPath, IdpTenantPath),
     request_body = LinkBody,
     responses(
@@ -84,6 +85,7 @@ pub async fn link(
     path = "/v1/users/{userId}/idp_tenants/{idpTenantId}",
     tag = "identities",
     operation_id = "UnlinkUserFromTenant",
+    security(("bearer" = ["identities:write"], "applicationToken" = []), ("basic" = ["identities:write"])),
     params(UserPath, IdpTenantPath),
     responses(
         (status = 204, description = "Unlinked"),
@@ -115,6 +117,7 @@ pub async fn unlink(
     path = "/v1/users/{userId}/idp_tenants",
     tag = "identities",
     operation_id = "ListUserIdpTenants",
+    security(("bearer" = ["users:read"], "applicationToken" = []), ("basic" = ["users:read"])),
     params(UserPath),
     responses(
         (

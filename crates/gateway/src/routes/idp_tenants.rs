@@ -92,6 +92,7 @@ pub type ListIdpTenantsQuery = PageQuery<IdpTenantList>;
     path = "/v1/idp_tenants",
     tag = "idp_tenants",
     operation_id = "CreateIdpTenant",
+    security(("bearer" = ["idp-tenants:admin"], "applicationToken" = []), ("basic" = ["idp-tenants:admin"])),
     request_body = CreateIdpTenantBody,
     responses(
         (
@@ -135,6 +136,7 @@ pub async fn create(
     path = "/v1/idp_tenants",
     tag = "idp_tenants",
     operation_id = "ListIdpTenants",
+    security(("bearer" = ["idp-tenants:admin"], "applicationToken" = []), ("basic" = ["idp-tenants:admin"])),
     params(ListIdpTenantsQuery),
     responses(
         (status = 200, description = "A page of IdP tenants by id", body = Page<IdpTenantJson>),
@@ -169,6 +171,7 @@ pub async fn list(
     path = "/v1/idp_tenants/{idpTenantId}",
     tag = "idp_tenants",
     operation_id = "GetIdpTenant",
+    security(("bearer" = ["idp-tenants:admin"], "applicationToken" = []), ("basic" = ["idp-tenants:admin"])),
     params(IdpTenantPath),
     responses(
         (status = 200, description = "The IdP tenant", body = IdpTenantJson),
@@ -200,6 +203,7 @@ pub async fn get(
     path = "/v1/idp_tenants/{idpTenantId}",
     tag = "idp_tenants",
     operation_id = "UpdateIdpTenant",
+    security(("bearer" = ["idp-tenants:admin"], "applicationToken" = []), ("basic" = ["idp-tenants:admin"])),
     params(IdpTenantPath),
     request_body(
         content = IdpTenantPatch,
@@ -247,6 +251,7 @@ pub async fn update(
     path = "/v1/idp_tenants/{idpTenantId}",
     tag = "idp_tenants",
     operation_id = "DeleteIdpTenant",
+    security(("bearer" = ["idp-tenants:admin"], "applicationToken" = []), ("basic" = ["idp-tenants:admin"])),
     params(IdpTenantPath),
     responses(
         (status = 204, description = "Deleted"),

@@ -168,6 +168,7 @@ pub type ListOrganizationsQuery = PageQuery<OrganizationList>;
     path = "/v1/organizations",
     tag = "organizations",
     operation_id = "CreateOrganization",
+    security(("bearer" = ["organizations:admin"], "applicationToken" = []), ("basic" = ["organizations:admin"])),
     request_body = CreateOrganizationBody,
     responses(
         (
@@ -220,6 +221,7 @@ pub async fn create(
     path = "/v1/organizations",
     tag = "organizations",
     operation_id = "ListOrganizations",
+    security(("bearer" = ["organizations:admin"], "applicationToken" = []), ("basic" = ["organizations:admin"])),
     params(ListOrganizationsQuery),
     responses(
         (
@@ -258,6 +260,7 @@ pub async fn list(
     path = "/v1/organizations/{organizationId}",
     tag = "organizations",
     operation_id = "GetOrganization",
+    security(("bearer" = ["organizations:admin"], "applicationToken" = []), ("basic" = ["organizations:admin"])),
     params(OrganizationPath),
     responses(
         (status = 200, description = "The organization", body = OrganizationJson),
@@ -290,6 +293,7 @@ pub async fn get(
     path = "/v1/organizations/{organizationId}",
     tag = "organizations",
     operation_id = "UpdateOrganization",
+    security(("bearer" = ["organizations:admin"], "applicationToken" = []), ("basic" = ["organizations:admin"])),
     params(OrganizationPath),
     request_body(
         content = OrganizationPatch,
@@ -328,6 +332,7 @@ pub async fn update(
     path = "/v1/organizations/{organizationId}",
     tag = "organizations",
     operation_id = "DeleteOrganization",
+    security(("bearer" = ["organizations:admin"], "applicationToken" = []), ("basic" = ["organizations:admin"])),
     params(OrganizationPath),
     responses(
         (status = 204, description = "Deleted"),

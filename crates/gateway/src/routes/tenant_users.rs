@@ -253,7 +253,8 @@ pub async fn get(
 /// Change a back-office user's role or display name.
 ///
 /// `role` is required, `null` keeps it; an absent or `null` `name` keeps the
-/// display name.
+/// display name. The name is the user's everywhere, so it can be changed only
+/// for a user of this tenant alone (409 otherwise).
 #[utoipa::path(
     put,
     path = "/api/{tenantId}/admin/users/{userId}",
@@ -268,6 +269,7 @@ pub async fn get(
             description = "The back-office user after the change",
             body = TenantUserJson
         ),
+        ConflictError,
         CommonErrors,
     )
 )]
@@ -278,6 +280,9 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> Result<axum::Json<TenantUserJson>, ApiError> {
     guard(&principal, &tenant, WRITE_SCOPE)?;
+    if body.name.is_some() {
+        renamable_here(&state, &principal, &tenant, &user).await?;
+    }
     let request = state.identity_request(
         &principal,
         pb::UpdateTenantUserRequest {
@@ -295,6 +300,36 @@ pub async fn update(
             .into_inner()
             .into(),
     ))
+}
+
+/// A user's name is global (every tenant and every login's claims show it),
+/// so a tenant may rename only a user that belongs to it alone: 409 when the
+/// user has access to another tenant too.
+async fn renamable_here(
+    state: &AppState,
+    principal: &Principal,
+    tenant: &str,
+    user: &str,
+) -> Result<(), ApiError> {
+    let request = state.identity_request(
+        principal,
+        pb::ListUserTenantsRequest {
+            user_id: user.to_owned(),
+        },
+    );
+    let tenants = state
+        .tenant_access()
+        .list_user_tenants(request)
+        .await?
+        .into_inner()
+        .tenants;
+    if tenants.iter().any(|t| t.tenant_id != tenant) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "name: the user also belongs to other tenants, so its name cannot be changed from one of them",
+        ));
+    }
+    Ok(())
 }
 
 /// Remove a user's access to a tenant.
@@ -330,35 +365,4 @@ pub async fn delete(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::api::body::parse;
-
-    fn principal(scopes: &[&str], tenants: &[&str]) -> Principal {
-        Principal {
-            subject: "alice".into(),
-            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
-            tenants: tenants.iter().map(|s| (*s).to_owned()).collect(),
-            ..Principal::default()
-        }
-    }
-
-    #[test]
-    fn guard_checks_the_tenant_id_then_the_scope_then_the_tenant() {
-        let p = principal(&[READ_SCOPE], &["t1"]);
-        assert!(guard(&p, "t1", READ_SCOPE).is_ok());
-        assert_eq!(guard(&p, "t 1", READ_SCOPE).unwrap_err().status, 400);
-        assert_eq!(guard(&p, "t1", WRITE_SCOPE).unwrap_err().status, 403);
-        assert_eq!(guard(&p, "t2", READ_SCOPE).unwrap_err().status, 403);
-    }
-
-    #[test]
-    fn put_needs_the_role_key_but_accepts_null() {
-        let body: UpdateBody = parse(br#"{"role": null}"#).unwrap();
-        assert_eq!(body.role, None);
-        let body: UpdateBody = parse(br#"{"name": "Ann", "role": "admin"}"#).unwrap();
-        assert_eq!(body.role.as_deref(), Some("admin"));
-        let e = parse::<UpdateBody>(br#"{"name": "Ann"}"#).unwrap_err();
-        assert!(e.detail.contains("role"), "{}", e.detail);
-    }
-}
+mod tests;

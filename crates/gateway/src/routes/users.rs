@@ -74,6 +74,7 @@ async fn user_json(
     path = "/v1/users",
     tag = "users",
     operation_id = "CreateUser",
+    security(("bearer" = ["users:write"], "applicationToken" = []), ("basic" = ["users:write"])),
     request_body = CreateUserBody,
     responses(
         (status = 201, description = "The created user; `Location` names it", body = UserJson),
@@ -102,6 +103,7 @@ pub async fn create_user(
     path = "/v1/users/{userId}",
     tag = "users",
     operation_id = "GetUser",
+    security(("bearer" = ["users:read"], "applicationToken" = []), ("basic" = ["users:read"])),
     params(UserPath),
     responses(
         (status = 200, description = "The user", body = UserJson),
@@ -127,6 +129,7 @@ pub async fn get_user(
     path = "/v1/users",
     tag = "users",
     operation_id = "ListUsers",
+    security(("bearer" = ["users:read"], "applicationToken" = []), ("basic" = ["users:read"])),
     params(ListUsersQuery),
     responses(
         (status = 200, description = "A page of users in creation order", body = Page<UserJson>),
@@ -167,6 +170,7 @@ pub async fn list_users(
     path = "/v1/users/{userId}",
     tag = "users",
     operation_id = "UpdateUser",
+    security(("bearer" = ["users:write"], "applicationToken" = []), ("basic" = ["users:write"])),
     params(UserPath),
     request_body(
         content = UserPatch,
@@ -198,6 +202,7 @@ pub async fn update_user(
     path = "/v1/users/{userId}",
     tag = "users",
     operation_id = "DeleteUser",
+    security(("bearer" = ["users:delete"], "applicationToken" = []), ("basic" = ["users:delete"])),
     params(UserPath),
     responses(
         (

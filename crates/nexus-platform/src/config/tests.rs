@@ -122,6 +122,30 @@ fn auth_errors_name_the_key() {
             "auth.jwt.hs256_secret",
         ),
         ("[auth.jwt]\nissuer_typo = \"x\"\n", "issuer_typo"),
+        (
+            "[auth.jwt]\njwks_url = \"https://keys.example/jwks\"\naudience = \"a\"\n",
+            "auth.jwt.issuer",
+        ),
+        (
+            "[auth.jwt]\njwks_url = \"https://keys.example/jwks\"\nissuer = \"i\"\n",
+            "auth.jwt.audience",
+        ),
+        (
+            "[auth.jwt]\nhs256_secret = \"0123456789abcdef0123456789abcdef\"\n",
+            "auth.jwt.issuer",
+        ),
+        (
+            "[auth.jwt]\njwks_url = \"http://keys.example/jwks\"\nissuer = \"i\"\naudience = \"a\"\n",
+            "auth.jwt.jwks_url",
+        ),
+        (
+            "[auth]\napplication_tokens = [{ name = \"a\", sha256 = \"xyz\", scopes = [\"users:read\"] }]\n",
+            "auth.application_tokens",
+        ),
+        (
+            "[gateway]\nlisten = \"0.0.0.0:8080\"\n",
+            "configuration key `auth`",
+        ),
     ] {
         std::fs::write(&path, text).unwrap();
         let err = Settings::load(Some(&path), Mode::AllInOne)
@@ -195,4 +219,43 @@ fn gateway_service_urls_are_http_urls() {
             .to_string();
         assert!(err.contains("gateway.upn_url"), "{bad}: {err}");
     }
+}
+
+#[test]
+fn jwks_urls_are_https_or_http_to_a_loopback_host() {
+    for ok in [
+        "https://tenant.eu.auth0.com/.well-known/jwks.json",
+        "http://127.0.0.1:8080/jwks",
+        "http://localhost/jwks",
+        "http://[::1]:9000/jwks",
+    ] {
+        assert!(check_jwks_url(ok).is_ok(), "{ok}");
+    }
+    for refused in [
+        "http://keys.example/jwks",
+        "http://10.0.0.1/jwks",
+        "http://127.0.0.1.evil.example/jwks",
+        "ftp://127.0.0.1/jwks",
+        "https:///jwks",
+    ] {
+        assert!(check_jwks_url(refused).is_err(), "{refused}");
+    }
+}
+
+#[test]
+fn development_credentials_are_refused_off_loopback_but_configured_auth_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nexus.toml");
+    std::fs::write(&path, "[gateway]\nlisten = \"0.0.0.0:8080\"\n").unwrap();
+    let err = Settings::load(Some(&path), Mode::AllInOne)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("0.0.0.0:8080") && !err.contains('\n'), "{err}");
+    std::fs::write(
+        &path,
+        "[gateway]\nlisten = \"0.0.0.0:8080\"\n[auth]\napplication_tokens = [{ name = \"a\", sha256 = \"5332eeddf55a3ec2e3a96a9252fdcfdcbdf9b5a0509e78394d6c8b76aa94a0a8\", scopes = [\"users:read\"] }]\n",
+    )
+    .unwrap();
+    let settings = Settings::load(Some(&path), Mode::AllInOne).unwrap();
+    assert_eq!(settings.auth.application_tokens[0].scopes, ["users:read"]);
 }

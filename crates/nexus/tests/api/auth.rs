@@ -21,16 +21,27 @@ fn fixture(name: &str) -> std::path::PathBuf {
         .join(name)
 }
 
-fn token(sub: &str) -> String {
-    let now = std::time::SystemTime::now()
+fn now() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_secs();
-    let claims = serde_json::json!({
-        "sub": sub, "iss": ISSUER, "aud": "nexus", "exp": now + 300, "azp": "console",
-    });
+        .as_secs()
+}
+
+fn claims(sub: &str) -> serde_json::Value {
+    serde_json::json!({
+        "sub": sub, "iss": ISSUER, "aud": "nexus", "exp": now() + 300, "azp": "console",
+        "scope": "users:write users:delete",
+    })
+}
+
+fn signed(claims: &serde_json::Value, kid: &str) -> String {
     let der = std::fs::read(fixture("rsa-private.der")).unwrap();
-    gateway::jwt::sign_der(Algorithm::RS256, &der, Some("rsa-1"), &claims).unwrap()
+    gateway::jwt::sign_der(Algorithm::RS256, &der, Some(kid), claims).unwrap()
+}
+
+fn token(sub: &str) -> String {
+    signed(&claims(sub), "rsa-1")
 }
 
 fn post_user(
@@ -52,36 +63,43 @@ fn post_user(
         .unwrap()
 }
 
-#[tokio::test]
-async fn configured_credentials_are_checked_through_rest() {
+async fn configured_app() -> TestApp {
     let salt = SaltString::encode_b64(b"integration-salt").unwrap();
     let hash = argon2::Argon2::default()
         .hash_password(b"s3cret", &salt)
         .unwrap()
         .to_string();
-    let app = TestApp::spawn_with(Backend::Sqlite, |s| {
+    TestApp::spawn_with(Backend::Sqlite, |s| {
         s.auth.jwt.jwks_file = Some(fixture("jwks.json"));
         s.auth.jwt.issuer = Some(ISSUER.to_owned());
         s.auth.jwt.audience = Some("nexus".to_owned());
         s.auth.application_tokens = vec![ApplicationTokenSetting {
             name: "console".to_owned(),
             sha256: hex::encode(Sha256::digest(APP_TOKEN)),
+            scopes: vec!["users:read".to_owned(), "users:write".to_owned()],
         }];
         s.auth.basic_users = vec![BasicUserSetting {
             username: "ops".to_owned(),
             hash: hash.clone(),
+            scopes: vec!["users:write".to_owned()],
         }];
     })
     .await
-    .unwrap();
+    .unwrap()
+}
+
+fn basic(creds: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(creds)
+    )
+}
+
+#[tokio::test]
+async fn configured_credentials_are_checked_through_rest() {
+    let app = configured_app().await;
     // Configured auth turns development credentials off.
     assert!(app.app_token.is_empty());
-    let basic = |creds: &str| {
-        format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(creds)
-        )
-    };
 
     let jwt = format!("Bearer {}", token("auth0|bob"));
     let created = app
@@ -129,5 +147,101 @@ async fn configured_credentials_are_checked_through_rest() {
             "{name}"
         );
     }
+    app.stop().await;
+}
+
+fn get_as(app: &TestApp, path: &str, auth: &str, app_token: bool) -> http::Request<Full<Bytes>> {
+    let mut builder = http::Request::builder()
+        .method("GET")
+        .uri(format!("http://{}{path}", app.addr));
+    if !auth.is_empty() {
+        builder = builder.header("authorization", auth);
+    }
+    if app_token {
+        builder = builder.header("applicationtoken", APP_TOKEN);
+    }
+    builder.body(Full::new(Bytes::new())).unwrap()
+}
+
+#[tokio::test]
+async fn each_token_defect_is_refused_with_its_own_reason() {
+    let app = configured_app().await;
+    let with = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut c = claims("auth0|bob");
+        f(&mut c);
+        format!("Bearer {}", signed(&c, "rsa-1"))
+    };
+    let good = token("auth0|bob");
+    let (head_body, _) = good.rsplit_once('.').unwrap();
+    let other = signed(
+        &serde_json::json!({"sub": "x", "exp": now() + 300}),
+        "rsa-1",
+    );
+    let (_, other_signature) = other.rsplit_once('.').unwrap();
+    for (auth, reason) in [
+        (String::new(), "missing credentials"),
+        (with(&|c| c["exp"] = (now() - 600).into()), "token expired"),
+        (
+            format!("Bearer {head_body}.{other_signature}"),
+            "bad signature",
+        ),
+        (with(&|c| c["aud"] = "another-api".into()), "wrong audience"),
+        (
+            with(&|c| c["iss"] = "https://evil.example/".into()),
+            "wrong issuer",
+        ),
+        ("Bearer not-a-jwt".to_owned(), "malformed token"),
+        (
+            format!("Bearer {}", signed(&claims("auth0|bob"), "rsa-rotated")),
+            "unknown key",
+        ),
+    ] {
+        let answer = app.send(get_as(&app, "/v1/users", &auth, true)).await;
+        assert_eq!(answer.status, 401, "{reason}: {:?}", answer.body);
+        assert_eq!(answer.body["detail"], reason);
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_request_holds_only_the_scopes_its_credential_is_allowed() {
+    let app = configured_app().await;
+    let user = app
+        .send(post_user(
+            &app,
+            "scoped@example.com",
+            &format!("Bearer {}", token("auth0|bob")),
+            Some(APP_TOKEN),
+        ))
+        .await;
+    assert_eq!(user.status, 201, "{:?}", user.body);
+    let path = format!("/v1/users/{}", user.body["id"].as_str().unwrap());
+    // The JWT holds users:delete, but its ApplicationToken does not list it.
+    let delete = http::Request::builder()
+        .method("DELETE")
+        .uri(format!("http://{}{path}", app.addr))
+        .header("authorization", format!("Bearer {}", token("auth0|bob")))
+        .header("applicationtoken", APP_TOKEN)
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let refused = app.send(delete).await;
+    assert_eq!(refused.status, 403, "{:?}", refused.body);
+    assert_eq!(
+        refused.body["detail"],
+        "this operation needs the scope users:delete"
+    );
+    // The ApplicationToken lists users:read, but the JWT does not hold it.
+    let jwt = format!("Bearer {}", token("auth0|bob"));
+    let read = app.send(get_as(&app, &path, &jwt, true)).await;
+    assert_eq!(read.status, 403, "{:?}", read.body);
+    // The Basic user holds users:write alone.
+    let read = app
+        .send(get_as(&app, &path, &basic("ops:s3cret"), false))
+        .await;
+    assert_eq!(read.status, 403, "{:?}", read.body);
+    assert_eq!(
+        read.body["detail"],
+        "this operation needs the scope users:read"
+    );
     app.stop().await;
 }

@@ -69,6 +69,14 @@ pub struct TestApp {
     pg_databases: Vec<String>,
 }
 
+/// Every `/v1` scope and the tenant back-office read scope: what the tests'
+/// development token holds.
+pub fn every_scope() -> Vec<String> {
+    let mut scopes = gateway::auth::scope::all_names();
+    scopes.push("tenant.access:read".to_owned());
+    scopes
+}
+
 /// The subject of the tests' development tokens: what createdBy records.
 pub const TEST_SUBJECT: &str = "alice";
 
@@ -160,7 +168,7 @@ impl TestApp {
                 &settings.data_dir,
                 &nexus::dev::TokenRequest {
                     subject: TEST_SUBJECT.to_owned(),
-                    scopes: vec!["tenant.access:read".to_owned()],
+                    scopes: every_scope(),
                     tenants: Vec::new(),
                     ttl_secs: 600,
                 },

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auth;
+mod basic_flood;
 mod cli;
 mod events;
 mod gateway;
@@ -13,6 +14,7 @@ mod openapi;
 mod organizations;
 mod profile;
 mod projections;
+mod scopes;
 mod sync;
 mod tenant_access;
 mod upns;

@@ -21,6 +21,7 @@ on_both_backends!(
     bad_input_is_400_naming_the_field,
     credentials_scopes_and_tenants_are_checked,
     tenants_are_isolated,
+    a_tenant_renames_only_users_it_alone_has,
     the_projection_follows_identity_events,
     long_lists_are_paginated_by_cursor,
     membership_changes_are_published,
@@ -346,6 +347,57 @@ async fn tenants_are_isolated(app: &TestApp) {
     );
     assert_eq!(list(app, "tenant-b").await, vec![in_b]);
     assert_eq!(list(app, "tenant-a").await, vec![in_a]);
+}
+
+async fn a_tenant_renames_only_users_it_alone_has(app: &TestApp) {
+    let shared = attach(app, "rename-a", "shared@example.com", "admin").await;
+    let id = shared["id"].as_str().unwrap();
+    assert_eq!(
+        attach(app, "rename-b", "shared@example.com", "viewer").await["id"],
+        shared["id"]
+    );
+    let in_a = format!("/api/rename-a/admin/users/{id}");
+    let a = admin(app, "rename-a");
+    let rename = json!({"name": "Mallory", "role": null});
+
+    // Shared with another tenant: the global name is not tenant A's to change.
+    let refused = call(app, "PUT", &in_a, Some(&a), Some(rename.clone())).await;
+    problem(&refused, 409);
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("other tenants"),
+        "{:?}",
+        refused.body
+    );
+    let in_b = call(
+        app,
+        "GET",
+        &format!("/api/rename-b/admin/users/{id}"),
+        Some(&admin(app, "rename-b")),
+        None,
+    )
+    .await;
+    assert_eq!(in_b.body["name"], "Ann Lee", "tenant B still sees the name");
+    // The role is the tenant's own: it may still change it.
+    let role_only = json!({"role": "viewer"});
+    let demoted = call(app, "PUT", &in_a, Some(&a), Some(role_only)).await;
+    assert_eq!(demoted.status, 200, "{:?}", demoted.body);
+
+    // Once the user belongs to tenant A alone, A may rename it.
+    let removed = call(
+        app,
+        "DELETE",
+        &format!("/api/rename-b/admin/users/{id}"),
+        Some(&admin(app, "rename-b")),
+        None,
+    )
+    .await;
+    assert_eq!(removed.status, 204, "{:?}", removed.body);
+    let renamed = call(app, "PUT", &in_a, Some(&a), Some(rename)).await;
+    assert_eq!(renamed.status, 200, "{:?}", renamed.body);
+    assert_eq!(renamed.body["name"], "Mallory");
 }
 
 async fn the_projection_follows_identity_events(app: &TestApp) {

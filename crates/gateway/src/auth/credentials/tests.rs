@@ -2,11 +2,17 @@
 //! JWKS URLs.
 
 use super::*;
+use crate::auth::authenticator::{Authenticator, authenticate_oauth};
 use crate::auth::jwt::{sign_der, sign_hs256};
+use argon2::Argon2;
 use argon2::PasswordHasher as _;
 use argon2::password_hash::SaltString;
+use axum::extract::Request;
 use axum::http::HeaderValue;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use jsonwebtoken::Algorithm;
+use nexus_domain::Principal;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
@@ -54,7 +60,11 @@ fn jwt_config(hs256: bool) -> JwtConfig {
     }
 }
 
-fn creds(hs256: bool) -> Credentials {
+fn creds(hs256: bool) -> Authenticator {
+    Authenticator::new(credentials(hs256))
+}
+
+fn credentials(hs256: bool) -> Credentials {
     let salt = SaltString::encode_b64(b"sixteen byte salt").unwrap();
     let hash = Argon2::default()
         .hash_password(b"pw", &salt)
@@ -63,9 +73,19 @@ fn creds(hs256: bool) -> Credentials {
     Credentials {
         jwt: Some(Arc::new(JwtVerifier::new(jwt_config(hs256)).unwrap())),
         application_tokens: vec![
-            ApplicationToken::from_hex("console", &hex::encode(Sha256::digest(APP_TOKEN))).unwrap(),
+            ApplicationToken::from_hex("console", &hex::encode(Sha256::digest(APP_TOKEN)))
+                .unwrap()
+                .with_scopes(&["users:read".to_owned(), "users:write".to_owned()])
+                .unwrap(),
         ],
-        basic_users: vec![BasicUser::new("ops", &hash).unwrap()],
+        basic_users: vec![
+            BasicUser::from_setting(&nexus_platform::config::BasicUserSetting {
+                username: "ops".to_owned(),
+                hash,
+                scopes: vec!["users:read".to_owned()],
+            })
+            .unwrap(),
+        ],
     }
 }
 
@@ -89,8 +109,12 @@ fn bearer(token: &str) -> HeaderMap {
     h
 }
 
-async fn status(c: &Credentials, headers: &HeaderMap) -> u16 {
-    c.authenticate(headers).await.unwrap_err().status.as_u16()
+async fn status(c: &Authenticator, headers: &HeaderMap) -> u16 {
+    c.authenticate(headers, None)
+        .await
+        .unwrap_err()
+        .status
+        .as_u16()
 }
 
 #[tokio::test]
@@ -115,13 +139,11 @@ async fn good_tokens_of_every_algorithm_are_accepted_with_scopes_and_tenants() {
         sign_hs256(HS_SECRET, &claims()).unwrap(),
     ];
     for token in tokens {
-        let p = c.authenticate(&bearer(&token)).await.unwrap();
+        let p = c.authenticate(&bearer(&token), None).await.unwrap();
         assert_eq!(p.subject, "auth0|alice");
         assert_eq!(p.client.as_deref(), Some("console"));
-        assert_eq!(
-            p.scopes,
-            ["tenant.access:read", "tenant.access:write", "users:write"]
-        );
+        // The JWT's scopes that its ApplicationToken also lists.
+        assert_eq!(p.scopes, ["users:write"]);
         assert_eq!(p.tenants, ["t1", "t2"]);
     }
 }
@@ -176,22 +198,24 @@ async fn bad_tokens_are_401() {
         &claims(),
     )
     .unwrap();
-    for (name, token) in [
-        ("expired", expired),
-        ("nbf in the future", not_yet),
-        ("nbf as text", nbf_as_text),
-        ("wrong issuer", wrong_issuer),
-        ("wrong audience", wrong_audience),
-        ("no exp", no_exp),
-        ("no sub", no_sub),
-        ("wrong signature", wrong_signature),
-        ("alg none", alg_none),
-        ("HS256 against RS256 keys", hs_with_public_key),
-        ("HS256 without hs256_secret", hs_with_secret),
-        ("alg/key mismatch", alg_key_mismatch),
-        ("not a JWT", "abc".to_owned()),
+    for (token, reason) in [
+        (expired, "token expired"),
+        (not_yet, "token not yet valid"),
+        (nbf_as_text, "malformed token"),
+        (wrong_issuer, "wrong issuer"),
+        (wrong_audience, "wrong audience"),
+        (no_exp, "malformed token"),
+        (no_sub, "malformed token"),
+        (wrong_signature, "bad signature"),
+        (alg_none, "malformed token"),
+        (hs_with_public_key, "unsupported algorithm"),
+        (hs_with_secret, "unsupported algorithm"),
+        (alg_key_mismatch, "unknown key"),
+        ("abc".to_owned(), "malformed token"),
     ] {
-        assert_eq!(status(&c, &bearer(&token)).await, 401, "{name}");
+        let e = c.authenticate(&bearer(&token), None).await.unwrap_err();
+        assert_eq!(e.status, 401, "{reason}");
+        assert_eq!(e.detail, reason);
     }
 }
 
@@ -204,7 +228,7 @@ async fn a_jwt_needs_a_valid_application_token_on_v1() {
     assert_eq!(status(&c, &h).await, 401, "missing ApplicationToken");
     h.insert("applicationtoken", HeaderValue::from_static("wrong"));
     assert_eq!(status(&c, &h).await, 401, "wrong ApplicationToken");
-    let e = c.authenticate(&h).await.unwrap_err();
+    let e = c.authenticate(&h, None).await.unwrap_err();
     assert!(e.headers.iter().any(|(n, _)| n == header::WWW_AUTHENTICATE));
     for other in ["", "Digest x", "Bearer "] {
         let mut h = HeaderMap::new();
@@ -226,10 +250,9 @@ async fn basic_checks_name_and_password_against_the_argon2_hash() {
         );
         h
     };
-    assert_eq!(
-        c.authenticate(&basic("ops:pw")).await.unwrap().subject,
-        "ops"
-    );
+    let ops = c.authenticate(&basic("ops:pw"), None).await.unwrap();
+    assert_eq!(ops.subject, "ops");
+    assert_eq!(ops.scopes, ["users:read"], "the user's configured scopes");
     for bad in ["ops:nope", "nobody:pw", "garbage"] {
         assert_eq!(status(&c, &basic(bad)).await, 401, "{bad}");
     }
@@ -243,7 +266,7 @@ async fn oauth_routes_take_a_bearer_jwt_alone() {
     use tower::ServiceExt as _;
 
     let credentials = Arc::new(creds(false));
-    let app = Router::new()
+    let app: Router = Router::new()
         .route(
             "/api/{tenantId}/admin/users",
             get(|axum::Extension(p): axum::Extension<Principal>| async move { p.scopes.join(" ") }),
