@@ -98,3 +98,6 @@ pub async fn serve_with(
     graceful.shutdown().await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
