@@ -168,6 +168,9 @@ pub enum CommonErrors {
     /// No such resource.
     #[response(status = 404, content_type = "application/problem+json")]
     NotFound(ProblemJson),
+    /// The request was not received and answered in time.
+    #[response(status = 408, content_type = "application/problem+json")]
+    RequestTimeout(ProblemJson),
     /// The body is larger than the configured limit.
     #[response(status = 413, content_type = "application/problem+json")]
     TooLarge(ProblemJson),
