@@ -31,7 +31,6 @@ impl Modify for Security {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some(scope_table()))
                     .build(),
             ),
         );
@@ -39,35 +38,33 @@ impl Modify for Security {
             "applicationToken",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("ApplicationToken"))),
         );
+        let v1 = Scope::ALL.map(|s| (s.as_str(), s.describe()));
+        let tenant = [
+            ("tenant.access:read", "read a tenant's back-office users"),
+            ("tenant.access:write", "change a tenant's back-office users"),
+        ];
         components.add_security_scheme(
             "oauth2",
             SecurityScheme::OAuth2(OAuth2::with_description(
                 [Flow::ClientCredentials(ClientCredentials::new(
                     "https://identity-provider.example/oauth/token",
-                    Scopes::from_iter([
-                        ("tenant.access:read", "read a tenant's back-office users"),
-                        ("tenant.access:write", "change a tenant's back-office users"),
-                    ]),
+                    Scopes::from_iter(v1.into_iter().chain(tenant)),
                 ))],
-                "Bearer JWT from the configured issuer; its tenants claim lists the tenants it may act on.",
+                "Bearer JWT from the configured issuer. On `/v1` it comes with an `ApplicationToken` header, and a request holds the token's scopes (`scope`, space separated, and `permissions`) that its ApplicationToken also lists; each operation names the one it needs (403 without it). On the tenant routes it comes alone, and its tenants claim lists the tenants it may act on.",
             )),
         );
         components.add_security_scheme(
             "basic",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "A configured user; it holds the scopes configured for it, and each `/v1` operation needs the one its `oauth2` requirement names.",
+                    ))
+                    .build(),
+            ),
         );
     }
-}
-
-/// The `/v1` scopes and what each allows, for the bearer scheme's description.
-fn scope_table() -> String {
-    let mut text = String::from(
-        "JWT of the configured issuer, with an `ApplicationToken` header. Its scopes (`scope`, space separated, and `permissions`) that the ApplicationToken also lists are the request's; each operation names the one it needs (403 without it).",
-    );
-    for scope in Scope::ALL {
-        text.push_str(&format!("\n- `{}`: {}", scope.as_str(), scope.describe()));
-    }
-    text
 }
 
 /// The whole REST contract.

@@ -33,7 +33,7 @@ pub struct PutAttributeBody {
     path = "/v1/users/{userId}/attributes",
     tag = "attributes",
     operation_id = "ListUserAttributes",
-    security(("bearer" = ["users:read"], "applicationToken" = []), ("basic" = ["users:read"])),
+    security(("oauth2" = ["users:read"], "applicationToken" = []), ("basic" = [])),
     params(UserPath),
     responses(
         (status = 200, description = "The user's attributes", body = Vec<AttributeJson>),
@@ -64,7 +64,7 @@ pub async fn list(
     path = "/v1/users/{userId}/attributes/{name}",
     tag = "attributes",
     operation_id = "PutUserAttribute",
-    security(("bearer" = ["users:write"], "applicationToken" = []), ("basic" = ["users:write"])),
+    security(("oauth2" = ["users:write"], "applicationToken" = []), ("basic" = [])),
     params(UserPath, AttributePath),
     request_body = PutAttributeBody,
     responses(
@@ -106,7 +106,7 @@ pub async fn put(
     path = "/v1/users/{userId}/attributes/{name}",
     tag = "attributes",
     operation_id = "DeleteUserAttribute",
-    security(("bearer" = ["users:write"], "applicationToken" = []), ("basic" = ["users:write"])),
+    security(("oauth2" = ["users:write"], "applicationToken" = []), ("basic" = [])),
     params(UserPath, AttributePath),
     responses(
         (status = 204, description = "Deleted"),

@@ -162,7 +162,7 @@ pub fn expected_version(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
     path = "/v1/users/{userId}/custom-upns",
     tag = "custom UPNs",
     operation_id = "ListCustomUpns",
-    security(("bearer" = ["users:read"], "applicationToken" = []), ("basic" = ["users:read"])),
+    security(("oauth2" = ["users:read"], "applicationToken" = []), ("basic" = [])),
     params(UserPath),
     responses(
         (
@@ -193,7 +193,7 @@ pub async fn list(
     path = "/v1/users/{userId}/custom-upns",
     tag = "custom UPNs",
     operation_id = "CreateCustomUpn",
-    security(("bearer" = ["custom-upns:write"], "applicationToken" = []), ("basic" = ["custom-upns:write"])),
+    security(("oauth2" = ["custom-upns:write"], "applicationToken" = []), ("basic" = [])),
     params(UserPath),
     request_body = CreateCustomUpnBody,
     responses(
@@ -234,7 +234,7 @@ pub async fn create(
     path = "/v1/users/{userId}/custom-upns/{upnId}",
     tag = "custom UPNs",
     operation_id = "GetCustomUpn",
-    security(("bearer" = ["users:read"], "applicationToken" = []), ("basic" = ["users:read"])),
+    security(("oauth2" = ["users:read"], "applicationToken" = []), ("basic" = [])),
     params(UserPath, CustomUpnPath),
     responses(
         (status = 200, description = "The custom UPN, with its `ETag`", body = CustomUpnJson),
@@ -260,7 +260,7 @@ pub async fn get(
     path = "/v1/users/{userId}/custom-upns/{upnId}",
     tag = "custom UPNs",
     operation_id = "UpdateCustomUpn",
-    security(("bearer" = ["custom-upns:write"], "applicationToken" = []), ("basic" = ["custom-upns:write"])),
+    security(("oauth2" = ["custom-upns:write"], "applicationToken" = []), ("basic" = [])),
     params(UserPath, CustomUpnPath),
     request_body(
         content = CustomUpnPatch,
@@ -299,7 +299,7 @@ pub async fn update(
     path = "/v1/users/{userId}/custom-upns/{upnId}",
     tag = "custom UPNs",
     operation_id = "DeleteCustomUpn",
-    security(("bearer" = ["custom-upns:write"], "applicationToken" = []), ("basic" = ["custom-upns:write"])),
+    security(("oauth2" = ["custom-upns:write"], "applicationToken" = []), ("basic" = [])),
     params(UserPath, CustomUpnPath),
     responses(
         (status = 204, description = "Deleted"),

@@ -37,7 +37,7 @@ pub struct LinkBody {
     path = "/v1/users/{userId}/idp_tenants/{idpTenantId}",
     tag = "identities",
     operation_id = "LinkUserToTenant",
-    security(("bearer" = ["identities:write"], "applicationToken" = []), ("basic" = ["identities:write"])),
+    security(("oauth2" = ["identities:write"], "applicationToken" = []), ("basic" = [])),
     params(UserPath, IdpTenantPath),
     request_body = LinkBody,
     responses(
@@ -85,7 +85,7 @@ pub async fn link(
     path = "/v1/users/{userId}/idp_tenants/{idpTenantId}",
     tag = "identities",
     operation_id = "UnlinkUserFromTenant",
-    security(("bearer" = ["identities:write"], "applicationToken" = []), ("basic" = ["identities:write"])),
+    security(("oauth2" = ["identities:write"], "applicationToken" = []), ("basic" = [])),
     params(UserPath, IdpTenantPath),
     responses(
         (status = 204, description = "Unlinked"),
@@ -117,7 +117,7 @@ pub async fn unlink(
     path = "/v1/users/{userId}/idp_tenants",
     tag = "identities",
     operation_id = "ListUserIdpTenants",
-    security(("bearer" = ["users:read"], "applicationToken" = []), ("basic" = ["users:read"])),
+    security(("oauth2" = ["users:read"], "applicationToken" = []), ("basic" = [])),
     params(UserPath),
     responses(
         (

@@ -92,7 +92,7 @@ pub type ListIdpTenantsQuery = PageQuery<IdpTenantList>;
     path = "/v1/idp_tenants",
     tag = "idp_tenants",
     operation_id = "CreateIdpTenant",
-    security(("bearer" = ["idp-tenants:admin"], "applicationToken" = []), ("basic" = ["idp-tenants:admin"])),
+    security(("oauth2" = ["idp-tenants:admin"], "applicationToken" = []), ("basic" = [])),
     request_body = CreateIdpTenantBody,
     responses(
         (
@@ -136,7 +136,7 @@ pub async fn create(
     path = "/v1/idp_tenants",
     tag = "idp_tenants",
     operation_id = "ListIdpTenants",
-    security(("bearer" = ["idp-tenants:admin"], "applicationToken" = []), ("basic" = ["idp-tenants:admin"])),
+    security(("oauth2" = ["idp-tenants:admin"], "applicationToken" = []), ("basic" = [])),
     params(ListIdpTenantsQuery),
     responses(
         (status = 200, description = "A page of IdP tenants by id", body = Page<IdpTenantJson>),
@@ -171,7 +171,7 @@ pub async fn list(
     path = "/v1/idp_tenants/{idpTenantId}",
     tag = "idp_tenants",
     operation_id = "GetIdpTenant",
-    security(("bearer" = ["idp-tenants:admin"], "applicationToken" = []), ("basic" = ["idp-tenants:admin"])),
+    security(("oauth2" = ["idp-tenants:admin"], "applicationToken" = []), ("basic" = [])),
     params(IdpTenantPath),
     responses(
         (status = 200, description = "The IdP tenant", body = IdpTenantJson),
@@ -203,7 +203,7 @@ pub async fn get(
     path = "/v1/idp_tenants/{idpTenantId}",
     tag = "idp_tenants",
     operation_id = "UpdateIdpTenant",
-    security(("bearer" = ["idp-tenants:admin"], "applicationToken" = []), ("basic" = ["idp-tenants:admin"])),
+    security(("oauth2" = ["idp-tenants:admin"], "applicationToken" = []), ("basic" = [])),
     params(IdpTenantPath),
     request_body(
         content = IdpTenantPatch,
@@ -251,7 +251,7 @@ pub async fn update(
     path = "/v1/idp_tenants/{idpTenantId}",
     tag = "idp_tenants",
     operation_id = "DeleteIdpTenant",
-    security(("bearer" = ["idp-tenants:admin"], "applicationToken" = []), ("basic" = ["idp-tenants:admin"])),
+    security(("oauth2" = ["idp-tenants:admin"], "applicationToken" = []), ("basic" = [])),
     params(IdpTenantPath),
     responses(
         (status = 204, description = "Deleted"),

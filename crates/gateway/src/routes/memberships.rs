@@ -37,7 +37,7 @@ pub struct MembershipBody {
     path = "/v1/users/{userId}/memberships",
     tag = "organizations",
     operation_id = "ListUserMemberships",
-    security(("bearer" = ["users:read"], "applicationToken" = []), ("basic" = ["users:read"])),
+    security(("oauth2" = ["users:read"], "applicationToken" = []), ("basic" = [])),
     params(UserPath),
     responses(
         (status = 200, description = "The user's memberships", body = Vec<MembershipJson>),
@@ -68,7 +68,7 @@ pub async fn list(
     path = "/v1/users/{userId}/memberships/{organizationId}",
     tag = "organizations",
     operation_id = "PutUserMembership",
-    security(("bearer" = ["organizations:admin"], "applicationToken" = []), ("basic" = ["organizations:admin"])),
+    security(("oauth2" = ["organizations:admin"], "applicationToken" = []), ("basic" = [])),
     params(UserPath, OrganizationPath),
     request_body = MembershipBody,
     responses(
@@ -111,7 +111,7 @@ pub async fn put(
     path = "/v1/users/{userId}/memberships/{organizationId}",
     tag = "organizations",
     operation_id = "DeleteUserMembership",
-    security(("bearer" = ["organizations:admin"], "applicationToken" = []), ("basic" = ["organizations:admin"])),
+    security(("oauth2" = ["organizations:admin"], "applicationToken" = []), ("basic" = [])),
     params(UserPath, OrganizationPath),
     responses(
         (status = 204, description = "Removed"),

@@ -168,7 +168,7 @@ pub type ListOrganizationsQuery = PageQuery<OrganizationList>;
     path = "/v1/organizations",
     tag = "organizations",
     operation_id = "CreateOrganization",
-    security(("bearer" = ["organizations:admin"], "applicationToken" = []), ("basic" = ["organizations:admin"])),
+    security(("oauth2" = ["organizations:admin"], "applicationToken" = []), ("basic" = [])),
     request_body = CreateOrganizationBody,
     responses(
         (
@@ -221,7 +221,7 @@ pub async fn create(
     path = "/v1/organizations",
     tag = "organizations",
     operation_id = "ListOrganizations",
-    security(("bearer" = ["organizations:admin"], "applicationToken" = []), ("basic" = ["organizations:admin"])),
+    security(("oauth2" = ["organizations:admin"], "applicationToken" = []), ("basic" = [])),
     params(ListOrganizationsQuery),
     responses(
         (
@@ -260,7 +260,7 @@ pub async fn list(
     path = "/v1/organizations/{organizationId}",
     tag = "organizations",
     operation_id = "GetOrganization",
-    security(("bearer" = ["organizations:admin"], "applicationToken" = []), ("basic" = ["organizations:admin"])),
+    security(("oauth2" = ["organizations:admin"], "applicationToken" = []), ("basic" = [])),
     params(OrganizationPath),
     responses(
         (status = 200, description = "The organization", body = OrganizationJson),
@@ -293,7 +293,7 @@ pub async fn get(
     path = "/v1/organizations/{organizationId}",
     tag = "organizations",
     operation_id = "UpdateOrganization",
-    security(("bearer" = ["organizations:admin"], "applicationToken" = []), ("basic" = ["organizations:admin"])),
+    security(("oauth2" = ["organizations:admin"], "applicationToken" = []), ("basic" = [])),
     params(OrganizationPath),
     request_body(
         content = OrganizationPatch,
@@ -332,7 +332,7 @@ pub async fn update(
     path = "/v1/organizations/{organizationId}",
     tag = "organizations",
     operation_id = "DeleteOrganization",
-    security(("bearer" = ["organizations:admin"], "applicationToken" = []), ("basic" = ["organizations:admin"])),
+    security(("oauth2" = ["organizations:admin"], "applicationToken" = []), ("basic" = [])),
     params(OrganizationPath),
     responses(
         (status = 204, description = "Deleted"),

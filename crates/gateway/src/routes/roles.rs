@@ -73,7 +73,7 @@ pub struct GrantBody {
     path = "/v1/roles",
     tag = "roles",
     operation_id = "CreateRole",
-    security(("bearer" = ["roles:admin"], "applicationToken" = []), ("basic" = ["roles:admin"])),
+    security(("oauth2" = ["roles:admin"], "applicationToken" = []), ("basic" = [])),
     request_body = CreateRoleBody,
     responses(
         (
@@ -116,7 +116,7 @@ pub async fn create_role(
     path = "/v1/roles",
     tag = "roles",
     operation_id = "ListRoles",
-    security(("bearer" = ["roles:admin"], "applicationToken" = []), ("basic" = ["roles:admin"])),
+    security(("oauth2" = ["roles:admin"], "applicationToken" = []), ("basic" = [])),
     params(ListRolesQuery),
     responses(
         (status = 200, description = "A page of role definitions", body = Page<RoleDefinitionJson>),
@@ -148,7 +148,7 @@ pub async fn list_roles(
     path = "/v1/roles/{roleId}",
     tag = "roles",
     operation_id = "GetRole",
-    security(("bearer" = ["roles:admin"], "applicationToken" = []), ("basic" = ["roles:admin"])),
+    security(("oauth2" = ["roles:admin"], "applicationToken" = []), ("basic" = [])),
     params(RolePath),
     responses(
         (status = 200, description = "The role definition", body = RoleDefinitionJson),
@@ -179,7 +179,7 @@ pub async fn get_role(
     path = "/v1/roles/{roleId}",
     tag = "roles",
     operation_id = "DeleteRole",
-    security(("bearer" = ["roles:admin"], "applicationToken" = []), ("basic" = ["roles:admin"])),
+    security(("oauth2" = ["roles:admin"], "applicationToken" = []), ("basic" = [])),
     params(RolePath),
     responses(
         (status = 204, description = "Deleted with its grants"),
@@ -204,7 +204,7 @@ pub async fn delete_role(
     path = "/v1/users/{userId}/roles",
     tag = "roles",
     operation_id = "ListUserRoles",
-    security(("bearer" = ["users:read"], "applicationToken" = []), ("basic" = ["users:read"])),
+    security(("oauth2" = ["users:read"], "applicationToken" = []), ("basic" = [])),
     params(UserPath),
     responses(
         (status = 200, description = "The roles granted to the user", body = Vec<RoleJson>),
@@ -255,7 +255,7 @@ fn grant_body(headers: &HeaderMap, body: &Bytes) -> Result<GrantBody, ApiError> 
     path = "/v1/users/{userId}/roles/{roleId}",
     tag = "roles",
     operation_id = "GrantUserRole",
-    security(("bearer" = ["roles:admin"], "applicationToken" = []), ("basic" = ["roles:admin"])),
+    security(("oauth2" = ["roles:admin"], "applicationToken" = []), ("basic" = [])),
     params(UserPath, RolePath),
     request_body(
         content = Option<GrantBody>,
@@ -301,7 +301,7 @@ pub async fn grant_role(
     path = "/v1/users/{userId}/roles/{roleId}",
     tag = "roles",
     operation_id = "RevokeUserRole",
-    security(("bearer" = ["roles:admin"], "applicationToken" = []), ("basic" = ["roles:admin"])),
+    security(("oauth2" = ["roles:admin"], "applicationToken" = []), ("basic" = [])),
     params(UserPath, RolePath),
     responses(
         (status = 204, description = "Revoked"),

@@ -76,7 +76,7 @@ pub struct SyncAnswer {
     path = "/v1/users/{userId}/$sync",
     tag = "identities",
     operation_id = "SyncUserIdentity",
-    security(("bearer" = ["users:sync"], "applicationToken" = []), ("basic" = ["users:sync"])),
+    security(("oauth2" = ["users:sync"], "applicationToken" = []), ("basic" = [])),
     params(UserPath),
     request_body = SyncBody,
     responses(

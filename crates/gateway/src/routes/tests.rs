@@ -63,14 +63,16 @@ fn operations() -> Vec<(String, String, String)> {
         }
         for (method, op) in item.as_object().unwrap() {
             let security = op["security"].as_array().expect("per-operation security");
-            let bearer = security
+            let scopes = security
                 .iter()
-                .find_map(|s| s.get("bearer"))
+                .find_map(|s| s.get("oauth2"))
                 .and_then(Value::as_array)
-                .unwrap_or_else(|| panic!("{method} {path}: no bearer scopes"));
-            assert_eq!(bearer.len(), 1, "{method} {path}: one scope");
-            let basic = security.iter().find_map(|s| s.get("basic")).unwrap();
-            assert_eq!(basic, &Value::Array(bearer.clone()), "{method} {path}");
+                .unwrap_or_else(|| panic!("{method} {path}: no oauth2 scopes"));
+            assert_eq!(scopes.len(), 1, "{method} {path}: one scope");
+            assert!(
+                security.iter().any(|s| s.get("applicationToken").is_some()),
+                "{method} {path}"
+            );
             let concrete = path
                 .split('/')
                 .map(|seg| if seg.starts_with('{') { "x1" } else { seg })
@@ -79,7 +81,7 @@ fn operations() -> Vec<(String, String, String)> {
             found.push((
                 method.to_uppercase(),
                 concrete,
-                bearer[0].as_str().unwrap().to_owned(),
+                scopes[0].as_str().unwrap().to_owned(),
             ));
         }
     }

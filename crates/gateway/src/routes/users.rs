@@ -74,7 +74,7 @@ async fn user_json(
     path = "/v1/users",
     tag = "users",
     operation_id = "CreateUser",
-    security(("bearer" = ["users:write"], "applicationToken" = []), ("basic" = ["users:write"])),
+    security(("oauth2" = ["users:write"], "applicationToken" = []), ("basic" = [])),
     request_body = CreateUserBody,
     responses(
         (status = 201, description = "The created user; `Location` names it", body = UserJson),
@@ -103,7 +103,7 @@ pub async fn create_user(
     path = "/v1/users/{userId}",
     tag = "users",
     operation_id = "GetUser",
-    security(("bearer" = ["users:read"], "applicationToken" = []), ("basic" = ["users:read"])),
+    security(("oauth2" = ["users:read"], "applicationToken" = []), ("basic" = [])),
     params(UserPath),
     responses(
         (status = 200, description = "The user", body = UserJson),
@@ -129,7 +129,7 @@ pub async fn get_user(
     path = "/v1/users",
     tag = "users",
     operation_id = "ListUsers",
-    security(("bearer" = ["users:read"], "applicationToken" = []), ("basic" = ["users:read"])),
+    security(("oauth2" = ["users:read"], "applicationToken" = []), ("basic" = [])),
     params(ListUsersQuery),
     responses(
         (status = 200, description = "A page of users in creation order", body = Page<UserJson>),
@@ -170,7 +170,7 @@ pub async fn list_users(
     path = "/v1/users/{userId}",
     tag = "users",
     operation_id = "UpdateUser",
-    security(("bearer" = ["users:write"], "applicationToken" = []), ("basic" = ["users:write"])),
+    security(("oauth2" = ["users:write"], "applicationToken" = []), ("basic" = [])),
     params(UserPath),
     request_body(
         content = UserPatch,
@@ -202,7 +202,7 @@ pub async fn update_user(
     path = "/v1/users/{userId}",
     tag = "users",
     operation_id = "DeleteUser",
-    security(("bearer" = ["users:delete"], "applicationToken" = []), ("basic" = ["users:delete"])),
+    security(("oauth2" = ["users:delete"], "applicationToken" = []), ("basic" = [])),
     params(UserPath),
     responses(
         (
