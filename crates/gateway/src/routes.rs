@@ -37,12 +37,12 @@ pub fn router(state: AppState, config: &GatewayConfig) -> Router {
 }
 
 /// The whole REST surface.
-pub fn router_with(state: AppState, config: &GatewayConfig, limits: &ServerLimits) -> Router {
+pub fn router_with(state: AppState, config: &GatewayConfig, server: &ServerLimits) -> Router {
     let authenticator = Arc::new(auth::Authenticator::new(config.credentials.clone()));
     let limiter =
         rate_limit::RateLimiter::new(config.rate_limit_per_second, config.rate_limit_burst);
     let per_address =
-        rate_limit::RateLimiter::new(limits.per_address_per_second, limits.per_address_burst);
+        rate_limit::RateLimiter::new(server.per_address_per_second, server.per_address_burst);
     let document = Arc::new(openapi::document_for(&config.tenant_roles));
     let v1 = Router::new()
         .route(
@@ -204,7 +204,7 @@ pub fn router_with(state: AppState, config: &GatewayConfig, limits: &ServerLimit
             limits::body_limit,
         ))
         .layer(middleware::from_fn_with_state(
-            limits.request_timeout,
+            server.request_timeout,
             limits::request_timeout,
         ))
         .layer(middleware::from_fn(request_id::request_id))

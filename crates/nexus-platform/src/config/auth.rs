@@ -114,7 +114,7 @@ impl AuthSettings {
             return Err(ConfigError::invalid(
                 "auth",
                 format!(
-                    "the gateway listens on {listen}, not a loopback address, so development credentials are off: configure [auth] (jwt with issuer and audience, application_tokens or basic_users) or listen on 127.0.0.1"
+                    "the gateway listens on {listen}, not a loopback address, and development credentials serve loopback only: configure [auth] (jwt with issuer and audience, application_tokens or basic_users) or listen on 127.0.0.1"
                 ),
             ));
         }
