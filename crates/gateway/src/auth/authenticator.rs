@@ -95,6 +95,12 @@ impl Authenticator {
 
     async fn basic(&self, encoded: &str, client: Option<IpAddr>) -> Result<Principal, ApiError> {
         let bad = || ApiError::unauthorized("the Basic credentials are not valid");
+        let users = &self.credentials.basic_users;
+        // With no Basic user there is no password to guess and no hash to
+        // check: refuse without counting, so no caller is throttled for it.
+        if users.is_empty() {
+            return Err(bad());
+        }
         let decoded = STANDARD
             .decode(encoded)
             .ok()
@@ -103,7 +109,6 @@ impl Authenticator {
             self.basic.failed(None, client);
             return Err(bad());
         };
-        let users = &self.credentials.basic_users;
         let known = users
             .iter()
             .find(|u| bool::from(u.username.as_bytes().ct_eq(user.as_bytes())));
@@ -127,11 +132,8 @@ impl Authenticator {
         // so that the time taken does not reveal which names exist.
         let (target, exists) = match (known, users.first()) {
             (Some(u), _) => (u, true),
+            (None, None) => return Err(bad()),
             (None, Some(first)) => (first, false),
-            (None, None) => {
-                self.basic.failed(Some(user), client);
-                return Err(bad());
-            }
         };
         let permit = self.basic.turn().await?;
         let hash = target.hash.clone();
