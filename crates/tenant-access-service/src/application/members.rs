@@ -7,8 +7,9 @@ use nexus_domain::{
     BoundedText, ChangeContext, Clock, EmailAddress, IdGenerator, Principal, ValidationError,
 };
 
+use super::provisioning;
 use crate::domain::{Roles, TenantAccessError, TenantId, TenantMember, TenantUser};
-use crate::ports::{TenantMemberRepository, UserDirectory};
+use crate::ports::{IdpProvisioning, TenantMemberRepository, UserDirectory};
 
 /// The largest page, and what an unbounded list answers at most.
 pub const MAX_PAGE: u64 = 10_000;
@@ -27,6 +28,8 @@ pub struct TenantUserService<R, D> {
     roles: Roles,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    /// Where back-office users get their login account, when configured.
+    idp: Option<Arc<dyn IdpProvisioning>>,
 }
 
 /// The tenant, once the principal is known to be entitled to it.
@@ -65,7 +68,15 @@ impl<R: TenantMemberRepository, D: UserDirectory> TenantUserService<R, D> {
             roles,
             clock,
             ids,
+            idp: None,
         }
+    }
+
+    /// Provisions attached users into `idp` and keeps its names in step.
+    #[must_use]
+    pub fn with_idp(mut self, idp: Arc<dyn IdpProvisioning>) -> Self {
+        self.idp = Some(idp);
+        self
     }
 
     fn ctx<'a>(&'a self, actor: &'a Principal) -> ChangeContext<'a> {
@@ -133,7 +144,9 @@ impl<R: TenantMemberRepository, D: UserDirectory> TenantUserService<R, D> {
 
     /// Finds the identity user by email (case-insensitively) or creates it
     /// there (username = the email address, display name = `name`), then
-    /// grants `role` in the tenant. A user that already has a role there is a
+    /// grants `role` in the tenant. With an identity provider configured, the
+    /// user's account there is found or created, claimed and linked first
+    /// (see [`provisioning`](super::provisioning) for the order). A user that already has a role there is a
     /// conflict, and nothing changes.
     ///
     /// # Errors
@@ -150,14 +163,26 @@ impl<R: TenantMemberRepository, D: UserDirectory> TenantUserService<R, D> {
         let email = EmailAddress::parse("email", email)?;
         let role = self.roles.parse(role)?;
         let name = name.map(display_name).transpose()?;
-        let user = match self.directory.find_by_email(email.as_str(), actor).await? {
-            Some(user) => {
-                if self.repo.get(&tenant, &user.user_id).await?.is_some() {
-                    return Err(TenantAccessError::already_attached(&tenant, &user.user_id));
-                }
-                user
+        let found = self.directory.find_by_email(email.as_str(), actor).await?;
+        if let Some(user) = &found
+            && self.repo.get(&tenant, &user.user_id).await?.is_some()
+        {
+            return Err(TenantAccessError::already_attached(&tenant, &user.user_id));
+        }
+        let user = match (&self.idp, found) {
+            (Some(idp), found) => {
+                provisioning::provision(
+                    idp.as_ref(),
+                    &self.directory,
+                    email.as_str(),
+                    name.as_deref(),
+                    found,
+                    actor,
+                )
+                .await?
             }
-            None => {
+            (None, Some(user)) => user,
+            (None, None) => {
                 self.directory
                     .create(email.as_str(), name.as_deref(), actor)
                     .await?
@@ -195,7 +220,12 @@ impl<R: TenantMemberRepository, D: UserDirectory> TenantUserService<R, D> {
             return Err(TenantAccessError::no_access(&tenant, user));
         }
         let renamed = match name {
-            Some(name) => Some(self.directory.rename(user, &name, actor).await?),
+            Some(name) => {
+                if let Some(idp) = &self.idp {
+                    provisioning::rename(idp.as_ref(), &self.directory, user, &name, actor).await?;
+                }
+                Some(self.directory.rename(user, &name, actor).await?)
+            }
             None => None,
         };
         self.repo
@@ -373,6 +403,25 @@ mod tests {
                 email: email.to_owned(),
                 ..u1()
             })
+        }
+
+        async fn link(
+            &self,
+            _: &str,
+            _: &crate::ports::IdpLinkTarget,
+            _: &str,
+            _: &Principal,
+        ) -> Result<(), TenantAccessError> {
+            Ok(())
+        }
+
+        async fn linked_account(
+            &self,
+            _: &str,
+            _: i32,
+            _: &Principal,
+        ) -> Result<Option<String>, TenantAccessError> {
+            Ok(None)
         }
 
         async fn rename(
