@@ -324,7 +324,7 @@ async fn handle(
         }
         ("POST", "users") => create(&mut s, &body),
         ("POST", "tickets/password-change") => {
-            s.tickets.push(body.clone());
+            s.tickets.push(body);
             (
                 StatusCode::CREATED,
                 axum::Json(json!({"ticket": "https://fake.auth0/lo/reset?ticket=t"})),
