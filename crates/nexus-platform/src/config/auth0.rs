@@ -118,3 +118,55 @@ impl Auth0Settings {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{Mode, Settings};
+
+    fn load(text: &str) -> Result<Settings, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nexus.toml");
+        std::fs::write(&path, text).unwrap();
+        Settings::load(Some(Path::new(&path)), Mode::AllInOne).map_err(|e| e.to_string())
+    }
+
+    const SECTION: &str = "[tenant_access.auth0]\ndomain = \"acme.eu.auth0.com\"\n\
+        client_id = \"cid\"\nclient_secret = \"s3cret\"\n\
+        connection = \"Username-Password-Authentication\"\nidp_tenant_id = 1\n";
+
+    #[test]
+    fn provisioning_is_off_unless_configured() {
+        assert!(load("").unwrap().tenant_access.auth0.is_none());
+        let auth0 = load(SECTION).unwrap().tenant_access.auth0.unwrap();
+        assert_eq!(auth0.max_attempts, 4);
+        assert_eq!(auth0.connection_id, None);
+        assert!(!format!("{auth0:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        for (from, to, key) in [
+            ("idp_tenant_id = 1", "idp_tenant_id = 0", "idp_tenant_id"),
+            (
+                "client_secret = \"s3cret\"",
+                "client_secret = \"\"",
+                "client_secret",
+            ),
+            (
+                "domain = \"acme.eu.auth0.com\"",
+                "domain = \"ftp://x\"",
+                "domain",
+            ),
+            (
+                "idp_tenant_id = 1",
+                "idp_tenant_id = 1\nmax_attempts = 0",
+                "max_attempts",
+            ),
+        ] {
+            let err = load(&SECTION.replace(from, to)).unwrap_err();
+            assert!(err.contains(&format!("tenant_access.auth0.{key}")), "{err}");
+        }
+    }
+}

@@ -13,11 +13,41 @@ mod fake;
 use crate::helpers::{Answer, Backend, TestApp, create_tenant};
 use fake::{CONNECTION, CONNECTION_ID, FakeAuth0, Fault};
 
+/// Runs each test on SQLite and PostgreSQL against a fresh Nexus that
+/// provisions into a fresh fake Auth0.
+macro_rules! with_auth0 {
+    ($($name:ident),* $(,)?) => {
+        with_auth0!(@on sqlite, Sqlite, $($name),*);
+        with_auth0!(@on postgres, Postgres, $($name),*);
+    };
+    (@on $module:ident, $backend:ident, $($name:ident),*) => {
+        mod $module {
+            $(#[tokio::test]
+            async fn $name() {
+                let fake = super::FakeAuth0::start().await;
+                if let Some(app) = super::spawn(crate::helpers::Backend::$backend, &fake).await {
+                    super::$name(&app, &fake).await;
+                    app.stop().await;
+                }
+            })*
+        }
+    };
+}
+
+with_auth0!(
+    a_new_user_gets_an_auth0_account_a_ticket_and_its_nexus_id,
+    an_existing_auth0_user_is_attached_by_email,
+    rate_limits_and_server_errors_on_the_way_are_absorbed,
+    auth0_down_is_503_and_changes_nothing_until_a_retry_succeeds,
+    a_failure_after_the_account_is_made_converges_on_retry,
+    a_lost_create_answer_is_found_and_attached,
+    rename_reaches_auth0_and_delete_keeps_the_account,
+);
+
 /// Nexus with provisioning into `fake`, and the IdP tenant it links to.
-async fn spawn(fake: &FakeAuth0) -> Option<TestApp> {
+async fn spawn(backend: Backend, fake: &FakeAuth0) -> Option<TestApp> {
     let settings = fake.settings();
-    let app =
-        TestApp::spawn_with(Backend::Sqlite, |s| s.tenant_access.auth0 = Some(settings)).await?;
+    let app = TestApp::spawn_with(backend, |s| s.tenant_access.auth0 = Some(settings)).await?;
     let idp = create_tenant(&app, "acme-auth0").await;
     assert_eq!(idp["id"], fake.settings().idp_tenant_id);
     Some(app)
@@ -109,15 +139,13 @@ fn problem(answer: &Answer, status: u16) {
     );
 }
 
-#[tokio::test]
-async fn a_new_user_gets_an_auth0_account_a_ticket_and_its_nexus_id() {
-    let fake = FakeAuth0::start().await;
-    let Some(app) = spawn(&fake).await else {
-        return;
-    };
-    let created = post(&app, "ann@example.com").await;
+async fn a_new_user_gets_an_auth0_account_a_ticket_and_its_nexus_id(
+    app: &TestApp,
+    fake: &FakeAuth0,
+) {
+    let created = post(app, "ann@example.com").await;
     assert_eq!(created.status, 201, "{:?}", created.body);
-    let id = exactly_one_of_each(&app, &fake, "ann@example.com").await;
+    let id = exactly_one_of_each(app, fake, "ann@example.com").await;
     assert_eq!(created.body["id"], id.as_str());
     let account = fake.user_by_email("ann@example.com").unwrap();
     assert_eq!(account["name"], "Ann Lee");
@@ -133,33 +161,21 @@ async fn a_new_user_gets_an_auth0_account_a_ticket_and_its_nexus_id() {
         .call("PUT", &format!("/v1/users/{id}/$sync"), Some(sync), true)
         .await;
     assert_eq!(synced.status, 200, "{:?}", synced.body);
-    app.stop().await;
 }
 
-#[tokio::test]
-async fn an_existing_auth0_user_is_attached_by_email() {
-    let fake = FakeAuth0::start().await;
-    let Some(app) = spawn(&fake).await else {
-        return;
-    };
+async fn an_existing_auth0_user_is_attached_by_email(app: &TestApp, fake: &FakeAuth0) {
     let account = fake.add_user("bob@example.com", CONNECTION);
-    let created = post(&app, "Bob@Example.com").await;
+    let created = post(app, "Bob@Example.com").await;
     assert_eq!(created.status, 201, "{:?}", created.body);
-    exactly_one_of_each(&app, &fake, "bob@example.com").await;
+    exactly_one_of_each(app, fake, "bob@example.com").await;
     assert_eq!(fake.count("POST", "/api/v2/users"), 0);
     // An account Nexus did not make already has a way to log in.
     assert!(fake.tickets().is_empty());
-    let links = links(&app, created.body["id"].as_str().unwrap()).await;
+    let links = links(app, created.body["id"].as_str().unwrap()).await;
     assert_eq!(links[0]["azoUserId"], account.as_str());
-    app.stop().await;
 }
 
-#[tokio::test]
-async fn rate_limits_and_server_errors_on_the_way_are_absorbed() {
-    let fake = FakeAuth0::start().await;
-    let Some(app) = spawn(&fake).await else {
-        return;
-    };
+async fn rate_limits_and_server_errors_on_the_way_are_absorbed(app: &TestApp, fake: &FakeAuth0) {
     fake.inject_on(
         "POST",
         "/api/v2/users",
@@ -170,84 +186,63 @@ async fn rate_limits_and_server_errors_on_the_way_are_absorbed() {
     );
     fake.inject_on("PATCH", "/api/v2/users/", Fault::Status(502));
     fake.inject_on("POST", "/api/v2/tickets", Fault::Status(500));
-    let created = post(&app, "cy@example.com").await;
+    let created = post(app, "cy@example.com").await;
     assert_eq!(created.status, 201, "{:?}", created.body);
-    exactly_one_of_each(&app, &fake, "cy@example.com").await;
+    exactly_one_of_each(app, fake, "cy@example.com").await;
     assert_eq!(fake.count("POST", "/api/v2/users"), 2);
-    app.stop().await;
 }
 
-#[tokio::test]
-async fn auth0_down_is_503_and_changes_nothing_until_a_retry_succeeds() {
-    let fake = FakeAuth0::start().await;
-    let Some(app) = spawn(&fake).await else {
-        return;
-    };
+async fn auth0_down_is_503_and_changes_nothing_until_a_retry_succeeds(
+    app: &TestApp,
+    fake: &FakeAuth0,
+) {
     fake.set_down(true);
-    let refused = post(&app, "dee@example.com").await;
+    let refused = post(app, "dee@example.com").await;
     problem(&refused, 503);
-    assert!(nexus_users(&app, "dee@example.com").await.is_empty());
-    assert!(members(&app).await.is_empty());
+    assert!(nexus_users(app, "dee@example.com").await.is_empty());
+    assert!(members(app).await.is_empty());
 
     fake.set_down(false);
-    let created = post(&app, "dee@example.com").await;
+    let created = post(app, "dee@example.com").await;
     assert_eq!(created.status, 201, "{:?}", created.body);
-    exactly_one_of_each(&app, &fake, "dee@example.com").await;
-    app.stop().await;
+    exactly_one_of_each(app, fake, "dee@example.com").await;
 }
 
-#[tokio::test]
-async fn a_failure_after_the_account_is_made_converges_on_retry() {
-    let fake = FakeAuth0::start().await;
-    let Some(app) = spawn(&fake).await else {
-        return;
-    };
+async fn a_failure_after_the_account_is_made_converges_on_retry(app: &TestApp, fake: &FakeAuth0) {
     // Every try of the claim fails: the account and the identity user exist,
     // the member does not.
     for _ in 0..fake.settings().max_attempts {
         fake.inject_on("PATCH", "/api/v2/users/", Fault::Status(503));
     }
-    let refused = post(&app, "eve@example.com").await;
+    let refused = post(app, "eve@example.com").await;
     problem(&refused, 503);
-    assert!(members(&app).await.is_empty());
-    assert_eq!(nexus_users(&app, "eve@example.com").await.len(), 1);
+    assert!(members(app).await.is_empty());
+    assert_eq!(nexus_users(app, "eve@example.com").await.len(), 1);
 
-    let created = post(&app, "eve@example.com").await;
+    let created = post(app, "eve@example.com").await;
     assert_eq!(created.status, 201, "{:?}", created.body);
-    exactly_one_of_each(&app, &fake, "eve@example.com").await;
+    exactly_one_of_each(app, fake, "eve@example.com").await;
     // The claim had not been written, so the person is invited again.
     assert_eq!(fake.tickets().len(), 2);
 
     // Once attached, the same POST is the contract's 409.
-    problem(&post(&app, "eve@example.com").await, 409);
-    app.stop().await;
+    problem(&post(app, "eve@example.com").await, 409);
 }
 
-#[tokio::test]
-async fn a_lost_create_answer_is_found_and_attached() {
-    let fake = FakeAuth0::start().await;
-    let Some(app) = spawn(&fake).await else {
-        return;
-    };
+async fn a_lost_create_answer_is_found_and_attached(app: &TestApp, fake: &FakeAuth0) {
     fake.conflict_on_next_create();
-    let created = post(&app, "fay@example.com").await;
+    let created = post(app, "fay@example.com").await;
     assert_eq!(created.status, 201, "{:?}", created.body);
-    exactly_one_of_each(&app, &fake, "fay@example.com").await;
-    app.stop().await;
+    exactly_one_of_each(app, fake, "fay@example.com").await;
 }
 
-#[tokio::test]
-async fn rename_reaches_auth0_and_delete_keeps_the_account() {
-    let fake = FakeAuth0::start().await;
-    let Some(app) = spawn(&fake).await else {
-        return;
-    };
-    let created = post(&app, "gus@example.com").await;
+async fn rename_reaches_auth0_and_delete_keeps_the_account(app: &TestApp, fake: &FakeAuth0) {
+    let created = post(app, "gus@example.com").await;
     let id = created.body["id"].as_str().unwrap().to_owned();
 
     fake.set_down(true);
     let refused = admin_call(
-        &app,
+        app,
         "PUT",
         &format!("/{id}"),
         Some(json!({"name": "Gus Grey", "role": null})),
@@ -261,7 +256,7 @@ async fn rename_reaches_auth0_and_delete_keeps_the_account() {
     fake.set_down(false);
 
     let renamed = admin_call(
-        &app,
+        app,
         "PUT",
         &format!("/{id}"),
         Some(json!({"name": "Gus Grey", "role": null})),
@@ -273,9 +268,8 @@ async fn rename_reaches_auth0_and_delete_keeps_the_account() {
         "Gus Grey"
     );
 
-    let removed = admin_call(&app, "DELETE", &format!("/{id}"), None).await;
+    let removed = admin_call(app, "DELETE", &format!("/{id}"), None).await;
     assert_eq!(removed.status, 204);
     assert!(fake.user_by_email("gus@example.com").is_some());
-    assert_eq!(links(&app, &id).await.len(), 1);
-    app.stop().await;
+    assert_eq!(links(app, &id).await.len(), 1);
 }
