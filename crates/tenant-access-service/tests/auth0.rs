@@ -33,7 +33,7 @@ async fn concurrent_calls_share_one_token_request() {
     let calls: Vec<_> = (0..8)
         .map(|i| {
             let auth0 = auth0.clone();
-            tokio::spawn(async move { auth0.find_by_email(&format!("p{i}@example.com")).await })
+            tokio::spawn(async move { auth0.find_by_email(&format!("P{i}@example.com")).await })
         })
         .collect();
     for call in calls {

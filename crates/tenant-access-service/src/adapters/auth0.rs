@@ -121,7 +121,8 @@ impl IdpProvisioning for Auth0Provisioning {
     }
 
     async fn find_by_email(&self, email: &str) -> Result<Option<IdpAccount>, TenantAccessError> {
-        let path = format!("users-by-email?email={}", encode(email));
+        // Auth0 keeps addresses in lower case and matches this one exactly.
+        let path = format!("users-by-email?email={}", encode(&email.to_lowercase()));
         let reply = self.api.call(Method::GET, &path, None).await?;
         let users = expect(reply, StatusCode::OK, "users-by-email")?;
         users

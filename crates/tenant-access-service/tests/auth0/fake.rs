@@ -312,8 +312,7 @@ async fn handle(
                 .split('&')
                 .find_map(|kv| kv.strip_prefix("email="))
                 .map(decode)
-                .unwrap_or_default()
-                .to_lowercase();
+                .unwrap_or_default();
             let found: Vec<Value> = s
                 .users
                 .iter()
