@@ -87,3 +87,6 @@ pub(super) async fn rename<D: UserDirectory>(
         None => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests;
