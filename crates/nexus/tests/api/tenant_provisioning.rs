@@ -240,14 +240,17 @@ async fn rename_reaches_auth0_and_delete_keeps_the_account(app: &TestApp, fake: 
     let created = post(app, "gus@example.com").await;
     let id = created.body["id"].as_str().unwrap().to_owned();
 
+    let path = format!("/{id}");
+    let rename = || {
+        admin_call(
+            app,
+            "PUT",
+            &path,
+            Some(json!({"name": "Gus Grey", "role": null})),
+        )
+    };
     fake.set_down(true);
-    let refused = admin_call(
-        app,
-        "PUT",
-        &format!("/{id}"),
-        Some(json!({"name": "Gus Grey", "role": null})),
-    )
-    .await;
+    let refused = rename().await;
     problem(&refused, 503);
     let user = app
         .call("GET", &format!("/v1/users/{id}"), None, true)
@@ -255,13 +258,7 @@ async fn rename_reaches_auth0_and_delete_keeps_the_account(app: &TestApp, fake: 
     assert_eq!(user.body["displayName"], "Ann Lee");
     fake.set_down(false);
 
-    let renamed = admin_call(
-        app,
-        "PUT",
-        &format!("/{id}"),
-        Some(json!({"name": "Gus Grey", "role": null})),
-    )
-    .await;
+    let renamed = rename().await;
     assert_eq!(renamed.status, 200, "{:?}", renamed.body);
     assert_eq!(
         fake.user_by_email("gus@example.com").unwrap()["name"],
