@@ -146,8 +146,8 @@ impl<R: TenantMemberRepository, D: UserDirectory> TenantUserService<R, D> {
     /// there (username = the email address, display name = `name`), then
     /// grants `role` in the tenant. With an identity provider configured, the
     /// user's account there is found or created, claimed and linked first
-    /// (see [`provisioning`](super::provisioning) for the order). A user that already has a role there is a
-    /// conflict, and nothing changes.
+    /// (`application::provisioning` says in which order, and why). A user
+    /// that already has a role there is a conflict, and nothing changes.
     ///
     /// # Errors
     /// Bad input, a conflict, or a failure of storage or the directory.
