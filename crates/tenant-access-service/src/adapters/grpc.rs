@@ -218,3 +218,17 @@ impl TenantAccessService for TenantAccessGrpc {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_identity_provider_failure_is_unavailable_and_names_it() {
+        let status = status(TenantAccessError::IdentityProvider(
+            "Auth0 Management API: unavailable after 4 tries".into(),
+        ));
+        assert_eq!(status.code(), tonic::Code::Unavailable);
+        assert!(status.message().starts_with("Auth0"));
+    }
+}

@@ -212,7 +212,9 @@ impl Management {
                     format!("no answer within {} ms", self.policy.timeout.as_millis()),
                 ),
             };
-            tracing::warn!(%url, attempt, reason = %why, "Auth0 call failed");
+            // The query may hold an email address: only the path is logged.
+            let path = url.split('?').next().unwrap_or_default();
+            tracing::warn!(path, attempt, reason = %why, "Auth0 call failed");
             if attempt >= self.policy.attempts {
                 return Err(failure(format_args!(
                     "unavailable after {attempt} tries: {why}"
