@@ -15,5 +15,6 @@ mod profile;
 mod projections;
 mod sync;
 mod tenant_access;
+mod tenant_provisioning;
 mod upns;
 mod users;
