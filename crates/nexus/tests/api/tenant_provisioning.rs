@@ -199,6 +199,13 @@ async fn auth0_down_is_503_and_changes_nothing_until_a_retry_succeeds(
     fake.set_down(true);
     let refused = post(app, "dee@example.com").await;
     problem(&refused, 503);
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("Auth0 Management API")),
+        "the 503 names Auth0: {:?}",
+        refused.body
+    );
     assert!(nexus_users(app, "dee@example.com").await.is_empty());
     assert!(members(app).await.is_empty());
 

@@ -107,7 +107,12 @@ fn status(err: TenantAccessError) -> Status {
         // Unavailable is the gateway's 503: a dependency failed, retry later.
         TenantAccessError::IdentityProvider(message) => {
             tracing::error!(%message, "identity provider failed");
-            Status::unavailable(message)
+            let mut status = Status::unavailable(message);
+            status.metadata_mut().insert(
+                nexus_platform::grpc::DEPENDENCY_METADATA,
+                tonic::metadata::MetadataValue::from_static("auth0"),
+            );
+            status
         }
     }
 }
@@ -230,5 +235,12 @@ mod tests {
         ));
         assert_eq!(status.code(), tonic::Code::Unavailable);
         assert!(status.message().starts_with("Auth0"));
+        assert_eq!(
+            status
+                .metadata()
+                .get(nexus_platform::grpc::DEPENDENCY_METADATA)
+                .and_then(|v| v.to_str().ok()),
+            Some("auth0")
+        );
     }
 }
