@@ -216,11 +216,12 @@ pub trait IdpProvisioning: Send + Sync + 'static {
         name: Option<&str>,
     ) -> Result<IdpAccount, TenantAccessError>;
 
-    /// Gives the person a way to set the password (a password-change ticket).
+    /// Emails the person of `account`, at `email`, a link with which they
+    /// set the password.
     ///
     /// # Errors
-    /// The provider failed.
-    async fn invite(&self, account: &str) -> Result<(), TenantAccessError>;
+    /// The provider failed or refused.
+    async fn invite(&self, account: &str, email: &str) -> Result<(), TenantAccessError>;
 
     /// Records the Nexus user id on the account, where the post-login Action
     /// reads it.

@@ -1,5 +1,5 @@
-//! The Auth0 Management API adapter against a fake Auth0: the token cache,
-//! rate limits, retries, time-outs and a 409 on create.
+//! The Auth0 adapter against a fake Auth0: the token cache, rate limits,
+//! retries, time-outs, a 409 on create and the invitation email.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -187,22 +187,85 @@ async fn accounts_in_other_connections_are_not_found() {
 async fn invite_claim_and_rename_reach_the_account() {
     let (fake, auth0) = adapter().await;
     let id = fake.add_user("ann@example.com", CONNECTION);
-    auth0.invite(&id).await.unwrap();
+    auth0.invite(&id, "ann@example.com").await.unwrap();
     auth0.claim(&id, "nexus-1").await.unwrap();
     auth0.rename(&id, "Ann").await.unwrap();
     let user = fake.user_by_email("ann@example.com").unwrap();
     assert_eq!(user["app_metadata"]["nexus_user_id"], "nexus-1");
     assert_eq!(user["name"], "Ann");
-    let tickets = fake.tickets();
-    assert_eq!(tickets.len(), 1);
-    assert_eq!(tickets[0]["user_id"], id.as_str());
-    assert_eq!(tickets[0]["mark_email_as_verified"], true);
+    assert_eq!(fake.emails(), ["ann@example.com"]);
     let found = auth0
         .find_by_email("ann@example.com")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(found.nexus_user_id.as_deref(), Some("nexus-1"));
+}
+
+#[tokio::test]
+async fn the_invitation_is_an_email_asked_without_a_token() {
+    let (fake, auth0) = adapter().await;
+    let id = fake.add_user("ann@example.com", CONNECTION);
+    auth0.invite(&id, "Ann@Example.com").await.unwrap();
+    assert_eq!(fake.emails(), ["ann@example.com"]);
+    assert_eq!(fake.token_requests(), 0);
+    assert_eq!(fake.count("POST", "/dbconnections/change_password"), 1);
+}
+
+#[tokio::test]
+async fn the_invitation_is_retried_on_429_and_5xx() {
+    let (fake, auth0) = adapter().await;
+    let id = fake.add_user("ann@example.com", CONNECTION);
+    fake.inject_on(
+        "POST",
+        "/dbconnections/change_password",
+        Fault::TooMany {
+            retry_after: Some(1),
+            reset_in: None,
+        },
+    );
+    fake.inject_on("POST", "/dbconnections/change_password", Fault::Status(502));
+    auth0.invite(&id, "ann@example.com").await.unwrap();
+    assert_eq!(fake.count("POST", "/dbconnections/change_password"), 3);
+    assert_eq!(fake.emails(), ["ann@example.com"]);
+
+    fake.set_down(true);
+    let err = auth0.invite(&id, "ann@example.com").await.unwrap_err();
+    match &err {
+        TenantAccessError::IdentityProvider(m) => {
+            assert!(m.starts_with("Auth0 Authentication API"), "{m}");
+        }
+        other => panic!("expected an identity-provider failure, got {other:?}"),
+    }
+    assert_eq!(fake.emails().len(), 1);
+}
+
+#[tokio::test]
+async fn a_wrong_client_or_connection_is_refused_naming_auth0() {
+    let fake = FakeAuth0::start().await;
+    let mut settings = fake.settings();
+    settings.client_id = "another-client".to_owned();
+    let auth0 = Auth0Provisioning::new(&settings);
+    let err = auth0
+        .invite("auth0|1", "ann@example.com")
+        .await
+        .unwrap_err();
+    names_auth0(&err);
+    assert!(err.to_string().contains("400"), "{err}");
+    assert!(err.to_string().contains("Unknown client"), "{err}");
+
+    let mut settings = fake.settings();
+    settings.connection = "elsewhere".to_owned();
+    let auth0 = Auth0Provisioning::new(&settings);
+    let err = auth0
+        .invite("auth0|1", "ann@example.com")
+        .await
+        .unwrap_err();
+    names_auth0(&err);
+    assert!(err.to_string().contains("connection not found"), "{err}");
+    // A refusal is not retried.
+    assert_eq!(fake.count("POST", "/dbconnections/change_password"), 2);
+    assert!(fake.emails().is_empty());
 }
 
 #[tokio::test]

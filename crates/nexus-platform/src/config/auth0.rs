@@ -15,7 +15,9 @@ pub struct Auth0Settings {
     /// The Auth0 tenant's domain (`acme.eu.auth0.com`), or a base URL
     /// (`https://…`, `http://…` for a local stand-in).
     pub domain: String,
-    /// The machine-to-machine application authorized for the Management API.
+    /// The machine-to-machine application authorized for the Management API;
+    /// also the application the invitation email is asked for, so the
+    /// connection must be enabled for it.
     pub client_id: String,
     pub client_secret: SecretString,
     /// `audience` of the token request; unset, `https://<domain>/api/v2/`.
@@ -43,12 +45,6 @@ pub struct Auth0Settings {
     /// a longer one fails the call at once rather than hold the request.
     #[serde(default = "defaults::max_retry_wait_ms")]
     pub max_retry_wait_ms: u64,
-    /// Lifetime of the password-change ticket a new account gets.
-    #[serde(default = "defaults::ticket_ttl_secs")]
-    pub ticket_ttl_secs: u64,
-    /// Where the person lands after setting the password.
-    #[serde(default)]
-    pub ticket_result_url: Option<String>,
 }
 
 mod defaults {
@@ -63,9 +59,6 @@ mod defaults {
     }
     pub fn max_retry_wait_ms() -> u64 {
         10_000
-    }
-    pub fn ticket_ttl_secs() -> u64 {
-        7 * 24 * 3600
     }
 }
 
@@ -143,6 +136,12 @@ mod tests {
         assert_eq!(auth0.max_attempts, 4);
         assert_eq!(auth0.connection_id, None);
         assert!(!format!("{auth0:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn the_former_ticket_keys_are_refused() {
+        let err = load(&format!("{SECTION}ticket_ttl_secs = 3600\n")).unwrap_err();
+        assert!(err.contains("ticket_ttl_secs"), "{err}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `/api/{tenantId}/admin/users` with Auth0 provisioning on, through REST
-//! against a fake Auth0 Management API: accounts created or found, claimed
-//! with the Nexus user id and linked in identity; failures answered 503 and
-//! leaving nothing half done; retries converging.
+//! against a fake Auth0: accounts created or found, claimed with the Nexus
+//! user id and linked in identity; a new account's person emailed once;
+//! failures answered 503 and leaving nothing half done; retries converging.
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -35,10 +35,11 @@ macro_rules! with_auth0 {
 }
 
 with_auth0!(
-    a_new_user_gets_an_auth0_account_a_ticket_and_its_nexus_id,
+    a_new_user_gets_an_auth0_account_an_email_and_its_nexus_id,
     an_existing_auth0_user_is_attached_by_email,
     rate_limits_and_server_errors_on_the_way_are_absorbed,
     auth0_down_is_503_and_changes_nothing_until_a_retry_succeeds,
+    an_email_that_fails_is_503_and_the_retry_emails_once,
     a_failure_after_the_account_is_made_converges_on_retry,
     a_lost_create_answer_is_found_and_attached,
     rename_reaches_auth0_and_delete_keeps_the_account,
@@ -139,7 +140,7 @@ fn problem(answer: &Answer, status: u16) {
     );
 }
 
-async fn a_new_user_gets_an_auth0_account_a_ticket_and_its_nexus_id(
+async fn a_new_user_gets_an_auth0_account_an_email_and_its_nexus_id(
     app: &TestApp,
     fake: &FakeAuth0,
 ) {
@@ -150,9 +151,8 @@ async fn a_new_user_gets_an_auth0_account_a_ticket_and_its_nexus_id(
     let account = fake.user_by_email("ann@example.com").unwrap();
     assert_eq!(account["name"], "Ann Lee");
     assert_eq!(account["identities"][0]["connection"], CONNECTION);
-    let tickets = fake.tickets();
-    assert_eq!(tickets.len(), 1);
-    assert_eq!(tickets[0]["user_id"], account["user_id"]);
+    // Auth0 emailed the person the link to set a password, once.
+    assert_eq!(fake.emails(), ["ann@example.com"]);
 
     // The first login's $sync reaches the same Nexus user.
     let sync = json!({"audience": "https://api.example.com", "attributes": [],
@@ -169,8 +169,8 @@ async fn an_existing_auth0_user_is_attached_by_email(app: &TestApp, fake: &FakeA
     assert_eq!(created.status, 201, "{:?}", created.body);
     exactly_one_of_each(app, fake, "bob@example.com").await;
     assert_eq!(fake.count("POST", "/api/v2/users"), 0);
-    // An account Nexus did not make already has a way to log in.
-    assert!(fake.tickets().is_empty());
+    // An account Nexus did not make already has a way to log in: no email.
+    assert!(fake.emails().is_empty());
     let links = links(app, created.body["id"].as_str().unwrap()).await;
     assert_eq!(links[0]["azoUserId"], account.as_str());
 }
@@ -185,11 +185,21 @@ async fn rate_limits_and_server_errors_on_the_way_are_absorbed(app: &TestApp, fa
         },
     );
     fake.inject_on("PATCH", "/api/v2/users/", Fault::Status(502));
-    fake.inject_on("POST", "/api/v2/tickets", Fault::Status(500));
+    fake.inject_on("POST", "/dbconnections/change_password", Fault::Status(500));
+    fake.inject_on(
+        "POST",
+        "/dbconnections/change_password",
+        Fault::TooMany {
+            retry_after: None,
+            reset_in: Some(1),
+        },
+    );
     let created = post(app, "cy@example.com").await;
     assert_eq!(created.status, 201, "{:?}", created.body);
     exactly_one_of_each(app, fake, "cy@example.com").await;
     assert_eq!(fake.count("POST", "/api/v2/users"), 2);
+    assert_eq!(fake.count("POST", "/dbconnections/change_password"), 3);
+    assert_eq!(fake.emails(), ["cy@example.com"]);
 }
 
 async fn auth0_down_is_503_and_changes_nothing_until_a_retry_succeeds(
@@ -213,6 +223,29 @@ async fn auth0_down_is_503_and_changes_nothing_until_a_retry_succeeds(
     let created = post(app, "dee@example.com").await;
     assert_eq!(created.status, 201, "{:?}", created.body);
     exactly_one_of_each(app, fake, "dee@example.com").await;
+    assert_eq!(fake.emails(), ["dee@example.com"]);
+}
+
+async fn an_email_that_fails_is_503_and_the_retry_emails_once(app: &TestApp, fake: &FakeAuth0) {
+    for _ in 0..fake.settings().max_attempts {
+        fake.inject_on("POST", "/dbconnections/change_password", Fault::Status(503));
+    }
+    let refused = post(app, "hal@example.com").await;
+    problem(&refused, 503);
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("Auth0 Authentication API")),
+        "{:?}",
+        refused.body
+    );
+    assert!(members(app).await.is_empty());
+    assert!(fake.emails().is_empty());
+
+    let created = post(app, "hal@example.com").await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    exactly_one_of_each(app, fake, "hal@example.com").await;
+    assert_eq!(fake.emails(), ["hal@example.com"]);
 }
 
 async fn a_failure_after_the_account_is_made_converges_on_retry(app: &TestApp, fake: &FakeAuth0) {
@@ -229,11 +262,13 @@ async fn a_failure_after_the_account_is_made_converges_on_retry(app: &TestApp, f
     let created = post(app, "eve@example.com").await;
     assert_eq!(created.status, 201, "{:?}", created.body);
     exactly_one_of_each(app, fake, "eve@example.com").await;
-    // The claim had not been written, so the person is invited again.
-    assert_eq!(fake.tickets().len(), 2);
+    // The claim had not been written, so the person is emailed once more,
+    // and no more than that.
+    assert_eq!(fake.emails_to("eve@example.com"), 2);
 
-    // Once attached, the same POST is the contract's 409.
+    // Once attached, the same POST is the contract's 409, and emails nobody.
     problem(&post(app, "eve@example.com").await, 409);
+    assert_eq!(fake.emails_to("eve@example.com"), 2);
 }
 
 async fn a_lost_create_answer_is_found_and_attached(app: &TestApp, fake: &FakeAuth0) {
@@ -241,6 +276,8 @@ async fn a_lost_create_answer_is_found_and_attached(app: &TestApp, fake: &FakeAu
     let created = post(app, "fay@example.com").await;
     assert_eq!(created.status, 201, "{:?}", created.body);
     exactly_one_of_each(app, fake, "fay@example.com").await;
+    // The account found after the 409 is one provisioning made: emailed.
+    assert_eq!(fake.emails(), ["fay@example.com"]);
 }
 
 async fn rename_reaches_auth0_and_delete_keeps_the_account(app: &TestApp, fake: &FakeAuth0) {

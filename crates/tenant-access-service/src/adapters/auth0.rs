@@ -1,8 +1,10 @@
 //! [`IdpProvisioning`] over Auth0's Management API v2: accounts are found
 //! with `users-by-email`, created in the configured database connection with
-//! a random password nobody knows (the person sets one through a
-//! password-change ticket), claimed by writing `app_metadata.nexus_user_id`
-//! (read by the post-login Action) and renamed through `name`.
+//! a random password nobody knows, claimed by writing
+//! `app_metadata.nexus_user_id` (read by the post-login Action) and renamed
+//! through `name`. The person is invited through the Authentication API's
+//! `dbconnections/change_password`: Auth0 emails them the link with which they
+//! set a password.
 
 mod client;
 
@@ -14,15 +16,13 @@ use serde_json::{Value, json};
 
 use crate::domain::TenantAccessError;
 use crate::ports::{IdpAccount, IdpLinkTarget, IdpProvisioning};
-use client::{Management, Reply, failure};
+use client::{Api, Management, Reply, failure, failure_of};
 
 /// Provisioning into one Auth0 tenant.
 pub struct Auth0Provisioning {
     api: Management,
     connection: String,
     target: IdpLinkTarget,
-    ticket_ttl_secs: u64,
-    ticket_result_url: Option<String>,
 }
 
 impl Auth0Provisioning {
@@ -38,8 +38,6 @@ impl Auth0Provisioning {
                     .clone()
                     .unwrap_or_else(|| settings.connection.clone()),
             },
-            ticket_ttl_secs: settings.ticket_ttl_secs,
-            ticket_result_url: settings.ticket_result_url.clone(),
         }
     }
 
@@ -76,18 +74,30 @@ fn account_of(user: &Value) -> Result<IdpAccount, TenantAccessError> {
 
 /// The answer when it has `expected` status, else a failure naming `what`.
 fn expect(reply: Reply, expected: StatusCode, what: &str) -> Result<Value, TenantAccessError> {
+    expect_of(Api::Management, reply, expected, what)
+}
+
+/// [`expect`] for a call to `api`.
+fn expect_of(
+    api: Api,
+    reply: Reply,
+    expected: StatusCode,
+    what: &str,
+) -> Result<Value, TenantAccessError> {
     if reply.status == expected {
         return Ok(reply.body);
     }
-    let said = reply
-        .body
-        .get("message")
-        .and_then(Value::as_str)
+    // The Management API says `message`; the Authentication API says
+    // `error_description` (or `description`), or answers plain text.
+    let said = ["message", "error_description", "description"]
+        .iter()
+        .find_map(|key| reply.body.get(key).and_then(Value::as_str))
+        .or_else(|| reply.body.as_str())
         .unwrap_or_default();
-    Err(failure(format_args!(
-        "{what} answered {}: {said}",
-        reply.status.as_u16()
-    )))
+    Err(failure_of(
+        api,
+        format_args!("{what} answered {}: {said}", reply.status.as_u16()),
+    ))
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
@@ -104,7 +114,7 @@ fn encode(raw: &str) -> String {
 }
 
 /// A password nobody is told: Auth0 requires one for a database user, and
-/// the person replaces it through the ticket. Mixed classes satisfy Auth0's
+/// the person replaces it through the emailed link. Mixed classes satisfy Auth0's
 /// strongest password policy.
 fn unusable_password() -> Result<String, TenantAccessError> {
     let mut bytes = [0u8; 32];
@@ -162,20 +172,25 @@ impl IdpProvisioning for Auth0Provisioning {
         account_of(&expect(reply, StatusCode::CREATED, "create users")?)
     }
 
-    async fn invite(&self, account: &str) -> Result<(), TenantAccessError> {
-        let mut body = json!({
-            "user_id": account,
-            "ttl_sec": self.ticket_ttl_secs,
-            "mark_email_as_verified": true,
+    async fn invite(&self, _account: &str, email: &str) -> Result<(), TenantAccessError> {
+        // Auth0 answers 200 whether or not the address has an account, and
+        // sends the email itself; the account was just found or made.
+        let body = json!({
+            "client_id": self.api.client_id(),
+            "email": email.to_lowercase(),
+            "connection": self.connection,
         });
-        if let Some(url) = &self.ticket_result_url {
-            body["result_url"] = json!(url);
-        }
         let reply = self
             .api
-            .call(Method::POST, "tickets/password-change", Some(&body))
+            .post_public("dbconnections/change_password", &body)
             .await?;
-        expect(reply, StatusCode::CREATED, "password-change ticket").map(|_| ())
+        expect_of(
+            Api::Authentication,
+            reply,
+            StatusCode::OK,
+            "change_password",
+        )
+        .map(|_| ())
     }
 
     async fn claim(&self, account: &str, nexus_user_id: &str) -> Result<(), TenantAccessError> {

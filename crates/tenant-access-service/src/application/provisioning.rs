@@ -8,10 +8,11 @@
 //!    reused). First, so that a provider that is down changes nothing in
 //!    Nexus at all.
 //! 2. the identity user is found by email, or created. A retry finds it.
-//! 3. the account is claimed: the person is invited (only for an account made
-//!    by provisioning and not yet claimed) and `app_metadata.nexus_user_id`
-//!    is written. An invitation is sent again only if the claim failed, so the
-//!    person ends with at least one way to set the password.
+//! 3. the account is claimed: the person is emailed a link to set the
+//!    password (only for an account made by provisioning and not yet claimed)
+//!    and `app_metadata.nexus_user_id` is written. An email is sent again only
+//!    if the claim failed, so the person ends with at least one way to set the
+//!    password.
 //! 4. the identity link is written (idempotent in identity).
 //! 5. the caller writes the membership last: a member always has an account,
 //!    an identity user and a link.
@@ -57,7 +58,7 @@ pub(super) async fn provision<D: UserDirectory>(
         }
         None => {
             if account.created_by_nexus {
-                idp.invite(&account.id).await?;
+                idp.invite(&account.id, email).await?;
             }
             idp.claim(&account.id, &user.user_id).await?;
         }

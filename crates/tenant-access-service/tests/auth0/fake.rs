@@ -1,5 +1,7 @@
-//! A stand-in for Auth0's Management API v2 and its token endpoint, an axum
-//! server on a loopback port that keeps users in memory. Tests inject 429s
+//! A stand-in for Auth0's Management API v2, its token endpoint and the
+//! Authentication API's `dbconnections/change_password` (which records the
+//! emails it was asked to send), an axum server on a loopback port that
+//! keeps users in memory. Tests inject 429s
 //! (with `Retry-After` or `X-RateLimit-Reset`), 5xx answers, slow answers
 //! (a time-out when slower than the client waits), a 409 on create for an
 //! account that does exist, and revoked tokens, and read back every request.
@@ -21,6 +23,8 @@ use serde_json::{Value, json};
 
 /// The connection the settings name.
 pub const CONNECTION: &str = "Username-Password-Authentication";
+/// The client id the settings name.
+pub const CLIENT_ID: &str = "fake-client";
 /// What the identity links record as `azoConnectionId`.
 pub const CONNECTION_ID: &str = "con_fake";
 
@@ -49,7 +53,8 @@ pub struct Seen {
 #[derive(Default)]
 struct Inner {
     users: Vec<Value>,
-    tickets: Vec<Value>,
+    /// Addresses a change-password email was sent to, in order.
+    emails: Vec<String>,
     /// (method or "*", path prefix, fault).
     faults: VecDeque<(String, String, Fault)>,
     down: bool,
@@ -94,7 +99,7 @@ impl FakeAuth0 {
     pub fn settings(&self) -> Auth0Settings {
         Auth0Settings {
             domain: self.url.clone(),
-            client_id: "fake-client".to_owned(),
+            client_id: CLIENT_ID.to_owned(),
             client_secret: SecretString::from("fake-secret"),
             audience: None,
             connection: CONNECTION.to_owned(),
@@ -104,8 +109,6 @@ impl FakeAuth0 {
             max_attempts: 4,
             backoff_ms: 20,
             max_retry_wait_ms: 3_000,
-            ticket_ttl_secs: 3_600,
-            ticket_result_url: None,
         }
     }
 
@@ -155,8 +158,7 @@ impl FakeAuth0 {
         self.with(|s| s.seen.clone())
     }
 
-    /// Requests to the Management API (not the token endpoint) by `method`
-    /// whose path starts with `prefix`.
+    /// Requests by `method` whose path starts with `prefix`.
     pub fn count(&self, method: &str, prefix: &str) -> usize {
         self.with(|s| {
             s.seen
@@ -179,9 +181,14 @@ impl FakeAuth0 {
         })
     }
 
-    /// The password-change tickets asked for.
-    pub fn tickets(&self) -> Vec<Value> {
-        self.with(|s| s.tickets.clone())
+    /// Every address a change-password email was sent to, in order.
+    pub fn emails(&self) -> Vec<String> {
+        self.with(|s| s.emails.clone())
+    }
+
+    /// How many change-password emails were sent to `email`.
+    pub fn emails_to(&self, email: &str) -> usize {
+        self.with(|s| s.emails.iter().filter(|e| *e == email).count())
     }
 
     /// Adds a user as if made in Auth0 by other means; answers its id.
@@ -293,6 +300,13 @@ async fn handle(
     if path == "/oauth/token" {
         return token(&mut s, &body);
     }
+    if path == "/dbconnections/change_password" {
+        return if method == Method::POST {
+            change_password(&mut s, &body)
+        } else {
+            error(404, "not found")
+        };
+    }
     let bearer = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -322,14 +336,6 @@ async fn handle(
             axum::Json(Value::Array(found)).into_response()
         }
         ("POST", "users") => create(&mut s, &body),
-        ("POST", "tickets/password-change") => {
-            s.tickets.push(body);
-            (
-                StatusCode::CREATED,
-                axum::Json(json!({"ticket": "https://fake.auth0/lo/reset?ticket=t"})),
-            )
-                .into_response()
-        }
         ("PATCH", user) if user.starts_with("users/") => {
             let id = decode(&user["users/".len()..]);
             patch(&mut s, &id, &body)
@@ -346,6 +352,32 @@ fn token(s: &mut Inner, body: &Value) -> Response {
     let token = format!("token-{}", s.token_requests);
     s.tokens.push(token.clone());
     axum::Json(json!({"access_token": token, "expires_in": s.token_ttl, "token_type": "Bearer"}))
+        .into_response()
+}
+
+/// The Authentication API's answer: no token; a client or connection it
+/// does not know is 400; any address is 200 with a sentence in plain text
+/// (Auth0 does not tell whether the address has an account).
+fn change_password(s: &mut Inner, body: &Value) -> Response {
+    let refuse = |description: &str| {
+        let body = json!({"error": "bad.request", "error_description": description});
+        (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+    };
+    if body["client_id"] != CLIENT_ID {
+        return refuse("Unknown client");
+    }
+    if body["connection"] != CONNECTION {
+        return refuse("connection not found");
+    }
+    let Some(email) = body["email"].as_str().filter(|e| e.contains('@')) else {
+        return refuse("email is required");
+    };
+    s.emails.push(email.to_owned());
+    (
+        StatusCode::OK,
+        [("content-type", "text/html; charset=utf-8")],
+        "We've just sent you an email to reset your password.",
+    )
         .into_response()
 }
 

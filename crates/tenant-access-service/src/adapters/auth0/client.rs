@@ -1,6 +1,7 @@
-//! The Management API over HTTP: a client-credentials token cached until
-//! shortly before it expires and fetched by one caller at a time, and every
-//! call retried within bounds. A 429 waits what Auth0 asks (`Retry-After`,
+//! Auth0 over HTTP: the Management API with a client-credentials token
+//! cached until shortly before it expires and fetched by one caller at a
+//! time, and the Authentication API's calls that need no token. Every call is
+//! retried within bounds. A 429 waits what Auth0 asks (`Retry-After`,
 //! else `X-RateLimit-Reset`) when that fits `max_retry_wait_ms`; a 5xx, a
 //! connection failure or a time-out waits an exponential backoff. The client
 //! secret and the token are never logged.
@@ -23,7 +24,7 @@ use crate::domain::TenantAccessError;
 /// Largest answer read from Auth0.
 const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// An answer of the Management API.
+/// An answer of Auth0.
 #[derive(Debug)]
 pub(super) struct Reply {
     pub status: StatusCode,
@@ -45,7 +46,7 @@ struct Cached {
     refresh_at: Instant,
 }
 
-/// A Management API client of one Auth0 tenant.
+/// A client of one Auth0 tenant's Management and Authentication APIs.
 pub(super) struct Management {
     base: String,
     audience: String,
@@ -56,9 +57,31 @@ pub(super) struct Management {
     token: tokio::sync::Mutex<Option<Cached>>,
 }
 
-/// The failure of a call, in words safe to show: it names Auth0.
+/// The Auth0 API a call goes to, named in its failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Api {
+    Management,
+    Authentication,
+}
+
+impl std::fmt::Display for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Management => "Auth0 Management API",
+            Self::Authentication => "Auth0 Authentication API",
+        })
+    }
+}
+
+/// The failure of a Management API call, in words safe to show: it names
+/// Auth0.
 pub(super) fn failure(message: impl std::fmt::Display) -> TenantAccessError {
-    TenantAccessError::IdentityProvider(format!("Auth0 Management API: {message}"))
+    failure_of(Api::Management, message)
+}
+
+/// The failure of a call to `api`, in words safe to show.
+pub(super) fn failure_of(api: Api, message: impl std::fmt::Display) -> TenantAccessError {
+    TenantAccessError::IdentityProvider(format!("{api}: {message}"))
 }
 
 impl Management {
@@ -107,7 +130,9 @@ impl Management {
         let mut renewed = false;
         loop {
             let token = self.bearer().await?;
-            let reply = self.send_retried(&method, &url, body, Some(&token)).await?;
+            let reply = self
+                .send_retried(Api::Management, &method, &url, body, Some(&token))
+                .await?;
             if reply.status == StatusCode::UNAUTHORIZED && !renewed {
                 self.forget(&token).await;
                 renewed = true;
@@ -115,6 +140,24 @@ impl Management {
             }
             return Ok(reply);
         }
+    }
+
+    /// POSTs `body` to `path` (under the domain, e.g.
+    /// `dbconnections/change_password`) of the Authentication API, with no
+    /// token.
+    pub(super) async fn post_public(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<Reply, TenantAccessError> {
+        let url = format!("{}/{path}", self.base);
+        self.send_retried(Api::Authentication, &Method::POST, &url, Some(body), None)
+            .await
+    }
+
+    /// The client id that calls are made as.
+    pub(super) fn client_id(&self) -> &str {
+        &self.client_id
     }
 
     /// The cached token, or a new one. The lock is held while fetching, so
@@ -150,7 +193,7 @@ impl Management {
         });
         let url = format!("{}/oauth/token", self.base);
         let reply = self
-            .send_retried(&Method::POST, &url, Some(&body), None)
+            .send_retried(Api::Management, &Method::POST, &url, Some(&body), None)
             .await?;
         if reply.status != StatusCode::OK {
             return Err(failure(format_args!(
@@ -177,9 +220,10 @@ impl Management {
         })
     }
 
-    /// One call, tried up to `attempts` times.
+    /// One call, tried up to `attempts` times; failures name `api`.
     async fn send_retried(
         &self,
+        api: Api,
         method: &Method,
         url: &str,
         body: Option<&Value>,
@@ -195,10 +239,10 @@ impl Management {
                 Ok(Ok((reply, headers))) if reply.status == StatusCode::TOO_MANY_REQUESTS => {
                     let wait = rate_limit_wait(&headers, backoff);
                     if wait > self.policy.max_wait {
-                        return Err(failure(format_args!(
-                            "rate limited for {} s",
-                            wait.as_secs()
-                        )));
+                        return Err(failure_of(
+                            api,
+                            format_args!("rate limited for {} s", wait.as_secs()),
+                        ));
                     }
                     (wait, "rate limited (429)".to_owned())
                 }
@@ -216,9 +260,10 @@ impl Management {
             let path = url.split('?').next().unwrap_or_default();
             tracing::warn!(path, attempt, reason = %why, "Auth0 call failed");
             if attempt >= self.policy.attempts {
-                return Err(failure(format_args!(
-                    "unavailable after {attempt} tries: {why}"
-                )));
+                return Err(failure_of(
+                    api,
+                    format_args!("unavailable after {attempt} tries: {why}"),
+                ));
             }
             tokio::time::sleep(wait).await;
             attempt += 1;
@@ -264,7 +309,16 @@ impl Management {
             .await
             .map_err(|e| e.to_string())?
             .to_bytes();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        // The Authentication API answers some calls with plain text.
+        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+            let text = String::from_utf8_lossy(&bytes);
+            let text = text.trim();
+            if text.is_empty() {
+                Value::Null
+            } else {
+                Value::String(text.to_owned())
+            }
+        });
         Ok((
             Reply {
                 status: parts.status,

@@ -31,7 +31,8 @@ impl Failing {
 struct InMemoryIdp {
     target: IdpLinkTarget,
     accounts: Mutex<Vec<(String, IdpAccount, Option<String>)>>,
-    invited: Mutex<u32>,
+    /// The addresses emailed, in order.
+    invited: Mutex<Vec<String>>,
     failing: Failing,
 }
 
@@ -44,7 +45,7 @@ impl InMemoryIdp {
                 connection_id: "con_1".into(),
             },
             accounts: Mutex::new(Vec::new()),
-            invited: Mutex::new(0),
+            invited: Mutex::new(Vec::new()),
             failing: Failing::default(),
         }
     }
@@ -77,9 +78,16 @@ impl IdpProvisioning for InMemoryIdp {
         Ok(account)
     }
 
-    async fn invite(&self, _: &str) -> Result<(), TenantAccessError> {
+    async fn invite(&self, account: &str, email: &str) -> Result<(), TenantAccessError> {
         self.failing.check("invite")?;
-        *self.invited.lock().unwrap() += 1;
+        let accounts = self.accounts.lock().unwrap();
+        assert!(
+            accounts
+                .iter()
+                .any(|(e, a, _)| a.id == account && e == email),
+            "{account} is not {email}'s account"
+        );
+        self.invited.lock().unwrap().push(email.to_owned());
         Ok(())
     }
 
@@ -212,7 +220,11 @@ async fn a_retry_after_a_failure_at_any_step_converges() {
         let links = directory.links.lock().unwrap();
         assert_eq!(links.len(), 1, "{step}");
         assert_eq!(links[&(user.user_id, 1)], accounts[0].1.id, "{step}");
-        assert!(*idp.invited.lock().unwrap() >= 1, "{step}");
+        // Emailed once, and once more only when the claim failed after it.
+        let invited = idp.invited.lock().unwrap();
+        let expected = if step == "claim" { 2 } else { 1 };
+        assert_eq!(invited.len(), expected, "{step}: {invited:?}");
+        assert!(invited.iter().all(|e| e == "ann@example.com"), "{step}");
     }
 }
 
