@@ -5,6 +5,7 @@
 //! [`secrecy::SecretString`]s and never printed.
 
 mod auth;
+mod auth0;
 mod component;
 mod runtime;
 mod services;
@@ -17,6 +18,7 @@ pub use auth::{
     ApplicationTokenSetting, AuthSettings, BasicUserSetting, JwtSettings, MIN_HS256_SECRET_LEN,
     check_jwks_url,
 };
+pub use auth0::Auth0Settings;
 pub use component::{Component, UnknownComponent};
 pub use runtime::{
     DatabaseSettings, EventBackend, EventSettings, InternalAuthSettings, LogFormat,

@@ -47,3 +47,9 @@ pub async fn serve(
         .serve_with_incoming_shutdown(incoming, async move { shutdown.wait().await })
         .await
 }
+
+/// Metadata a service sets on an `Unavailable` status when the failure is an
+/// outside dependency of its own (its value names it, e.g. `auth0`): the
+/// status message is then written for the API's caller, who learns which
+/// dependency to wait for, instead of the gateway's generic 503 text.
+pub const DEPENDENCY_METADATA: &str = "x-nexus-dependency";

@@ -1,6 +1,7 @@
 //! Adapters: gRPC inbound, sea-orm storage, the identity service's gRPC
-//! client, event encoding and decoding.
+//! client, Auth0's Management API, event encoding and decoding.
 
+pub mod auth0;
 pub mod db;
 pub mod events;
 pub mod grpc;

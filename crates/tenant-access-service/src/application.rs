@@ -3,6 +3,7 @@
 
 pub mod members;
 pub mod projection;
+mod provisioning;
 
 pub use members::{MAX_PAGE, TenantUserPage, TenantUserService};
 pub use projection::ProjectionService;

@@ -21,6 +21,10 @@ pub enum TenantAccessError {
     Forbidden(String),
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The identity provider (Auth0) failed or refused; the message names it
+    /// and is safe to show.
+    #[error("{0}")]
+    IdentityProvider(String),
 }
 
 impl TenantAccessError {

@@ -131,6 +131,31 @@ pub trait UserDirectory: Send + Sync + 'static {
         actor: &Principal,
     ) -> Result<MemberUser, TenantAccessError>;
 
+    /// Links the user to `account` in the identity provider (identity's
+    /// `LinkIdentity`: idempotent, a second call updates the link).
+    ///
+    /// # Errors
+    /// Unknown user or IdP tenant; the account linked to another user.
+    async fn link(
+        &self,
+        user_id: &str,
+        target: &IdpLinkTarget,
+        account: &str,
+        actor: &Principal,
+    ) -> Result<(), TenantAccessError>;
+
+    /// The provider account the user is linked to in IdP tenant
+    /// `idp_tenant_id`, if any.
+    ///
+    /// # Errors
+    /// The directory failed.
+    async fn linked_account(
+        &self,
+        user_id: &str,
+        idp_tenant_id: i32,
+        actor: &Principal,
+    ) -> Result<Option<String>, TenantAccessError>;
+
     /// Sets the user's display name.
     ///
     /// # Errors
@@ -141,4 +166,73 @@ pub trait UserDirectory: Send + Sync + 'static {
         name: &str,
         actor: &Principal,
     ) -> Result<MemberUser, TenantAccessError>;
+}
+
+/// An account in the identity provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdpAccount {
+    /// The provider's user id (`auth0|…`): the identity link's `azoUserId`.
+    pub id: String,
+    /// The Nexus user the account was provisioned for
+    /// (`app_metadata.nexus_user_id`), once written.
+    pub nexus_user_id: Option<String>,
+    /// Made by provisioning: the person has no password yet and is owed a
+    /// way to set one.
+    pub created_by_nexus: bool,
+}
+
+/// Where provisioned accounts are linked in identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdpLinkTarget {
+    pub idp_tenant_id: i32,
+    /// `auth0`.
+    pub strategy: String,
+    /// The identity's `azoConnectionId`.
+    pub connection_id: String,
+}
+
+/// The identity provider's user store (Auth0's Management API), where
+/// back-office users get the account they log in with. Failures are
+/// [`TenantAccessError::IdentityProvider`], after the adapter's retries.
+#[async_trait]
+pub trait IdpProvisioning: Send + Sync + 'static {
+    /// Where accounts of this provider are linked in identity.
+    fn link_target(&self) -> &IdpLinkTarget;
+
+    /// The account with this email address in the configured connection.
+    ///
+    /// # Errors
+    /// The provider failed.
+    async fn find_by_email(&self, email: &str) -> Result<Option<IdpAccount>, TenantAccessError>;
+
+    /// Creates an account without a usable password; one that already
+    /// exists is found and answered instead.
+    ///
+    /// # Errors
+    /// The provider failed or refused.
+    async fn create(
+        &self,
+        email: &str,
+        name: Option<&str>,
+    ) -> Result<IdpAccount, TenantAccessError>;
+
+    /// Emails the person of `account`, at `email`, a link with which they
+    /// set the password.
+    ///
+    /// # Errors
+    /// The provider failed or refused.
+    async fn invite(&self, account: &str, email: &str) -> Result<(), TenantAccessError>;
+
+    /// Records the Nexus user id on the account, where the post-login Action
+    /// reads it.
+    ///
+    /// # Errors
+    /// The provider failed.
+    async fn claim(&self, account: &str, nexus_user_id: &str) -> Result<(), TenantAccessError>;
+
+    /// Sets the account's display name.
+    ///
+    /// # Errors
+    /// The provider failed or refused.
+    async fn rename(&self, account: &str, name: &str) -> Result<(), TenantAccessError>;
 }

@@ -95,9 +95,18 @@ impl ApiError {
             }
             Code::Unavailable | Code::DeadlineExceeded => {
                 tracing::error!(code = ?status.code(), message, "service unavailable");
+                // A service names an outside dependency (Auth0) in words meant
+                // for the caller; anything else stays generic.
+                let named = status
+                    .metadata()
+                    .contains_key(nexus_platform::grpc::DEPENDENCY_METADATA);
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "A service Nexus depends on is unavailable; retry later.",
+                    if named {
+                        message
+                    } else {
+                        "A service Nexus depends on is unavailable; retry later."
+                    },
                 )
             }
             _ => Self::internal(&format_args!("{:?}: {message}", status.code())),

@@ -176,6 +176,9 @@ pub struct TenantAccessSettings {
     pub identity_url: Option<String>,
     /// The tenant roles this deployment grants: each 1 to 64 of `[a-z0-9._-]`.
     pub roles: Vec<String>,
+    /// Provisioning into Auth0; absent, back-office users live in Nexus only.
+    #[serde(default)]
+    pub auth0: Option<super::Auth0Settings>,
 }
 
 impl TenantAccessSettings {
@@ -194,6 +197,9 @@ impl TenantAccessSettings {
     /// A [`ConfigError::Invalid`] naming the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.service().validate(&TENANT_ACCESS_KEYS)?;
+        if let Some(auth0) = &self.auth0 {
+            auth0.validate()?;
+        }
         check_roles(&self.roles)
     }
 }

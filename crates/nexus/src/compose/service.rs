@@ -127,6 +127,7 @@ impl ServiceContext<'_> {
             identity_url,
             roles: tenant_access_service::Roles::new(&settings.roles)
                 .map_err(|e| anyhow::anyhow!("configuration key `{}`: {}", e.field, e.message))?,
+            auth0: settings.auth0.clone(),
         };
         self.start::<tenant_access_service::Migrator>(
             &TENANT_ACCESS_KEYS,

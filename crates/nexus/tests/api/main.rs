@@ -17,5 +17,6 @@ mod projections;
 mod scopes;
 mod sync;
 mod tenant_access;
+mod tenant_provisioning;
 mod upns;
 mod users;

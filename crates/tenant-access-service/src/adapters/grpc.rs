@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use nexus_domain::{Clock, IdGenerator, SystemClock, UuidV7Ids};
+use nexus_platform::config::Auth0Settings;
 use nexus_platform::internal_auth::{InternalAuth, principal_of};
 use nexus_platform::outbox::OutboxSignal;
 use nexus_proto::tenant_access::v1 as pb;
@@ -15,6 +16,7 @@ use sea_orm::DatabaseConnection;
 use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status};
 
+use crate::adapters::auth0::Auth0Provisioning;
 use crate::adapters::db::SeaOrmTenantAccessStore;
 use crate::adapters::identity::GrpcUserDirectory;
 use crate::application::TenantUserService;
@@ -27,6 +29,8 @@ pub struct TenantAccessConfig {
     /// gRPC URL of the identity service (`http://host:port`).
     pub identity_url: String,
     pub roles: Roles,
+    /// Provisioning into Auth0; `None` keeps back-office users in Nexus only.
+    pub auth0: Option<Auth0Settings>,
 }
 
 /// Why the service could not be built.
@@ -56,13 +60,16 @@ pub fn grpc_service(
     let directory = GrpcUserDirectory::new(&config.identity_url, auth.clone())?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Ids);
-    let members = TenantUserService::new(
+    let mut members = TenantUserService::new(
         SeaOrmTenantAccessStore::new(db, signal),
         directory,
         config.roles.clone(),
         clock,
         ids,
     );
+    if let Some(auth0) = &config.auth0 {
+        members = members.with_idp(Arc::new(Auth0Provisioning::new(auth0)));
+    }
     Ok(InterceptedService::new(
         TenantAccessServiceServer::new(TenantAccessGrpc { members }),
         auth.interceptor(),
@@ -96,6 +103,16 @@ fn status(err: TenantAccessError) -> Status {
         TenantAccessError::Unavailable(cause) => {
             tracing::error!(%cause, "tenant-access failed");
             Status::internal("internal error")
+        }
+        // Unavailable is the gateway's 503: a dependency failed, retry later.
+        TenantAccessError::IdentityProvider(message) => {
+            tracing::error!(%message, "identity provider failed");
+            let mut status = Status::unavailable(message);
+            status.metadata_mut().insert(
+                nexus_platform::grpc::DEPENDENCY_METADATA,
+                tonic::metadata::MetadataValue::from_static("auth0"),
+            );
+            status
         }
     }
 }
@@ -204,5 +221,26 @@ impl TenantAccessService for TenantAccessGrpc {
                 .map(|(tenant_id, role)| pb::UserTenant { tenant_id, role })
                 .collect(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_identity_provider_failure_is_unavailable_and_names_it() {
+        let status = status(TenantAccessError::IdentityProvider(
+            "Auth0 Management API: unavailable after 4 tries".into(),
+        ));
+        assert_eq!(status.code(), tonic::Code::Unavailable);
+        assert!(status.message().starts_with("Auth0"));
+        assert_eq!(
+            status
+                .metadata()
+                .get(nexus_platform::grpc::DEPENDENCY_METADATA)
+                .and_then(|v| v.to_str().ok()),
+            Some("auth0")
+        );
     }
 }

@@ -12,7 +12,7 @@ use tonic::transport::{Channel, Endpoint};
 
 use crate::adapters::events::time_of;
 use crate::domain::{MemberUser, TenantAccessError};
-use crate::ports::UserDirectory;
+use crate::ports::{IdpLinkTarget, UserDirectory};
 
 /// The identity service, reached lazily at its gRPC URL.
 #[derive(Debug, Clone)]
@@ -125,6 +125,57 @@ impl UserDirectory for GrpcUserDirectory {
             .map_err(|s| refused(&s))?
             .into_inner()
             .into())
+    }
+
+    async fn link(
+        &self,
+        user_id: &str,
+        target: &IdpLinkTarget,
+        account: &str,
+        actor: &Principal,
+    ) -> Result<(), TenantAccessError> {
+        let request = self.request(
+            actor,
+            pb::LinkIdentityRequest {
+                user_id: user_id.to_owned(),
+                idp_tenant_id: target.idp_tenant_id,
+                strategy: target.strategy.clone(),
+                azo_user_id: account.to_owned(),
+                azo_connection_id: target.connection_id.clone(),
+            },
+        );
+        self.client
+            .clone()
+            .link_identity(request)
+            .await
+            .map_err(|s| refused(&s))?;
+        Ok(())
+    }
+
+    async fn linked_account(
+        &self,
+        user_id: &str,
+        idp_tenant_id: i32,
+        actor: &Principal,
+    ) -> Result<Option<String>, TenantAccessError> {
+        let request = self.request(
+            actor,
+            pb::ListIdentitiesRequest {
+                user_id: user_id.to_owned(),
+            },
+        );
+        let identities = self
+            .client
+            .clone()
+            .list_identities(request)
+            .await
+            .map_err(|s| refused(&s))?
+            .into_inner()
+            .identities;
+        Ok(identities
+            .into_iter()
+            .find(|i| i.idp_tenant_id == idp_tenant_id)
+            .map(|i| i.azo_user_id))
     }
 
     async fn rename(
