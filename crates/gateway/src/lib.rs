@@ -9,6 +9,8 @@ pub mod middleware;
 pub mod openapi;
 pub mod routes;
 pub mod server;
+#[cfg(test)]
+mod test_support;
 
 use std::sync::Arc;
 

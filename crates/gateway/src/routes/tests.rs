@@ -1,57 +1,14 @@
 //! The scope the route table enforces on every `/v1` operation is the one the
 //! OpenAPI document states: without it 403 naming it, with it alone no 403.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::Request;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tower::ServiceExt as _;
 
-use crate::auth::jwt::{DEV_ISSUER, JwtConfig, JwtVerifier, sign_hs256};
 use crate::auth::scope::all_names;
-use crate::auth::{ApplicationToken, Credentials};
-use crate::{AppState, GatewayConfig, router};
-
-const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-routes";
-const APP_TOKEN: &str = "routes-test-application-token";
-
-fn config() -> GatewayConfig {
-    let verifier = JwtVerifier::new(JwtConfig {
-        hs256_secret: Some(SECRET.to_vec()),
-        issuer: Some(DEV_ISSUER.to_owned()),
-        tenants_claim: "tenants".to_owned(),
-        ..JwtConfig::default()
-    })
-    .unwrap();
-    // Nothing listens on port 1: a call that passes the scope check fails
-    // fast at the service, which is all these tests need.
-    let nowhere = "http://127.0.0.1:1".to_owned();
-    GatewayConfig {
-        identity_url: nowhere.clone(),
-        upn_url: nowhere.clone(),
-        tenant_access_url: nowhere,
-        internal_auth: nexus_platform::InternalAuth::new(b"routes-test-internal-secret-0123456789"),
-        credentials: Credentials {
-            jwt: Some(Arc::new(verifier)),
-            application_tokens: vec![ApplicationToken::from_token("test", APP_TOKEN)],
-            basic_users: Vec::new(),
-        },
-        body_limit_bytes: 4096,
-        rate_limit_per_second: 0.0,
-        rate_limit_burst: 1,
-        tenant_roles: vec!["admin".to_owned()],
-    }
-}
-
-fn token(scopes: &[String]) -> String {
-    let now = jsonwebtoken::get_current_timestamp();
-    sign_hs256(
-        SECRET,
-        &json!({"sub": "tester", "iss": DEV_ISSUER, "exp": now + 300, "scope": scopes.join(" ")}),
-    )
-    .unwrap()
-}
+use crate::test_support::{APP_TOKEN, config, token};
+use crate::{AppState, router};
 
 /// Every `/v1` operation of the document with the scope it states.
 fn operations() -> Vec<(String, String, String)> {
@@ -90,7 +47,7 @@ fn operations() -> Vec<(String, String, String)> {
 
 #[tokio::test]
 async fn every_v1_operation_needs_the_scope_its_document_states() {
-    let config = config();
+    let config = config(4096);
     let app = router(AppState::new(&config).unwrap(), &config);
     let ops = operations();
     assert_eq!(ops.len(), 37, "every /v1 operation is covered");

@@ -3,44 +3,17 @@
 //! calling too often.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 use super::*;
-use crate::auth::jwt::{DEV_ISSUER, JwtConfig, JwtVerifier, sign_hs256};
-use crate::auth::{ApplicationToken, Credentials};
-use crate::{AppState, GatewayConfig, router_with};
-
-const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-server";
-const APP_TOKEN: &str = "server-test-application-token";
+use crate::test_support::{APP_TOKEN, config, token};
+use crate::{AppState, router_with};
 
 async fn start(limits: ServerLimits) -> SocketAddr {
-    let verifier = JwtVerifier::new(JwtConfig {
-        hs256_secret: Some(SECRET.to_vec()),
-        issuer: Some(DEV_ISSUER.to_owned()),
-        tenants_claim: "tenants".to_owned(),
-        ..JwtConfig::default()
-    })
-    .unwrap();
-    let nowhere = "http://127.0.0.1:1".to_owned();
-    let config = GatewayConfig {
-        identity_url: nowhere.clone(),
-        upn_url: nowhere.clone(),
-        tenant_access_url: nowhere,
-        internal_auth: nexus_platform::InternalAuth::new(b"server-test-internal-0123456789abcdef"),
-        credentials: Credentials {
-            jwt: Some(Arc::new(verifier)),
-            application_tokens: vec![ApplicationToken::from_token("test", APP_TOKEN)],
-            basic_users: Vec::new(),
-        },
-        body_limit_bytes: 1024,
-        rate_limit_per_second: 0.0,
-        rate_limit_burst: 1,
-        tenant_roles: vec!["admin".to_owned()],
-    };
+    let config = config(1024);
     let router = router_with(AppState::new(&config).unwrap(), &config, &limits);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -49,9 +22,7 @@ async fn start(limits: ServerLimits) -> SocketAddr {
 }
 
 fn bearer() -> String {
-    let now = jsonwebtoken::get_current_timestamp();
-    let claims = serde_json::json!({"sub": "t", "iss": DEV_ISSUER, "exp": now + 300, "scope": "roles:admin"});
-    sign_hs256(SECRET, &claims).unwrap()
+    token(&["roles:admin".to_owned()])
 }
 
 /// Sends `head` (and `body`) and reads until the server answers or closes.
