@@ -17,7 +17,7 @@ mod tests;
 use nexus_domain::{ChangeContext, UserId};
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 
-use super::{SeaOrmIdentityStore, record, touch, unavailable};
+use super::{SeaOrmIdentityStore, locked_user, record, touch, unavailable};
 use crate::adapters::events::user_event_message;
 use crate::domain::sync::login::{LoginPlan, login_time, with_attributes, with_groups};
 use crate::domain::{DirectoryError, SyncFields, UserEvent};
@@ -31,7 +31,7 @@ impl SeaOrmIdentityStore {
         fields: &SyncFields,
         ctx: &ChangeContext<'_>,
     ) -> Result<UserView, DirectoryError> {
-        let view = read::user_view(&self.db, user_id, false)
+        let view = read::user_view(&self.db, user_id)
             .await?
             .ok_or_else(|| DirectoryError::user_not_found(user_id))?;
         let plan = LoginPlan::new(user_id, &view.identities, &view.attributes, fields)?;
@@ -68,7 +68,10 @@ impl SeaOrmIdentityStore {
         ctx: &ChangeContext<'_>,
     ) -> Result<UserView, DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
-        let view = read::user_view(&txn, user_id, true)
+        // The lock first, then the read: the read's snapshot must be taken
+        // after any sync that held the lock has committed.
+        locked_user(&txn, user_id).await?;
+        let view = read::user_view(&txn, user_id)
             .await?
             .ok_or_else(|| DirectoryError::user_not_found(user_id))?;
         let plan = LoginPlan::new(user_id, &view.identities, &view.attributes, fields)?;

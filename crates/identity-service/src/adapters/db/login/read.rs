@@ -2,7 +2,9 @@
 //! with its organization joined, and identities (with tenants and groups),
 //! attributes, role grants, memberships (with their roles) and custom UPNs
 //! aggregated as JSON arrays. A login reads the user once instead of once per
-//! table; the same statement, with the row lock, serves the locked path.
+//! table. The statement never takes the row lock itself: on PostgreSQL its
+//! subqueries would still see the snapshot taken before the lock was granted,
+//! so a locked reader locks the row first and reads after.
 
 use std::sync::LazyLock;
 
@@ -79,7 +81,7 @@ impl Dialect {
     }
 }
 
-fn view_sql(postgres: bool, lock: bool) -> String {
+fn view_sql(postgres: bool) -> String {
     let d = Dialect { postgres };
     let role = |grant_expires: &str| {
         d.object(&[
@@ -172,15 +174,10 @@ fn view_sql(postgres: bool, lock: bool) -> String {
         .iter()
         .map(|c| format!("o.{c} AS o_{c}"))
         .collect();
-    let (param, lock) = if postgres {
-        ("$1", if lock { " FOR UPDATE OF u" } else { "" })
-    } else {
-        // SQLite has one writer: the transaction itself is the lock.
-        ("?1", "")
-    };
+    let param = if postgres { "$1" } else { "?1" };
     format!(
         "SELECT u.*, {}, {}, {}, {}, {}, {} FROM users u \
-         LEFT JOIN organizations o ON o.id = u.organization_id WHERE u.id = {param}{lock}",
+         LEFT JOIN organizations o ON o.id = u.organization_id WHERE u.id = {param}",
         organization.join(", "),
         d.column(&identities, "identities_json"),
         d.column(&attributes, "attributes_json"),
@@ -190,22 +187,19 @@ fn view_sql(postgres: bool, lock: bool) -> String {
     )
 }
 
-static POSTGRES: LazyLock<String> = LazyLock::new(|| view_sql(true, false));
-static POSTGRES_LOCKED: LazyLock<String> = LazyLock::new(|| view_sql(true, true));
-static SQLITE: LazyLock<String> = LazyLock::new(|| view_sql(false, false));
+static POSTGRES: LazyLock<String> = LazyLock::new(|| view_sql(true));
+static SQLITE: LazyLock<String> = LazyLock::new(|| view_sql(false));
 
 /// The user with everything its view needs (expired rows included), or None.
-/// With `lock`, the user row stays locked until the transaction ends.
 pub async fn user_view<C: ConnectionTrait>(
     conn: &C,
     id: &UserId,
-    lock: bool,
 ) -> Result<Option<UserView>, DirectoryError> {
     let backend = conn.get_database_backend();
-    let sql = match (backend, lock) {
-        (DbBackend::Postgres, false) => POSTGRES.as_str(),
-        (DbBackend::Postgres, true) => POSTGRES_LOCKED.as_str(),
-        _ => SQLITE.as_str(),
+    let sql = if backend == DbBackend::Postgres {
+        POSTGRES.as_str()
+    } else {
+        SQLITE.as_str()
     };
     let stmt = Statement::from_sql_and_values(backend, sql, [id.as_str().into()]);
     let Some(row) = conn.query_one(stmt).await.map_err(|e| unavailable(&e))? else {

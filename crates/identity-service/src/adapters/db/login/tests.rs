@@ -252,7 +252,7 @@ async fn changed_version_falls_back(t: &TestDb, _postgres: bool) {
     let id = linked_user(t).await;
     let fields = login(&names(&["staff"]), &[]);
     t.store.sync(&id, &fields, &at(t0())).await.unwrap();
-    let stale = user_view(&t.db, &id, false).await.unwrap().unwrap();
+    let stale = user_view(&t.db, &id).await.unwrap().unwrap();
 
     // Another writer changes the user between this login's read and write.
     let patch = UserPatch {
@@ -313,7 +313,7 @@ async fn login_time_never_goes_backwards(t: &TestDb, _postgres: bool) {
         .unwrap();
     assert_eq!(answer.user.last_login, Some(late));
     // The conditional write on its own.
-    let view = user_view(&t.db, &id, false).await.unwrap().unwrap();
+    let view = user_view(&t.db, &id).await.unwrap().unwrap();
     let message = crate::adapters::events::user_event_message(
         &at(t0()).record(UserEvent::LoggedIn(view.user.clone())),
     );
