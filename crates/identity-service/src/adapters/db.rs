@@ -4,6 +4,8 @@
 pub mod entities;
 pub mod identity_repository;
 pub mod idp_tenant_repository;
+pub mod lists;
+pub mod login;
 pub mod migrations;
 pub mod organization_repository;
 pub mod profile_repository;

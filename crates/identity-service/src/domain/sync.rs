@@ -6,6 +6,8 @@ use nexus_domain::{BoundedText, ValidationError};
 
 use super::User;
 
+pub mod login;
+
 /// Longest audience, attribute key, group name and client UPN key.
 pub const MAX_AUDIENCE_LEN: usize = 1024;
 pub const MAX_KEY_LEN: usize = 255;

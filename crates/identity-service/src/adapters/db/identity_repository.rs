@@ -1,6 +1,6 @@
-//! [`IdentityRepository`] on sea-orm: links and the login-time sync. Each
-//! operation locks the user row first (PostgreSQL), so concurrent syncs of one
-//! user apply one after the other and always leave a consistent state.
+//! [`IdentityRepository`] on sea-orm: links, and the entry to the login-time
+//! sync (in [`super::login`]). A link or unlink locks the user row first
+//! (PostgreSQL), so concurrent changes of one user apply one after the other.
 
 use async_trait::async_trait;
 use nexus_domain::{ChangeContext, UserId};
@@ -9,13 +9,11 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use super::entities::{attributes, identities, identity_groups, idp_tenants, users};
-use super::queries::{identities_of, view_of};
+use super::entities::{identities, identity_groups, idp_tenants};
+use super::queries::identities_of;
 use super::{
     SeaOrmIdentityStore, is_unique_violation, locked_user, record, save_user, touch, unavailable,
 };
-use crate::domain::identity::group_diff;
-use crate::domain::sync::attribute_diff;
 use crate::domain::{DirectoryError, Identity, LinkFields, SyncFields, UserEvent};
 use crate::ports::{IdentityRepository, UserView};
 
@@ -179,87 +177,6 @@ impl IdentityRepository for SeaOrmIdentityStore {
         fields: &SyncFields,
         ctx: &ChangeContext<'_>,
     ) -> Result<UserView, DirectoryError> {
-        let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
-        let mut user = locked_user(&txn, user_id).await?;
-        let identity = identities_of(&txn, user_id)
-            .await?
-            .into_iter()
-            .find(|i| i.azo_connection_id == fields.connection_id)
-            .ok_or_else(|| {
-                DirectoryError::NotFound(format!(
-                    "connection.connectionId: user {user_id} has no identity on connection {}",
-                    fields.connection_id
-                ))
-            })?;
-
-        let groups = group_diff(&identity.groups, &fields.groups);
-        if !groups.remove.is_empty() {
-            identity_groups::Entity::delete_many()
-                .filter(identity_groups::Column::Id.is_in(groups.remove.clone()))
-                .exec(&txn)
-                .await
-                .map_err(|e| unavailable(&e))?;
-        }
-        if !groups.add.is_empty() {
-            identity_groups::Entity::insert_many(groups.add.iter().map(|name| {
-                identity_groups::ActiveModel {
-                    id: ActiveValue::NotSet,
-                    identity_id: ActiveValue::Set(identity.id),
-                    group_name: ActiveValue::Set(name.clone()),
-                    expires: ActiveValue::Set(None),
-                }
-            }))
-            .exec(&txn)
-            .await
-            .map_err(|e| unavailable(&e))?;
-        }
-
-        let current = super::queries::attributes_of(&txn, user_id).await?;
-        let attrs = attribute_diff(&current, &fields.attributes);
-        for (id, value) in &attrs.update {
-            attributes::ActiveModel {
-                id: ActiveValue::Unchanged(*id),
-                value: ActiveValue::Set(value.clone()),
-                ..Default::default()
-            }
-            .update(&txn)
-            .await
-            .map_err(|e| unavailable(&e))?;
-        }
-        if !attrs.insert.is_empty() {
-            attributes::Entity::insert_many(attrs.insert.iter().map(|(name, value)| {
-                attributes::ActiveModel {
-                    id: ActiveValue::NotSet,
-                    user_id: ActiveValue::Set(user_id.to_string()),
-                    name: ActiveValue::Set(name.clone()),
-                    value: ActiveValue::Set(value.clone()),
-                    expires: ActiveValue::Set(None),
-                }
-            }))
-            .exec(&txn)
-            .await
-            .map_err(|e| unavailable(&e))?;
-        }
-
-        user.last_login = Some(ctx.now);
-        if groups.is_empty() && attrs.is_empty() {
-            // Only the login time changes: one column, no new version.
-            users::ActiveModel {
-                id: ActiveValue::Unchanged(user_id.to_string()),
-                last_login: ActiveValue::Set(user.last_login),
-                ..Default::default()
-            }
-            .update(&txn)
-            .await
-            .map_err(|e| unavailable(&e))?;
-        } else {
-            touch(&mut user, ctx);
-            save_user(&txn, &user).await?;
-            record(&txn, ctx, UserEvent::Updated(user.clone())).await?;
-        }
-        record(&txn, ctx, UserEvent::LoggedIn(user.clone())).await?;
-        let view = view_of(&txn, user).await?;
-        self.commit(txn).await?;
-        Ok(view)
+        self.sync_login(user_id, fields, ctx).await
     }
 }

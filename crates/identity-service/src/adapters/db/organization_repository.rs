@@ -4,11 +4,12 @@ use async_trait::async_trait;
 use nexus_domain::{ChangeContext, UserId};
 use nexus_platform::outbox;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::entities::{membership_roles, memberships, organizations, roles, users};
+use super::lists::text_in;
 use super::queries::{find_user, memberships_of, organization};
 use super::rows::{organization_to_domain, organization_to_model};
 use super::{
@@ -172,7 +173,11 @@ impl OrganizationRepository for SeaOrmIdentityStore {
             .await?
             .ok_or_else(|| not_found(organization_id))?;
         let known = roles::Entity::find()
-            .filter(roles::Column::Id.is_in(fields.role_ids.clone()))
+            .filter(text_in(
+                txn.get_database_backend(),
+                roles::Column::Id,
+                fields.role_ids.clone(),
+            ))
             .count(&txn)
             .await
             .map_err(|e| unavailable(&e))?;

@@ -11,6 +11,7 @@ use super::entities::{
     attributes, custom_upns, identities, identity_groups, idp_tenants, membership_roles,
     memberships, organizations, role_grants, roles, users,
 };
+use super::lists::{int_in, text_in};
 use super::rows::{organization_to_domain, user_to_domain};
 use super::unavailable;
 use crate::domain::{
@@ -65,7 +66,11 @@ pub async fn identities_of<C: ConnectionTrait>(
     }
     let tenant_ids: Vec<i32> = rows.iter().map(|r| r.idp_tenant_id).collect();
     let tenants: HashMap<i32, idp_tenants::Model> = idp_tenants::Entity::find()
-        .filter(idp_tenants::Column::Id.is_in(tenant_ids))
+        .filter(int_in(
+            conn.get_database_backend(),
+            idp_tenants::Column::Id,
+            tenant_ids,
+        ))
         .all(conn)
         .await
         .map_err(|e| unavailable(&e))?
@@ -75,7 +80,11 @@ pub async fn identities_of<C: ConnectionTrait>(
     let identity_ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
     let mut groups: HashMap<i32, Vec<IdentityGroup>> = HashMap::new();
     for g in identity_groups::Entity::find()
-        .filter(identity_groups::Column::IdentityId.is_in(identity_ids))
+        .filter(int_in(
+            conn.get_database_backend(),
+            identity_groups::Column::IdentityId,
+            identity_ids,
+        ))
         .order_by_asc(identity_groups::Column::Id)
         .all(conn)
         .await
@@ -147,7 +156,7 @@ pub async fn roles_of<C: ConnectionTrait>(
     }
     let ids: Vec<String> = grants.iter().map(|g| g.role_id.clone()).collect();
     let defs: HashMap<String, roles::Model> = roles::Entity::find()
-        .filter(roles::Column::Id.is_in(ids))
+        .filter(text_in(conn.get_database_backend(), roles::Column::Id, ids))
         .all(conn)
         .await
         .map_err(|e| unavailable(&e))?
@@ -237,7 +246,7 @@ async fn role_definitions<C: ConnectionTrait>(
         return Ok(HashMap::new());
     }
     Ok(roles::Entity::find()
-        .filter(roles::Column::Id.is_in(ids))
+        .filter(text_in(conn.get_database_backend(), roles::Column::Id, ids))
         .all(conn)
         .await
         .map_err(|e| unavailable(&e))?
@@ -274,7 +283,11 @@ pub async fn memberships_of<C: ConnectionTrait>(
     }
     let org_ids: Vec<i32> = rows.iter().map(|m| m.organization_id).collect();
     let orgs: HashMap<i32, organizations::Model> = organizations::Entity::find()
-        .filter(organizations::Column::Id.is_in(org_ids))
+        .filter(int_in(
+            conn.get_database_backend(),
+            organizations::Column::Id,
+            org_ids,
+        ))
         .all(conn)
         .await
         .map_err(|e| unavailable(&e))?
@@ -282,7 +295,11 @@ pub async fn memberships_of<C: ConnectionTrait>(
         .map(|o| (o.id, o))
         .collect();
     let links = membership_roles::Entity::find()
-        .filter(membership_roles::Column::MembershipId.is_in(rows.iter().map(|m| m.id.clone())))
+        .filter(text_in(
+            conn.get_database_backend(),
+            membership_roles::Column::MembershipId,
+            rows.iter().map(|m| m.id.clone()),
+        ))
         .all(conn)
         .await
         .map_err(|e| unavailable(&e))?;

@@ -4,11 +4,12 @@ use async_trait::async_trait;
 use nexus_domain::{ChangeContext, Recorded, UserId};
 use nexus_platform::outbox;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::entities::{attributes, identities, identity_groups, role_grants, users};
+use super::lists::int_in;
 use super::queries::{find_user, identities_of, lock_user, view_of};
 use super::rows::{user_to_domain, user_to_model};
 use super::{SeaOrmIdentityStore, is_unique_violation, unavailable};
@@ -131,7 +132,11 @@ impl UserRepository for SeaOrmIdentityStore {
             .collect();
         let gone = |e: sea_orm::DbErr| unavailable(&e);
         identity_groups::Entity::delete_many()
-            .filter(identity_groups::Column::IdentityId.is_in(identity_ids))
+            .filter(int_in(
+                txn.get_database_backend(),
+                identity_groups::Column::IdentityId,
+                identity_ids,
+            ))
             .exec(&txn)
             .await
             .map_err(gone)?;
