@@ -77,9 +77,11 @@ async fn a_flood_of_junk_basic_credentials_keeps_memory_bounded() {
             assert!(answer.header("retry-after").is_some(), "{:?}", answer.body);
         }
     }
+    // Unbounded, 500 checks at 19 MiB each would take over 9 GiB; what
+    // grows here is 500 connections and at most two checks at a time.
     let grown_mib = after.saturating_sub(before) / 1024;
     assert!(
-        grown_mib < 200,
+        grown_mib < 512,
         "resident memory grew by {grown_mib} MiB ({before} KiB to {after} KiB)"
     );
     let started = Instant::now();
