@@ -12,6 +12,7 @@ pub mod routes;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::serve::ListenerExt as _;
 use nexus_domain::Principal;
 use nexus_platform::{InternalAuth, Shutdown};
 use nexus_proto::identity::v1::identity_service_client::IdentityServiceClient;
@@ -124,6 +125,8 @@ impl AppState {
 }
 
 /// Serves `router` on `listener` until `shutdown`, finishing in-flight requests.
+/// Accepted sockets have `TCP_NODELAY`, so that a response's last small write
+/// is not held back until the client's delayed ACK.
 ///
 /// # Errors
 /// The listener failed.
@@ -132,6 +135,11 @@ pub async fn serve(
     router: Router,
     shutdown: Shutdown,
 ) -> std::io::Result<()> {
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, router)
         .with_graceful_shutdown(async move { shutdown.wait().await })
         .await

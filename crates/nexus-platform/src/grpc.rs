@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
 use tonic::service::Routes;
+use tonic::transport::server::TcpIncoming;
 use tonic_health::server::HealthReporter;
 
 use crate::shutdown::Shutdown;
@@ -33,6 +34,8 @@ pub fn standard_routes() -> Result<(Routes, HealthReporter), tonic_reflection::s
 }
 
 /// Serves `routes` on `listener` until `shutdown`, then drains in-flight calls.
+/// Accepted sockets have `TCP_NODELAY`: a unary answer is one small write, and
+/// Nagle's algorithm would hold it until the client's delayed ACK.
 ///
 /// # Errors
 /// The transport failed.
@@ -41,7 +44,7 @@ pub async fn serve(
     routes: Routes,
     shutdown: Shutdown,
 ) -> Result<(), tonic::transport::Error> {
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, async move { shutdown.wait().await })
