@@ -18,8 +18,8 @@ pub use auth::{
 };
 pub use component::{Component, UnknownComponent};
 pub use runtime::{
-    DatabaseSettings, EventBackend, EventSettings, InternalAuthSettings, LogFormat,
-    MIN_INTERNAL_SECRET_LEN, TelemetrySettings,
+    DatabaseSettings, EventBackend, EventSettings, GrpcClientSettings, InternalAuthSettings,
+    LogFormat, MIN_INTERNAL_SECRET_LEN, TelemetrySettings,
 };
 pub use services::{
     GatewaySettings, IDENTITY_KEYS, ServiceKeys, ServiceSettings, TENANT_ACCESS_KEYS,
@@ -60,6 +60,7 @@ pub struct Settings {
     pub internal_auth: InternalAuthSettings,
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
+    pub grpc_client: GrpcClientSettings,
 }
 
 const DEFAULTS: &str = r#"
@@ -103,6 +104,11 @@ format = "text"
 service_name = "nexus"
 
 [internal_auth]
+
+[grpc_client]
+call_timeout_ms = 10000
+connect_timeout_ms = 5000
+resolve_interval_secs = 10
 
 [auth.jwt]
 leeway_secs = 30
@@ -157,6 +163,7 @@ impl Settings {
         self.events.validate()?;
         self.internal_auth.validate(mode)?;
         self.auth.validate()?;
+        self.grpc_client.validate()?;
         self.telemetry.validate()
     }
 

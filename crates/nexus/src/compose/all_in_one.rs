@@ -31,7 +31,7 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
     };
     let identity = ctx.identity().await?;
     let upn = ctx.upn(&url_of(identity.addr)).await?;
-    let tenant_access = ctx.tenant_access(url_of(identity.addr)).await?;
+    let tenant_access = ctx.tenant_access(&url_of(identity.addr)).await?;
     for (component, started) in [
         (Component::Identity, &identity),
         (Component::Upn, &upn),

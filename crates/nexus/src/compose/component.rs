@@ -61,7 +61,7 @@ pub async fn start_component(
         }
         Component::TenantAccess | Component::Gateway => {
             let key = "tenant_access.identity_url";
-            ctx.tenant_access(required(
+            ctx.tenant_access(&required(
                 settings.tenant_access.identity_url.as_deref(),
                 key,
             )?)
