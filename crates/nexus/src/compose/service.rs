@@ -36,20 +36,19 @@ pub(super) struct Started {
 /// Everything a service needs from its process.
 pub(super) struct ServiceContext<'a> {
     pub settings: &'a Settings,
-    pub mode: Mode,
     pub bus: Arc<dyn EventBus>,
     pub auth: InternalAuth,
     pub shutdown: Shutdown,
 }
 
 impl ServiceContext<'_> {
-    async fn start<M: MigratorTrait>(
+    async fn start(
         &self,
+        db: DatabaseConnection,
         keys: &ServiceKeys,
         svc: &ServiceSettings,
         service_name: &'static str,
         grpc_name: &'static str,
-        component: Component,
         add: impl FnOnce(
             Routes,
             DatabaseConnection,
@@ -57,22 +56,6 @@ impl ServiceContext<'_> {
             &InternalAuth,
         ) -> anyhow::Result<Routes>,
     ) -> anyhow::Result<Started> {
-        let url = svc.database_url(self.settings, keys, self.mode)?;
-        let db = db::connect(url.expose_secret(), &self.settings.database)
-            .await
-            .with_context(|| format!("{service_name} database"))?;
-        if self.mode == Mode::AllInOne || svc.migrate_on_start {
-            db::migrate::<M>(&db)
-                .await
-                .with_context(|| format!("{service_name} database"))?;
-        } else {
-            db::ensure_migrated::<M>(&db).await.map_err(|e| {
-                anyhow::anyhow!(
-                    "{service_name} database: {e}; run `nexus migrate {component}` first, or set {} = true",
-                    keys.migrate_on_start
-                )
-            })?;
-        }
         let signal = OutboxSignal::new();
         let events = &self.settings.events;
         OutboxRelay::new(
@@ -109,13 +92,14 @@ impl ServiceContext<'_> {
         Ok(Started { addr, db, task })
     }
 
-    pub async fn identity(&self) -> anyhow::Result<Started> {
-        self.start::<identity_service::Migrator>(
+    /// The identity service, on `db` (from [`open_database`]).
+    pub async fn identity(&self, db: DatabaseConnection) -> anyhow::Result<Started> {
+        self.start(
+            db,
             &IDENTITY_KEYS,
             &self.settings.identity,
             identity_service::SERVICE_NAME,
             pb_identity::identity_service_server::SERVICE_NAME,
-            Component::Identity,
             |routes, db, signal, auth| {
                 Ok(routes.add_service(identity_service::grpc_service(db, signal, auth)))
             },
@@ -133,14 +117,14 @@ impl ServiceContext<'_> {
 
     /// The upn service, asking the identity service at `identity_url`
     /// whether users exist.
-    pub async fn upn(&self, identity_url: &str) -> anyhow::Result<Started> {
+    pub async fn upn(&self, db: DatabaseConnection, identity_url: &str) -> anyhow::Result<Started> {
         let identity = self.identity_channel(identity_url, UPN_KEYS.identity_url)?;
-        self.start::<upn_service::Migrator>(
+        self.start(
+            db,
             &UPN_KEYS,
             &self.settings.upn,
             upn_service::SERVICE_NAME,
             pb_upn::upn_service_server::SERVICE_NAME,
-            Component::Upn,
             |routes, db, signal, auth| {
                 Ok(routes.add_service(upn_service::grpc_service(db, signal, identity, auth)))
             },
@@ -149,19 +133,23 @@ impl ServiceContext<'_> {
     }
 
     /// `identity_url` is where tenant-access finds the identity service.
-    pub async fn tenant_access(&self, identity_url: &str) -> anyhow::Result<Started> {
+    pub async fn tenant_access(
+        &self,
+        db: DatabaseConnection,
+        identity_url: &str,
+    ) -> anyhow::Result<Started> {
         let settings = &self.settings.tenant_access;
         let config = tenant_access_service::TenantAccessConfig {
             identity: self.identity_channel(identity_url, TENANT_ACCESS_KEYS.identity_url)?,
             roles: tenant_access_service::Roles::new(&settings.roles)
                 .map_err(|e| anyhow::anyhow!("configuration key `{}`: {}", e.field, e.message))?,
         };
-        self.start::<tenant_access_service::Migrator>(
+        self.start(
+            db,
             &TENANT_ACCESS_KEYS,
             &settings.service(),
             tenant_access_service::SERVICE_NAME,
             pb_tenant_access::tenant_access_service_server::SERVICE_NAME,
-            Component::TenantAccess,
             |routes, db, signal, auth| {
                 Ok(routes.add_service(tenant_access_service::grpc_service(
                     db, signal, auth, &config,
@@ -170,6 +158,69 @@ impl ServiceContext<'_> {
         )
         .await
     }
+}
+
+/// Opens `component`'s database: migrated first in the all-in-one or with
+/// `<service>.migrate_on_start`, else refused while a migration is pending.
+/// Start-up does this before it connects to the event bus, so that an
+/// unmigrated database is the one thing said.
+pub(super) async fn open_database(
+    settings: &Settings,
+    mode: Mode,
+    component: Component,
+) -> anyhow::Result<DatabaseConnection> {
+    match component {
+        Component::Identity => {
+            open::<identity_service::Migrator>(
+                settings,
+                mode,
+                component,
+                &IDENTITY_KEYS,
+                &settings.identity,
+            )
+            .await
+        }
+        Component::Upn => {
+            open::<upn_service::Migrator>(settings, mode, component, &UPN_KEYS, &settings.upn).await
+        }
+        Component::TenantAccess | Component::Gateway => {
+            let svc = settings.tenant_access.service();
+            open::<tenant_access_service::Migrator>(
+                settings,
+                mode,
+                component,
+                &TENANT_ACCESS_KEYS,
+                &svc,
+            )
+            .await
+        }
+    }
+}
+
+async fn open<M: MigratorTrait>(
+    settings: &Settings,
+    mode: Mode,
+    component: Component,
+    keys: &ServiceKeys,
+    svc: &ServiceSettings,
+) -> anyhow::Result<DatabaseConnection> {
+    let url = svc.database_url(settings, keys, mode)?;
+    let db = db::connect(url.expose_secret(), &settings.database)
+        .await
+        .with_context(|| format!("{component} database"))?;
+    if mode == Mode::AllInOne || svc.migrate_on_start {
+        db::migrate::<M>(&db)
+            .await
+            .with_context(|| format!("{component} database"))?;
+    } else {
+        db::ensure_migrated::<M>(&db).await.map_err(|e| {
+            anyhow::anyhow!(
+                "{component} database: {e}; run `nexus migrate {component}` first, or set {} = true",
+                keys.migrate_on_start
+            )
+        })?;
+    }
+    Ok(db)
 }
 
 /// The bus the relays publish to, and where the consumers read from.
