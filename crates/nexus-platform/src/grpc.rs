@@ -17,6 +17,7 @@ use tonic::transport::channel::Change;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::server::HealthReporter;
+use tower::util::MapRequestLayer;
 
 use crate::shutdown::Shutdown;
 
@@ -44,7 +45,9 @@ pub fn standard_routes() -> Result<(Routes, HealthReporter), tonic_reflection::s
 
 /// Serves `routes` on `listener` until `shutdown`, then drains in-flight calls.
 /// Accepted sockets have `TCP_NODELAY`: a unary answer is one small write, and
-/// Nagle's algorithm would hold it until the client's delayed ACK.
+/// Nagle's algorithm would hold it until the client's delayed ACK. Each call
+/// is logged at debug level with its method (`nexus_platform::grpc=debug`),
+/// which shows how calls spread over replicas.
 ///
 /// # Errors
 /// The transport failed.
@@ -55,9 +58,15 @@ pub async fn serve(
 ) -> Result<(), tonic::transport::Error> {
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
+        .layer(MapRequestLayer::new(log_call))
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, async move { shutdown.wait().await })
         .await
+}
+
+fn log_call(request: http::Request<tonic::body::Body>) -> http::Request<tonic::body::Body> {
+    tracing::debug!(method = request.uri().path(), "gRPC call");
+    request
 }
 
 /// How a client of a Nexus service connects, re-resolves and waits.
