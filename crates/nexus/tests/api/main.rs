@@ -15,5 +15,6 @@ mod profile;
 mod projections;
 mod sync;
 mod tenant_access;
+mod topology;
 mod upns;
 mod users;

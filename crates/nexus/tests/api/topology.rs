@@ -2,12 +2,6 @@
 //! two run at once), `nexus serve` refusing an unmigrated database, and the
 //! probes: liveness is the process, readiness the component's own database,
 //! and the event bus in neither.
-//!
-//! PostgreSQL comes from `NEXUS_TEST_DATABASE_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/postgres`); when it is unreachable the
-//! tests print `SKIPPED: …` and pass, unless `NEXUS_TEST_REQUIRE_SERVICES=1`.
-
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
 use std::process::Command;
@@ -16,67 +10,40 @@ use std::time::{Duration, Instant};
 use nexus::Component;
 use nexus_platform::Shutdown;
 use nexus_platform::config::{EventBackend, Mode, Settings};
-use sea_orm::{ConnectionTrait as _, Database, DatabaseConnection};
+use sea_orm::Database;
 use secrecy::SecretString;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
+use crate::helpers::{drop_pg_databases, fresh_pg_databases};
+
 const SECRET: &str = "0123456789abcdef0123456789abcdef";
 const IDENTITY: &str = "nexus.identity.v1.IdentityService";
 
-/// A fresh, empty PostgreSQL database, dropped with this value.
+/// A fresh, empty PostgreSQL database.
 struct FreshDatabase {
-    admin: DatabaseConnection,
     name: String,
     url: String,
 }
 
 impl FreshDatabase {
     async fn create() -> Option<Self> {
-        let admin_url = std::env::var("NEXUS_TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-        let admin = match Database::connect(admin_url.as_str()).await {
-            Ok(db) => db,
-            Err(e) => {
-                assert!(
-                    std::env::var("NEXUS_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
-                    "PostgreSQL is required but unreachable at {admin_url}: {e}"
-                );
-                eprintln!("SKIPPED: PostgreSQL unreachable at {admin_url} ({e})");
-                return None;
-            }
-        };
-        let name = format!("nexus_topo_{}", uuid::Uuid::new_v4().simple());
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(b, _)| b);
-        let url = format!("{base}/{name}");
-        Some(Self { admin, name, url })
+        let (name, url) = fresh_pg_databases(&["topology"]).await?.pop()?;
+        Some(Self { name, url })
     }
 
     /// Drops the database under its users' feet.
     async fn drop_now(&self) {
-        self.admin
-            .execute_unprepared(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .await
-            .unwrap();
+        drop_pg_databases(std::slice::from_ref(&self.name)).await;
     }
 }
 
+/// `nexus`, logging warnings only.
 fn nexus() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nexus"));
-    cmd.env_remove("RUST_LOG")
-        .env_remove("NEXUS_CONFIG")
-        .env("NEXUS__TELEMETRY__FILTER", "warn");
+    let mut cmd = crate::cli::nexus();
+    cmd.env("NEXUS__TELEMETRY__FILTER", "warn");
     cmd
 }
 
