@@ -193,7 +193,7 @@ cat <<MSG
 
 Nexus is up: gateway http://127.0.0.1:$gateway_port, identity x$replicas ($identity_urls),
 upn :$upn_port, tenant-access :$tenant_access_port. Logs and pids in $state.
-Credentials (valid one hour; up.sh again makes new ones): source $state/env
+Credentials for one hour (up.sh again makes new ones):
   . $state/env
   curl -s -X POST \$NEXUS_URL/v1/users -H "Authorization: Bearer \$TOKEN" \\
     -H "ApplicationToken: \$APPLICATION_TOKEN" -H 'Content-Type: application/json' \\
