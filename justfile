@@ -4,9 +4,20 @@
 run:
     cargo run -p nexus
 
+# Runs the four components as separate processes on PostgreSQL and NATS
+# (release build; NEXUS_LOCAL_PROFILE=debug reuses the debug build, and
+# NEXUS_LOCAL_IDENTITY_REPLICAS=2 runs two identity processes).
+up:
+    deploy/local/up.sh
+
+# Stops what `just up` started (`deploy/local/down.sh --purge` also drops
+# its databases and state).
+down:
+    deploy/local/down.sh
+
 # Runs every test (PostgreSQL and NATS tests skip when those are down).
 test:
-    cargo nextest run --workspace
+    cargo test --workspace
 
 # Formatting and lints, as CI checks them.
 lint:

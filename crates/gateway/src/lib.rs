@@ -16,13 +16,13 @@ use std::sync::Arc;
 
 use axum::Router;
 use nexus_domain::Principal;
+use nexus_platform::grpc::{BalancedChannel, ClientOptions};
 use nexus_platform::{InternalAuth, Shutdown};
 use nexus_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use nexus_proto::tenant_access::v1::tenant_access_service_client::TenantAccessServiceClient;
 use nexus_proto::upn::v1::upn_service_client::UpnServiceClient;
 use tokio::net::TcpListener;
-use tonic::transport::{Channel, Endpoint};
-use tonic_health::pb::health_client::HealthClient;
+use tonic::transport::Channel;
 
 pub use auth::{Credentials, jwt};
 pub use routes::{router, router_with};
@@ -31,10 +31,15 @@ pub use server::{ServerLimits, serve_with};
 /// What the gateway needs to run.
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
+    /// Each service's gRPC URL, or several separated by commas: calls are
+    /// balanced over every address they resolve to.
     pub identity_url: String,
     pub upn_url: String,
     pub tenant_access_url: String,
     pub internal_auth: InternalAuth,
+    /// Timeouts and re-resolution of the service clients; every call carries
+    /// `call_timeout` as its deadline.
+    pub clients: ClientOptions,
     pub credentials: Credentials,
     pub body_limit_bytes: usize,
     /// Requests per second per principal (0: no limit), and the burst.
@@ -54,8 +59,9 @@ struct Inner {
     identity: IdentityServiceClient<Channel>,
     tenant_access: TenantAccessServiceClient<Channel>,
     upn: UpnServiceClient<Channel>,
-    health: Vec<(&'static str, HealthClient<Channel>)>,
+    routing: Vec<(&'static str, BalancedChannel)>,
     internal_auth: InternalAuth,
+    call_timeout: std::time::Duration,
 }
 
 /// Why the gateway could not be built.
@@ -65,37 +71,40 @@ pub enum GatewayError {
     BadUrl { key: &'static str, message: String },
 }
 
-fn channel(key: &'static str, url: &str) -> Result<Channel, GatewayError> {
-    let endpoint = Endpoint::from_shared(url.to_owned()).map_err(|e| GatewayError::BadUrl {
+fn channel(
+    key: &'static str,
+    urls: &str,
+    options: ClientOptions,
+) -> Result<BalancedChannel, GatewayError> {
+    BalancedChannel::new(urls, options).map_err(|e| GatewayError::BadUrl {
         key,
         message: e.to_string(),
-    })?;
-    Ok(endpoint
-        .connect_timeout(std::time::Duration::from_secs(5))
-        .tcp_nodelay(true)
-        .connect_lazy())
+    })
 }
 
 impl AppState {
     /// Clients connect lazily: the gateway starts before its services answer.
+    /// Needs a Tokio runtime, on which service names are re-resolved.
     ///
     /// # Errors
     /// A malformed service URL.
     pub fn new(config: &GatewayConfig) -> Result<Self, GatewayError> {
-        let identity = channel("identity_url", &config.identity_url)?;
-        let upn = channel("upn_url", &config.upn_url)?;
-        let tenant_access = channel("tenant_access_url", &config.tenant_access_url)?;
+        let options = config.clients;
+        let identity = channel("identity_url", &config.identity_url, options)?;
+        let upn = channel("upn_url", &config.upn_url, options)?;
+        let tenant_access = channel("tenant_access_url", &config.tenant_access_url, options)?;
         Ok(Self {
             inner: Arc::new(Inner {
-                identity: IdentityServiceClient::new(identity.clone()),
-                tenant_access: TenantAccessServiceClient::new(tenant_access.clone()),
-                upn: UpnServiceClient::new(upn.clone()),
-                health: vec![
-                    ("identity", HealthClient::new(identity)),
-                    ("upn", HealthClient::new(upn)),
-                    ("tenant-access", HealthClient::new(tenant_access)),
+                identity: IdentityServiceClient::new(identity.channel.clone()),
+                tenant_access: TenantAccessServiceClient::new(tenant_access.channel.clone()),
+                upn: UpnServiceClient::new(upn.channel.clone()),
+                routing: vec![
+                    ("identity", identity),
+                    ("upn", upn),
+                    ("tenant-access", tenant_access),
                 ],
                 internal_auth: config.internal_auth.clone(),
+                call_timeout: options.call_timeout,
             }),
         })
     }
@@ -112,14 +121,21 @@ impl AppState {
         self.inner.upn.clone()
     }
 
-    /// The gRPC health clients of the services, by name.
-    pub fn health(&self) -> &[(&'static str, HealthClient<Channel>)] {
-        &self.inner.health
+    /// The services by name, each with how many addresses its calls are
+    /// balanced over.
+    pub fn routing(&self) -> impl Iterator<Item = (&'static str, usize)> + '_ {
+        self.inner
+            .routing
+            .iter()
+            .map(|(name, channel)| (*name, channel.routed()))
     }
 
-    /// A gRPC request carrying the signed acting principal.
+    /// A gRPC request carrying the signed acting principal and the call
+    /// deadline (sent as `grpc-timeout`, so the service stops working on a
+    /// call its caller has given up on).
     pub fn identity_request<T>(&self, principal: &Principal, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
+        request.set_timeout(self.inner.call_timeout);
         self.inner
             .internal_auth
             .attach(request.metadata_mut(), principal);
@@ -128,7 +144,9 @@ impl AppState {
 }
 
 /// Serves `router` on `listener` until `shutdown` with the default
-/// [`ServerLimits`], finishing in-flight requests.
+/// [`ServerLimits`], finishing in-flight requests. Accepted sockets have
+/// `TCP_NODELAY`, so that a response's last small write is not held back
+/// until the client's delayed ACK.
 ///
 /// # Errors
 /// The listener failed.

@@ -3,6 +3,7 @@
 //! one ApplicationToken that holds every `/v1` scope.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::GatewayConfig;
 use crate::auth::jwt::{DEV_ISSUER, JwtConfig, JwtVerifier, sign_hs256};
@@ -36,6 +37,11 @@ pub fn config(body_limit_bytes: usize) -> GatewayConfig {
         rate_limit_per_second: 0.0,
         rate_limit_burst: 1,
         tenant_roles: vec!["admin".to_owned()],
+        clients: nexus_platform::grpc::ClientOptions {
+            connect_timeout: Duration::from_secs(1),
+            call_timeout: Duration::from_secs(2),
+            resolve_interval: Duration::from_secs(10),
+        },
     }
 }
 

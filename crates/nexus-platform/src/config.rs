@@ -21,8 +21,8 @@ pub use auth::{
 pub use auth0::Auth0Settings;
 pub use component::{Component, UnknownComponent};
 pub use runtime::{
-    DatabaseSettings, EventBackend, EventSettings, InternalAuthSettings, LogFormat,
-    MIN_INTERNAL_SECRET_LEN, TelemetrySettings,
+    DatabaseSettings, EventBackend, EventSettings, GrpcClientSettings, InternalAuthSettings,
+    LogFormat, MIN_INTERNAL_SECRET_LEN, TelemetrySettings,
 };
 pub use services::{
     GatewaySettings, IDENTITY_KEYS, ServiceKeys, ServiceSettings, TENANT_ACCESS_KEYS,
@@ -63,6 +63,7 @@ pub struct Settings {
     pub internal_auth: InternalAuthSettings,
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
+    pub grpc_client: GrpcClientSettings,
 }
 
 const DEFAULTS: &str = r#"
@@ -106,6 +107,11 @@ format = "text"
 service_name = "nexus"
 
 [internal_auth]
+
+[grpc_client]
+call_timeout_ms = 10000
+connect_timeout_ms = 5000
+resolve_interval_secs = 10
 
 [auth.jwt]
 leeway_secs = 30
@@ -163,6 +169,7 @@ impl Settings {
         self.internal_auth.validate(mode)?;
         let all_in_one_listen = (mode == Mode::AllInOne).then_some(self.gateway.listen);
         self.auth.validate(all_in_one_listen)?;
+        self.grpc_client.validate()?;
         self.telemetry.validate()
     }
 

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod events;
 pub mod grpc;
+pub mod health;
 pub mod inbox;
 pub mod internal_auth;
 pub mod outbox;

@@ -6,6 +6,7 @@
 mod all_in_one;
 mod component;
 mod gateway;
+mod migrate;
 mod running;
 mod service;
 
@@ -13,6 +14,7 @@ use nexus_platform::config::{ConfigError, Mode, Settings};
 
 pub use all_in_one::start_all_in_one;
 pub use component::start_component;
+pub use migrate::{MigrateTarget, migrate};
 pub use nexus_platform::config::Component;
 pub use running::Running;
 

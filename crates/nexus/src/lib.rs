@@ -6,4 +6,7 @@
 pub mod compose;
 pub mod dev;
 
-pub use compose::{Component, Running, check_config, mode_of, start_all_in_one, start_component};
+pub use compose::{
+    Component, MigrateTarget, Running, check_config, migrate, mode_of, start_all_in_one,
+    start_component,
+};

@@ -38,6 +38,13 @@ enum Command {
         #[arg(value_parser = component_parser())]
         component: Component,
     },
+    /// Migrates one service's database (`identity.database_url`, …), or with
+    /// `all` the all-in-one's, then exits. Needs only the database URL; safe
+    /// to run from several places at once.
+    Migrate {
+        #[arg(value_parser = migrate_target_parser())]
+        target: nexus::MigrateTarget,
+    },
     /// Development credentials of the all-in-one (on while no `[auth]` is
     /// configured).
     Dev {
@@ -56,6 +63,13 @@ enum Command {
 fn component_parser() -> impl clap::builder::TypedValueParser<Value = Component> {
     clap::builder::PossibleValuesParser::new(Component::ALL.map(Component::name))
         .try_map(|name| name.parse::<Component>())
+}
+
+fn migrate_target_parser() -> impl clap::builder::TypedValueParser<Value = nexus::MigrateTarget> {
+    clap::builder::PossibleValuesParser::new(
+        nexus::MigrateTarget::ALL.map(nexus::MigrateTarget::name),
+    )
+    .try_map(|name| nexus::MigrateTarget::from_name(&name).ok_or("unknown target"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,7 +134,9 @@ fn main() -> ExitCode {
     let command = cli.command.unwrap_or(Command::AllInOne);
     // `None`: the all-in-one.
     let component = match &command {
-        Command::AllInOne | Command::Dev { .. } => None,
+        // `migrate` reads database URLs only: the all-in-one's mode asks for
+        // no internal-auth secret.
+        Command::AllInOne | Command::Dev { .. } | Command::Migrate { .. } => None,
         Command::Serve { component } => Some(*component),
         Command::CheckConfig { serve } => *serve,
     };
@@ -145,7 +161,7 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Command::AllInOne | Command::Serve { .. } => {}
+        Command::AllInOne | Command::Serve { .. } | Command::Migrate { .. } => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -173,13 +189,19 @@ fn main() -> ExitCode {
 
 async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     let _telemetry = telemetry::init(&settings.telemetry)?;
+    if let Command::Migrate { target } = command {
+        return nexus::migrate(settings, target).await;
+    }
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signals();
     let running = match command {
         Command::Serve { component } => {
             nexus::start_component(settings, component, shutdown).await?
         }
-        Command::AllInOne | Command::CheckConfig { .. } | Command::Dev { .. } => {
+        Command::AllInOne
+        | Command::CheckConfig { .. }
+        | Command::Dev { .. }
+        | Command::Migrate { .. } => {
             let running = nexus::start_all_in_one(settings, shutdown).await?;
             if let (Some(addr), Some(_)) = (running.gateway_addr, &running.dev_application_token) {
                 println!(

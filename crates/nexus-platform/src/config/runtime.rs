@@ -1,5 +1,8 @@
-//! The `[database]`, `[events]`, `[telemetry]` and `[internal_auth]`
-//! sections: what every process shares, whichever part it runs.
+//! The `[database]`, `[events]`, `[telemetry]`, `[internal_auth]` and
+//! `[grpc_client]` sections: what every process shares, whichever part it
+//! runs.
+
+use std::time::Duration;
 
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
@@ -183,6 +186,51 @@ impl InternalAuthSettings {
                 "is required for `nexus serve` (the same value on the gateway and every service)",
             )),
             _ => Ok(()),
+        }
+    }
+}
+
+/// The gRPC clients of a process: the gateway's of every service, upn's and
+/// tenant-access's of identity.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrpcClientSettings {
+    /// The deadline of every call, in milliseconds: a call still unanswered
+    /// then fails with DEADLINE_EXCEEDED instead of holding its caller.
+    pub call_timeout_ms: u64,
+    pub connect_timeout_ms: u64,
+    /// How often service host names are looked up again, in seconds, to
+    /// balance over replicas as they come and go.
+    pub resolve_interval_secs: u64,
+}
+
+impl GrpcClientSettings {
+    /// The checks serde cannot make.
+    ///
+    /// # Errors
+    /// A [`ConfigError::Invalid`] naming the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (key, value) in [
+            ("grpc_client.call_timeout_ms", self.call_timeout_ms),
+            ("grpc_client.connect_timeout_ms", self.connect_timeout_ms),
+            (
+                "grpc_client.resolve_interval_secs",
+                self.resolve_interval_secs,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::invalid(key, "must be greater than 0"));
+            }
+        }
+        Ok(())
+    }
+
+    /// As the client channels take them.
+    pub fn options(&self) -> crate::grpc::ClientOptions {
+        crate::grpc::ClientOptions {
+            connect_timeout: Duration::from_millis(self.connect_timeout_ms),
+            call_timeout: Duration::from_millis(self.call_timeout_ms),
+            resolve_interval: Duration::from_secs(self.resolve_interval_secs),
         }
     }
 }

@@ -14,8 +14,9 @@ use super::{ConfigError, Mode, Settings};
 #[serde(deny_unknown_fields)]
 pub struct GatewaySettings {
     pub listen: SocketAddr,
-    /// gRPC address of the identity service (`http://host:port`); the
-    /// all-in-one fills it in itself.
+    /// gRPC address of the identity service (`http://host:port`, or several
+    /// separated by commas); calls are balanced over every address the
+    /// host names resolve to. The all-in-one fills it in itself.
     pub identity_url: Option<String>,
     pub upn_url: Option<String>,
     pub tenant_access_url: Option<String>,
@@ -49,8 +50,8 @@ impl GatewaySettings {
     /// # Errors
     /// A [`ConfigError::Invalid`] naming the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        for (key, url) in self.service_urls() {
-            check_http_url(key, url)?;
+        for (key, urls) in self.service_urls() {
+            check_http_urls(key, urls)?;
         }
         if !(self.rate_limit_per_second >= 0.0 && self.rate_limit_per_second.is_finite()) {
             return Err(ConfigError::invalid(
@@ -81,6 +82,12 @@ pub struct ServiceSettings {
     /// the all-in-one fills it in.
     #[serde(default)]
     pub identity_url: Option<String>,
+    /// Whether `nexus serve` migrates the database before serving (the
+    /// all-in-one always does). Off by default: `nexus migrate` runs once per
+    /// release, and a replica of a newer version never changes the schema
+    /// under the older ones still serving.
+    #[serde(default)]
+    pub migrate_on_start: bool,
 }
 
 /// The keys of one service's section, for messages, and the SQLite file the
@@ -93,6 +100,7 @@ pub struct ServiceKeys {
     /// Whether the service calls the identity service (else `identity_url`
     /// must stay unset, so that a misplaced key is not silently ignored).
     pub reads_identity_url: bool,
+    pub migrate_on_start: &'static str,
     pub file_name: &'static str,
 }
 
@@ -100,6 +108,7 @@ pub const IDENTITY_KEYS: ServiceKeys = ServiceKeys {
     listen: "identity.listen",
     database_url: "identity.database_url",
     identity_url: "identity.identity_url",
+    migrate_on_start: "identity.migrate_on_start",
     reads_identity_url: false,
     file_name: "identity.db",
 };
@@ -108,6 +117,7 @@ pub const UPN_KEYS: ServiceKeys = ServiceKeys {
     listen: "upn.listen",
     database_url: "upn.database_url",
     identity_url: "upn.identity_url",
+    migrate_on_start: "upn.migrate_on_start",
     reads_identity_url: true,
     file_name: "upn.db",
 };
@@ -116,6 +126,7 @@ pub const TENANT_ACCESS_KEYS: ServiceKeys = ServiceKeys {
     listen: "tenant_access.listen",
     database_url: "tenant_access.database_url",
     identity_url: "tenant_access.identity_url",
+    migrate_on_start: "tenant_access.migrate_on_start",
     reads_identity_url: true,
     file_name: "tenant-access.db",
 };
@@ -135,7 +146,7 @@ impl ServiceSettings {
                 "is read only in [upn] and [tenant_access]",
             ));
         }
-        check_http_url(keys.identity_url, self.identity_url.as_deref())
+        check_http_urls(keys.identity_url, self.identity_url.as_deref())
     }
 
     /// The database URL: the configured one, or (all-in-one) a SQLite file
@@ -174,6 +185,9 @@ pub struct TenantAccessSettings {
     /// tenant-access calls to find, create and rename users; required for
     /// `nexus serve tenant-access`, filled in by the all-in-one.
     pub identity_url: Option<String>,
+    /// As [`ServiceSettings::migrate_on_start`].
+    #[serde(default)]
+    pub migrate_on_start: bool,
     /// The tenant roles this deployment grants: each 1 to 64 of `[a-z0-9._-]`.
     pub roles: Vec<String>,
     /// Provisioning into Auth0; absent, back-office users live in Nexus only.
@@ -188,6 +202,7 @@ impl TenantAccessSettings {
             listen: self.listen,
             database_url: self.database_url.clone(),
             identity_url: self.identity_url.clone(),
+            migrate_on_start: self.migrate_on_start,
         }
     }
 
@@ -243,6 +258,22 @@ pub(super) fn check_http_url(key: &'static str, url: Option<&str>) -> Result<(),
             Err(ConfigError::invalid(key, "must be an http(s) URL"))
         }
         _ => Ok(()),
+    }
+}
+
+/// A service address: one http(s) URL, or several separated by commas (the
+/// client balances over all of them).
+fn check_http_urls(key: &'static str, urls: Option<&str>) -> Result<(), ConfigError> {
+    match urls {
+        Some(urls) if urls.split(',').all(|u| u.trim().is_empty()) => {
+            Err(ConfigError::invalid(key, "must be an http(s) URL"))
+        }
+        Some(urls) => urls
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .try_for_each(|u| check_http_url(key, Some(u))),
+        None => Ok(()),
     }
 }
 

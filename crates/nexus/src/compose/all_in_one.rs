@@ -7,7 +7,9 @@ use nexus_platform::events::consumer::EventSource;
 
 use super::gateway::{DevCredentials, GatewayStart, start_gateway};
 use super::running::Running;
-use super::service::{ServiceContext, event_bus, internal_auth, spawn_consumers, url_of};
+use super::service::{
+    ServiceContext, event_bus, internal_auth, open_database, spawn_consumers, url_of,
+};
 
 /// Starts every service and the gateway in this process.
 ///
@@ -24,14 +26,18 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
     let auth = internal_auth(settings)?;
     let ctx = ServiceContext {
         settings,
-        mode,
         bus,
         auth: auth.clone(),
         shutdown: shutdown.clone(),
     };
-    let identity = ctx.identity().await?;
-    let upn = ctx.upn(&url_of(identity.addr)).await?;
-    let tenant_access = ctx.tenant_access(url_of(identity.addr)).await?;
+    let db = |component| open_database(settings, mode, component);
+    let identity = ctx.identity(db(Component::Identity).await?).await?;
+    let upn = ctx
+        .upn(db(Component::Upn).await?, &url_of(identity.addr))
+        .await?;
+    let tenant_access = ctx
+        .tenant_access(db(Component::TenantAccess).await?, &url_of(identity.addr))
+        .await?;
     for (component, started) in [
         (Component::Identity, &identity),
         (Component::Upn, &upn),

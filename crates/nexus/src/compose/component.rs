@@ -7,7 +7,7 @@ use nexus_platform::config::{Component, Mode, Settings};
 
 use super::gateway::{GatewayStart, start_gateway};
 use super::running::Running;
-use super::service::{ServiceContext, event_bus, internal_auth, spawn_consumers};
+use super::service::{ServiceContext, event_bus, internal_auth, open_database, spawn_consumers};
 
 /// A key [`super::check_config`] has made sure is set.
 fn required(value: Option<&str>, key: &'static str) -> anyhow::Result<String> {
@@ -45,26 +45,26 @@ pub async fn start_component(
         running.tasks.push(task);
         return Ok(running);
     }
+    let db = open_database(settings, mode, component).await?;
     let (bus, source) = event_bus(settings, mode).await?;
     let ctx = ServiceContext {
         settings,
-        mode,
         bus,
         auth,
         shutdown,
     };
     let started = match component {
-        Component::Identity => ctx.identity().await?,
+        Component::Identity => ctx.identity(db).await?,
         Component::Upn => {
             let url = required(settings.upn.identity_url.as_deref(), "upn.identity_url")?;
-            ctx.upn(&url).await?
+            ctx.upn(db, &url).await?
         }
         Component::TenantAccess | Component::Gateway => {
             let key = "tenant_access.identity_url";
-            ctx.tenant_access(required(
-                settings.tenant_access.identity_url.as_deref(),
-                key,
-            )?)
+            ctx.tenant_access(
+                db,
+                &required(settings.tenant_access.identity_url.as_deref(), key)?,
+            )
             .await?
         }
     };

@@ -1,5 +1,5 @@
 //! Starting one gRPC service: its database and migrations, its outbox relay,
-//! its health reporting, its listener, and the event consumers it runs.
+//! its probes, its listener, and the event consumers it runs.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,15 +12,19 @@ use nexus_platform::config::{
 };
 use nexus_platform::events::consumer::EventSource;
 use nexus_platform::events::{InProcessEventBus, NatsEventBus};
+use nexus_platform::grpc::BalancedChannel;
+use nexus_platform::health::Probes;
 use nexus_platform::outbox::{OutboxRelay, OutboxSignal};
 use nexus_platform::{EventBus, InternalAuth, Shutdown, db, grpc};
+use nexus_proto::identity::v1 as pb_identity;
+use nexus_proto::tenant_access::v1 as pb_tenant_access;
+use nexus_proto::upn::v1 as pb_upn;
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
 use secrecy::ExposeSecret as _;
 use tokio::task::JoinHandle;
 use tonic::service::Routes;
-use tonic_health::ServingStatus;
-use tonic_health::server::HealthReporter;
+use tonic::transport::Channel;
 
 /// A service that listens.
 pub(super) struct Started {
@@ -32,18 +36,19 @@ pub(super) struct Started {
 /// Everything a service needs from its process.
 pub(super) struct ServiceContext<'a> {
     pub settings: &'a Settings,
-    pub mode: Mode,
     pub bus: Arc<dyn EventBus>,
     pub auth: InternalAuth,
     pub shutdown: Shutdown,
 }
 
 impl ServiceContext<'_> {
-    async fn start<M: MigratorTrait>(
+    async fn start(
         &self,
+        db: DatabaseConnection,
         keys: &ServiceKeys,
         svc: &ServiceSettings,
         service_name: &'static str,
+        grpc_name: &'static str,
         add: impl FnOnce(
             Routes,
             DatabaseConnection,
@@ -51,10 +56,6 @@ impl ServiceContext<'_> {
             &InternalAuth,
         ) -> anyhow::Result<Routes>,
     ) -> anyhow::Result<Started> {
-        let url = svc.database_url(self.settings, keys, self.mode)?;
-        let db = db::connect_and_migrate::<M>(url.expose_secret(), &self.settings.database)
-            .await
-            .with_context(|| format!("{service_name} database"))?;
         let signal = OutboxSignal::new();
         let events = &self.settings.events;
         OutboxRelay::new(
@@ -69,12 +70,13 @@ impl ServiceContext<'_> {
 
         let (routes, reporter) = grpc::standard_routes()?;
         let routes = add(routes, db.clone(), signal.clone(), &self.auth)?;
-        spawn_health_monitor(
+        Probes {
             reporter,
-            db.clone(),
-            self.bus.clone(),
-            self.shutdown.clone(),
-        );
+            service: grpc_name,
+            db: db.clone(),
+            bus: self.bus.clone(),
+        }
+        .spawn(self.shutdown.clone());
 
         let listener = grpc::bind(svc.listen)
             .await
@@ -90,11 +92,14 @@ impl ServiceContext<'_> {
         Ok(Started { addr, db, task })
     }
 
-    pub async fn identity(&self) -> anyhow::Result<Started> {
-        self.start::<identity_service::Migrator>(
+    /// The identity service, on `db` (from [`open_database`]).
+    pub async fn identity(&self, db: DatabaseConnection) -> anyhow::Result<Started> {
+        self.start(
+            db,
             &IDENTITY_KEYS,
             &self.settings.identity,
             identity_service::SERVICE_NAME,
+            pb_identity::identity_service_server::SERVICE_NAME,
             |routes, db, signal, auth| {
                 Ok(routes.add_service(identity_service::grpc_service(db, signal, auth)))
             },
@@ -102,17 +107,24 @@ impl ServiceContext<'_> {
         .await
     }
 
+    /// The identity service's channel, balanced over every address
+    /// `identity_url` resolves to.
+    fn identity_channel(&self, identity_url: &str, key: &'static str) -> anyhow::Result<Channel> {
+        let balanced =
+            BalancedChannel::new(identity_url, self.settings.grpc_client.options()).context(key)?;
+        Ok(balanced.channel)
+    }
+
     /// The upn service, asking the identity service at `identity_url`
     /// whether users exist.
-    pub async fn upn(&self, identity_url: &str) -> anyhow::Result<Started> {
-        let identity = tonic::transport::Endpoint::from_shared(identity_url.to_owned())
-            .context(UPN_KEYS.identity_url)?
-            .connect_timeout(Duration::from_secs(5))
-            .connect_lazy();
-        self.start::<upn_service::Migrator>(
+    pub async fn upn(&self, db: DatabaseConnection, identity_url: &str) -> anyhow::Result<Started> {
+        let identity = self.identity_channel(identity_url, UPN_KEYS.identity_url)?;
+        self.start(
+            db,
             &UPN_KEYS,
             &self.settings.upn,
             upn_service::SERVICE_NAME,
+            pb_upn::upn_service_server::SERVICE_NAME,
             |routes, db, signal, auth| {
                 Ok(routes.add_service(upn_service::grpc_service(db, signal, identity, auth)))
             },
@@ -121,18 +133,24 @@ impl ServiceContext<'_> {
     }
 
     /// `identity_url` is where tenant-access finds the identity service.
-    pub async fn tenant_access(&self, identity_url: String) -> anyhow::Result<Started> {
+    pub async fn tenant_access(
+        &self,
+        db: DatabaseConnection,
+        identity_url: &str,
+    ) -> anyhow::Result<Started> {
         let settings = &self.settings.tenant_access;
         let config = tenant_access_service::TenantAccessConfig {
-            identity_url,
+            identity: self.identity_channel(identity_url, TENANT_ACCESS_KEYS.identity_url)?,
             roles: tenant_access_service::Roles::new(&settings.roles)
                 .map_err(|e| anyhow::anyhow!("configuration key `{}`: {}", e.field, e.message))?,
             auth0: settings.auth0.clone(),
         };
-        self.start::<tenant_access_service::Migrator>(
+        self.start(
+            db,
             &TENANT_ACCESS_KEYS,
             &settings.service(),
             tenant_access_service::SERVICE_NAME,
+            pb_tenant_access::tenant_access_service_server::SERVICE_NAME,
             |routes, db, signal, auth| {
                 Ok(routes.add_service(tenant_access_service::grpc_service(
                     db, signal, auth, &config,
@@ -143,28 +161,67 @@ impl ServiceContext<'_> {
     }
 }
 
-/// Reports SERVING while the database and the event bus answer.
-fn spawn_health_monitor(
-    reporter: HealthReporter,
-    db: DatabaseConnection,
-    bus: Arc<dyn EventBus>,
-    shutdown: Shutdown,
-) {
-    tokio::spawn(async move {
-        loop {
-            let ok = db::ping(&db).await && bus.is_ready().await;
-            let status = if ok {
-                ServingStatus::Serving
-            } else {
-                ServingStatus::NotServing
-            };
-            reporter.set_service_status("", status).await;
-            tokio::select! {
-                () = shutdown.wait() => break,
-                () = tokio::time::sleep(Duration::from_secs(if ok { 5 } else { 1 })) => {},
-            }
+/// Opens `component`'s database: migrated first in the all-in-one or with
+/// `<service>.migrate_on_start`, else refused while a migration is pending.
+/// Start-up does this before it connects to the event bus, so that an
+/// unmigrated database is the one thing said.
+pub(super) async fn open_database(
+    settings: &Settings,
+    mode: Mode,
+    component: Component,
+) -> anyhow::Result<DatabaseConnection> {
+    match component {
+        Component::Identity => {
+            open::<identity_service::Migrator>(
+                settings,
+                mode,
+                component,
+                &IDENTITY_KEYS,
+                &settings.identity,
+            )
+            .await
         }
-    });
+        Component::Upn => {
+            open::<upn_service::Migrator>(settings, mode, component, &UPN_KEYS, &settings.upn).await
+        }
+        Component::TenantAccess | Component::Gateway => {
+            let svc = settings.tenant_access.service();
+            open::<tenant_access_service::Migrator>(
+                settings,
+                mode,
+                component,
+                &TENANT_ACCESS_KEYS,
+                &svc,
+            )
+            .await
+        }
+    }
+}
+
+async fn open<M: MigratorTrait>(
+    settings: &Settings,
+    mode: Mode,
+    component: Component,
+    keys: &ServiceKeys,
+    svc: &ServiceSettings,
+) -> anyhow::Result<DatabaseConnection> {
+    let url = svc.database_url(settings, keys, mode)?;
+    let db = db::connect(url.expose_secret(), &settings.database)
+        .await
+        .with_context(|| format!("{component} database"))?;
+    if mode == Mode::AllInOne || svc.migrate_on_start {
+        db::migrate::<M>(&db)
+            .await
+            .with_context(|| format!("{component} database"))?;
+    } else {
+        db::ensure_migrated::<M>(&db).await.map_err(|e| {
+            anyhow::anyhow!(
+                "{component} database: {e}; run `nexus migrate {component}` first, or set {} = true",
+                keys.migrate_on_start
+            )
+        })?;
+    }
+    Ok(db)
 }
 
 /// The bus the relays publish to, and where the consumers read from.

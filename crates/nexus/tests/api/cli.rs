@@ -6,7 +6,7 @@ use std::process::Command;
 use nexus_platform::Shutdown;
 use nexus_platform::config::{Mode, Settings};
 
-fn nexus() -> Command {
+pub fn nexus() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_nexus"));
     cmd.env_remove("RUST_LOG").env_remove("NEXUS_CONFIG");
     cmd

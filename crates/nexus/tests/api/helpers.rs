@@ -108,9 +108,10 @@ pub fn test_settings(data_dir: &std::path::Path) -> Settings {
     settings
 }
 
-/// Fresh PostgreSQL databases, one per service; `None` when PostgreSQL is
-/// unreachable (and not required).
-async fn create_pg_databases(settings: &mut Settings) -> Option<Vec<String>> {
+/// Fresh, empty PostgreSQL databases, one per suffix, named
+/// `nexus_t_<random>_<suffix>`: each name with its URL; `None` when
+/// PostgreSQL is unreachable (and not required).
+pub async fn fresh_pg_databases(suffixes: &[&str]) -> Option<Vec<(String, String)>> {
     let admin_url = database_url();
     let admin = match Database::connect(admin_url.as_str()).await {
         Ok(db) => db,
@@ -123,17 +124,41 @@ async fn create_pg_databases(settings: &mut Settings) -> Option<Vec<String>> {
         .rsplit_once('/')
         .map_or(admin_url.as_str(), |(b, _)| b);
     let stem = format!("nexus_t_{}", uuid::Uuid::new_v4().simple());
-    let mut names = Vec::new();
-    for suffix in ["identity", "upn", "tenant_access"] {
+    let mut databases = Vec::new();
+    for suffix in suffixes {
         let name = format!("{stem}_{suffix}");
         admin
             .execute_unprepared(&format!("CREATE DATABASE {name}"))
             .await
             .expect("create test database");
-        let url = Some(SecretString::from(format!("{base}/{name}")));
-        match suffix {
-            "identity" => settings.identity.database_url = url,
-            "upn" => settings.upn.database_url = url,
+        databases.push((name.clone(), format!("{base}/{name}")));
+    }
+    Some(databases)
+}
+
+/// Drops PostgreSQL databases, closing their connections first.
+pub async fn drop_pg_databases(names: &[String]) {
+    let admin = Database::connect(database_url().as_str())
+        .await
+        .expect("admin");
+    for name in names {
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .expect("drop test database");
+    }
+}
+
+/// Fresh PostgreSQL databases, one per service; `None` when PostgreSQL is
+/// unreachable (and not required).
+async fn create_pg_databases(settings: &mut Settings) -> Option<Vec<String>> {
+    let databases = fresh_pg_databases(&["identity", "upn", "tenant_access"]).await?;
+    let mut names = Vec::new();
+    for (i, (name, url)) in databases.into_iter().enumerate() {
+        let url = Some(SecretString::from(url));
+        match i {
+            0 => settings.identity.database_url = url,
+            1 => settings.upn.database_url = url,
             _ => settings.tenant_access.database_url = url,
         }
         names.push(name);
@@ -249,15 +274,7 @@ impl TestApp {
             running.stop().await.expect("clean stop");
         }
         if !self.pg_databases.is_empty() {
-            let admin = Database::connect(database_url().as_str())
-                .await
-                .expect("admin");
-            for name in &self.pg_databases {
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-                    .expect("drop test database");
-            }
+            drop_pg_databases(&self.pg_databases).await;
         }
     }
 }

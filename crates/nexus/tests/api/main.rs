@@ -18,5 +18,7 @@ mod scopes;
 mod sync;
 mod tenant_access;
 mod tenant_provisioning;
+
+mod topology;
 mod upns;
 mod users;

@@ -4,9 +4,12 @@ use std::collections::BTreeSet;
 
 use nexus_proto::events::v1::EventEnvelope;
 use prost::Message as _;
+use sea_orm::{ConnectionTrait as _, Statement};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, create_tenant, create_user, link_body, on_both_backends};
+use crate::helpers::{
+    TestApp, create_tenant, create_user, eventually, link_body, on_both_backends,
+};
 
 on_both_backends!(
     sync_sets_groups_upserts_attributes_and_answers_claims,
@@ -211,6 +214,29 @@ async fn a_sync_without_changes_only_records_the_login(app: &TestApp) {
     let body = sync_body(&["g"], &json!([{"key": "k", "value": "v"}]));
     let first = app.call("PUT", &path, Some(body.clone()), true).await;
     assert_eq!(first.status, 200);
+    // The first sync's events leave through the outbox after its answer:
+    // listen only once they are all out.
+    let identity = app
+        .running
+        .as_ref()
+        .unwrap()
+        .databases
+        .iter()
+        .find(|(c, _)| *c == nexus::Component::Identity)
+        .map(|(_, db)| db.clone())
+        .unwrap();
+    let unsent = || async {
+        let row = identity
+            .query_one(Statement::from_string(
+                identity.get_database_backend(),
+                "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    };
+    eventually("the first sync's events sent", unsent, |n| *n == 0).await;
 
     let bus = app
         .running

@@ -14,6 +14,7 @@ use nexus_proto::tenant_access::v1::tenant_access_service_server::{
 };
 use sea_orm::DatabaseConnection;
 use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
 use crate::adapters::auth0::Auth0Provisioning;
@@ -26,8 +27,9 @@ use nexus_platform::time::to_timestamp as timestamp;
 /// What the service needs besides its database.
 #[derive(Debug, Clone)]
 pub struct TenantAccessConfig {
-    /// gRPC URL of the identity service (`http://host:port`).
-    pub identity_url: String,
+    /// A channel to the identity service (balanced over its replicas by the
+    /// process that builds it).
+    pub identity: Channel,
     pub roles: Roles,
     /// Provisioning into Auth0; `None` keeps back-office users in Nexus only.
     pub auth0: Option<Auth0Settings>,
@@ -44,7 +46,7 @@ pub enum TenantAccessConfigError {
 /// identity service.
 ///
 /// # Errors
-/// A malformed identity URL.
+/// None at present: the caller builds the identity channel and checks its URL.
 pub fn grpc_service(
     db: DatabaseConnection,
     signal: OutboxSignal,
@@ -57,7 +59,7 @@ pub fn grpc_service(
     >,
     TenantAccessConfigError,
 > {
-    let directory = GrpcUserDirectory::new(&config.identity_url, auth.clone())?;
+    let directory = GrpcUserDirectory::new(config.identity.clone(), auth.clone());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Ids);
     let mut members = TenantUserService::new(

@@ -8,13 +8,13 @@ use nexus_platform::InternalAuth;
 use nexus_proto::common::v1 as common;
 use nexus_proto::identity::v1 as pb;
 use nexus_proto::identity::v1::identity_service_client::IdentityServiceClient;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 use crate::adapters::events::time_of;
 use crate::domain::{MemberUser, TenantAccessError};
 use crate::ports::{IdpLinkTarget, UserDirectory};
 
-/// The identity service, reached lazily at its gRPC URL.
+/// The identity service, over a channel its process builds.
 #[derive(Debug, Clone)]
 pub struct GrpcUserDirectory {
     client: IdentityServiceClient<Channel>,
@@ -22,17 +22,11 @@ pub struct GrpcUserDirectory {
 }
 
 impl GrpcUserDirectory {
-    /// # Errors
-    /// A malformed URL.
-    pub fn new(identity_url: &str, auth: InternalAuth) -> Result<Self, tonic::transport::Error> {
-        let channel = Endpoint::from_shared(identity_url.to_owned())?
-            .connect_timeout(std::time::Duration::from_secs(5))
-            .tcp_nodelay(true)
-            .connect_lazy();
-        Ok(Self {
-            client: IdentityServiceClient::new(channel),
+    pub fn new(identity: Channel, auth: InternalAuth) -> Self {
+        Self {
+            client: IdentityServiceClient::new(identity),
             auth,
-        })
+        }
     }
 
     fn request<T>(&self, actor: &Principal, message: T) -> tonic::Request<T> {
