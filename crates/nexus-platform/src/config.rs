@@ -74,6 +74,10 @@ listen = "127.0.0.1:8080"
 body_limit_bytes = 1048576
 rate_limit_per_second = 0.0
 rate_limit_burst = 50
+rate_limit_per_address_per_second = 0.0
+rate_limit_per_address_burst = 100
+header_read_timeout_secs = 10
+request_timeout_secs = 30
 
 [identity]
 listen = "127.0.0.1:50051"

@@ -27,6 +27,16 @@ pub struct GatewaySettings {
     pub rate_limit_per_second: f64,
     /// How many requests a principal may make at once before the rate applies.
     pub rate_limit_burst: u32,
+    /// Requests per second each client address may make before
+    /// authentication (0: no limit), and the burst: a flood of bad
+    /// credentials is turned away before any is checked.
+    pub rate_limit_per_address_per_second: f64,
+    pub rate_limit_per_address_burst: u32,
+    /// How long a client has to send a request's headers (an idle keep-alive
+    /// connection is closed after it too).
+    pub header_read_timeout_secs: u64,
+    /// How long a request may take, body and answer included (408 after).
+    pub request_timeout_secs: u64,
     /// The all-in-one's development ApplicationToken, used only while no
     /// `[auth]` credential is configured; unset, one is made in `data_dir`.
     pub dev_application_token: Option<SecretString>,
@@ -53,11 +63,30 @@ impl GatewaySettings {
         for (key, urls) in self.service_urls() {
             check_http_urls(key, urls)?;
         }
-        if !(self.rate_limit_per_second >= 0.0 && self.rate_limit_per_second.is_finite()) {
-            return Err(ConfigError::invalid(
-                "gateway.rate_limit_per_second",
-                "must be 0 (off) or a positive number",
-            ));
+        for (key, rate) in [
+            ("gateway.rate_limit_per_second", self.rate_limit_per_second),
+            (
+                "gateway.rate_limit_per_address_per_second",
+                self.rate_limit_per_address_per_second,
+            ),
+        ] {
+            if !(rate >= 0.0 && rate.is_finite()) {
+                return Err(ConfigError::invalid(
+                    key,
+                    "must be 0 (off) or a positive number",
+                ));
+            }
+        }
+        for (key, secs) in [
+            (
+                "gateway.header_read_timeout_secs",
+                self.header_read_timeout_secs,
+            ),
+            ("gateway.request_timeout_secs", self.request_timeout_secs),
+        ] {
+            if secs == 0 {
+                return Err(ConfigError::invalid(key, "must be at least 1"));
+            }
         }
         if self.body_limit_bytes == 0 {
             return Err(ConfigError::invalid(

@@ -209,6 +209,33 @@ fn each_component_refuses_a_missing_key_it_needs_and_only_its_own() {
 }
 
 #[test]
+fn gateway_server_limits_default_and_are_checked() {
+    let settings = Settings::load(None, Mode::AllInOne).unwrap();
+    assert_eq!(settings.gateway.header_read_timeout_secs, 10);
+    assert_eq!(settings.gateway.request_timeout_secs, 30);
+    assert!(settings.gateway.rate_limit_per_address_per_second.abs() < f64::EPSILON);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nexus.toml");
+    for (body, key) in [
+        (
+            "header_read_timeout_secs = 0",
+            "gateway.header_read_timeout_secs",
+        ),
+        ("request_timeout_secs = 0", "gateway.request_timeout_secs"),
+        (
+            "rate_limit_per_address_per_second = -1.0",
+            "gateway.rate_limit_per_address_per_second",
+        ),
+    ] {
+        std::fs::write(&path, format!("[gateway]\n{body}\n")).unwrap();
+        let err = Settings::load(Some(&path), Mode::AllInOne)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(key), "{body}: {err}");
+    }
+}
+
+#[test]
 fn gateway_service_urls_are_http_urls() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nexus.toml");

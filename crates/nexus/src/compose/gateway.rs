@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use gateway::auth::AuthError;
@@ -115,7 +116,13 @@ pub(super) async fn start_gateway(
         tenant_roles: settings.tenant_access.roles.clone(),
     };
     let state = gateway::AppState::new(&config)?;
-    let router = gateway::router(state, &config);
+    let limits = gateway::ServerLimits {
+        header_read_timeout: Duration::from_secs(settings.gateway.header_read_timeout_secs),
+        request_timeout: Duration::from_secs(settings.gateway.request_timeout_secs),
+        per_address_per_second: settings.gateway.rate_limit_per_address_per_second,
+        per_address_burst: settings.gateway.rate_limit_per_address_burst,
+    };
+    let router = gateway::router_with(state, &config, &limits);
     let listener = tokio::net::TcpListener::bind(settings.gateway.listen)
         .await
         .with_context(|| {
@@ -127,7 +134,7 @@ pub(super) async fn start_gateway(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "REST gateway listening");
     let task = tokio::spawn(async move {
-        gateway::serve(listener, router, shutdown)
+        gateway::serve_with(listener, router, shutdown, &limits)
             .await
             .context("REST gateway")
     });
