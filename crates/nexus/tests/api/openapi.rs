@@ -95,3 +95,25 @@ async fn every_documented_operation_needs_credentials() {
     assert!(checked >= 30, "only {checked} operations checked");
     app.stop().await;
 }
+
+/// `docs/openapi.json` is the document the all-in-one serves with its default
+/// tenant roles, so that the contract can be read (and clients generated)
+/// from the repository alone. `NEXUS_WRITE_OPENAPI=1` rewrites it.
+#[tokio::test]
+async fn the_committed_document_is_the_served_one() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let served = app.call("GET", "/openapi.json", None, false).await;
+    assert_eq!(served.status, 200);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+    let pretty = format!("{}\n", serde_json::to_string_pretty(&served.body).unwrap());
+    if std::env::var_os("NEXUS_WRITE_OPENAPI").is_some() {
+        std::fs::write(&path, &pretty).unwrap();
+    }
+    let committed: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default())
+            .unwrap_or_default();
+    assert!(
+        committed == served.body,
+        "docs/openapi.json differs from the served document: run the test with NEXUS_WRITE_OPENAPI=1"
+    );
+}
