@@ -85,7 +85,8 @@ pub trait UserRepository: Send + Sync + 'static {
         ctx: &ChangeContext<'_>,
     ) -> Result<UserView, DirectoryError>;
 
-    /// Deletes the user and everything that hangs off it; records `user.deleted`.
+    /// Deletes the user and everything that hangs off it; records `user.deleted`,
+    /// and `user.updated` for each user whose `ownerId` it clears.
     ///
     /// # Errors
     /// Unknown user.
@@ -242,7 +243,9 @@ pub trait RoleRepository: Send + Sync + 'static {
         limit: u64,
     ) -> Result<Vec<RoleDefinition>, DirectoryError>;
 
-    /// Deletes the role and its grants (each grantee gets `user.updated`).
+    /// Deletes the role, its grants and its places in memberships (each
+    /// grantee, and the user of each membership that held it, gets
+    /// `user.updated`).
     ///
     /// # Errors
     /// Unknown role.

@@ -13,6 +13,9 @@ pub mod queries;
 pub mod rows;
 pub mod user_repository;
 
+#[cfg(test)]
+mod tests;
+
 use nexus_domain::{ChangeContext, UserId};
 use nexus_platform::outbox::{self, OutboxSignal};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbErr, IntoActiveModel};

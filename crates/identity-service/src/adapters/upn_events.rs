@@ -6,6 +6,13 @@
 //! upn service being up and fast. The copy lags the upn service by the event
 //! delivery time; an event with a version not newer than the copy's changes
 //! nothing, so redeliveries and late older events are harmless.
+//!
+//! Every write is conditional on the version inside the handler's
+//! transaction, so replicas applying events concurrently cannot let an older
+//! event overwrite a newer one: the row is inserted with `ON CONFLICT DO
+//! NOTHING`, otherwise updated only `WHERE version < $new`. A deletion stays
+//! as a tombstone at its version, so a late older `created` or `updated` does
+//! not bring the UPN back.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -14,7 +21,8 @@ use nexus_platform::events::consumer::{
 };
 use nexus_proto::events::v1::EventEnvelope;
 use nexus_proto::events::v1::event_envelope::Payload;
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter};
 
 use crate::adapters::db::entities::custom_upns;
 
@@ -47,34 +55,55 @@ impl EventHandler for CustomUpnEvents {
         };
         let at = time(event.occurred_at.as_ref());
         let version = i64::try_from(upn.version).unwrap_or(i64::MAX);
-        let held = custom_upns::Entity::find_by_id(upn.id.clone())
-            .one(txn)
-            .await?;
-        if held.as_ref().is_some_and(|h| h.version >= version) {
-            return Ok(());
-        }
         let row = custom_upns::Model {
             id: upn.id.clone(),
             user_id: upn.user_id.clone(),
             client_upn_key: upn.client_upn_key.clone(),
             custom_upn_value: upn.custom_upn_value.clone(),
-            created: held.as_ref().map_or(at, |h| h.created),
+            created: at,
             modified: at,
-            created_by: held
-                .as_ref()
-                .map_or_else(|| event.actor.clone(), |h| h.created_by.clone()),
+            created_by: event.actor.clone(),
             modified_by: event.actor.clone(),
             version,
             deleted,
         };
-        let active = row.into_active_model().reset_all();
-        if held.is_some() {
-            active.update(txn).await?;
-        } else {
-            custom_upns::Entity::insert(active)
-                .exec_without_returning(txn)
-                .await?;
+        let inserted = custom_upns::Entity::insert(row.into_active_model())
+            .on_conflict(
+                OnConflict::column(custom_upns::Column::Id)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        if inserted > 0 {
+            return Ok(());
         }
+        // Held already: only a newer version replaces it, decided by the
+        // database in the statement itself, so concurrent writers cannot race.
+        custom_upns::Entity::update_many()
+            .col_expr(
+                custom_upns::Column::UserId,
+                Expr::value(upn.user_id.clone()),
+            )
+            .col_expr(
+                custom_upns::Column::ClientUpnKey,
+                Expr::value(upn.client_upn_key.clone()),
+            )
+            .col_expr(
+                custom_upns::Column::CustomUpnValue,
+                Expr::value(upn.custom_upn_value.clone()),
+            )
+            .col_expr(custom_upns::Column::Modified, Expr::value(at))
+            .col_expr(
+                custom_upns::Column::ModifiedBy,
+                Expr::value(event.actor.clone()),
+            )
+            .col_expr(custom_upns::Column::Version, Expr::value(version))
+            .col_expr(custom_upns::Column::Deleted, Expr::value(deleted))
+            .filter(custom_upns::Column::Id.eq(upn.id.clone()))
+            .filter(custom_upns::Column::Version.lt(version))
+            .exec(txn)
+            .await?;
         Ok(())
     }
 }
@@ -95,3 +124,6 @@ pub fn consumer(db: sea_orm::DatabaseConnection) -> Result<EventConsumer, Consum
     }
     EventConsumer::new(CONSUMER_NAME, db, handlers)
 }
+
+#[cfg(test)]
+mod tests;

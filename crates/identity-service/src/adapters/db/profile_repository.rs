@@ -1,17 +1,19 @@
 //! [`AttributeRepository`] and [`RoleRepository`] on sea-orm. Attribute and
 //! grant changes are changes of the user: each bumps its version and records
-//! `user.updated`, under the user's row lock.
+//! `user.updated`, under the user's row lock; so does deleting a role for each
+//! user granted it and for each membership that held it.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_domain::{ChangeContext, UserId};
 use nexus_platform::outbox;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use super::entities::{attributes, role_grants, roles};
+use super::entities::{attributes, membership_roles, memberships, role_grants, roles};
 use super::queries::{attributes_of, find_user, roles_of};
 use super::{
     SeaOrmIdentityStore, is_unique_violation, locked_user, record, save_user, touch, unavailable,
@@ -129,6 +131,56 @@ impl AttributeRepository for SeaOrmIdentityStore {
     }
 }
 
+/// Takes the role out of every membership that holds it: a membership change
+/// of its user, so each membership touched records `user.updated` at the
+/// user's next version, as a membership change through the API does.
+async fn detach_from_memberships(
+    txn: &DatabaseTransaction,
+    role_id: &str,
+    ctx: &ChangeContext<'_>,
+) -> Result<(), DirectoryError> {
+    let held: Vec<String> = membership_roles::Entity::find()
+        .filter(membership_roles::Column::RoleId.eq(role_id))
+        .order_by_asc(membership_roles::Column::MembershipId)
+        .all(txn)
+        .await
+        .map_err(|e| unavailable(&e))?
+        .into_iter()
+        .map(|m| m.membership_id)
+        .collect();
+    for membership_id in held {
+        let Some(membership) = memberships::Entity::find_by_id(membership_id.clone())
+            .one(txn)
+            .await
+            .map_err(|e| unavailable(&e))?
+        else {
+            continue;
+        };
+        let member = UserId::parse(&membership.user_id)
+            .map_err(|e| DirectoryError::Unavailable(e.to_string()))?;
+        let mut user = locked_user(txn, &member).await?;
+        memberships::Entity::update_many()
+            .col_expr(memberships::Column::Modified, Expr::value(ctx.now))
+            .col_expr(
+                memberships::Column::ModifiedBy,
+                Expr::value(ctx.actor.to_owned()),
+            )
+            .filter(memberships::Column::Id.eq(membership_id))
+            .exec(txn)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        touch(&mut user, ctx);
+        save_user(txn, &user).await?;
+        record(txn, ctx, UserEvent::Updated(user)).await?;
+    }
+    membership_roles::Entity::delete_many()
+        .filter(membership_roles::Column::RoleId.eq(role_id))
+        .exec(txn)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    Ok(())
+}
+
 #[async_trait]
 impl RoleRepository for SeaOrmIdentityStore {
     async fn create_role(
@@ -231,6 +283,7 @@ impl RoleRepository for SeaOrmIdentityStore {
             .exec(&txn)
             .await
             .map_err(|e| unavailable(&e))?;
+        detach_from_memberships(&txn, id, ctx).await?;
         roles::Entity::delete_by_id(id)
             .exec(&txn)
             .await

@@ -12,7 +12,9 @@ use super::entities::{attributes, identities, identity_groups, role_grants, user
 use super::lists::int_in;
 use super::queries::{find_user, identities_of, lock_user, view_of};
 use super::rows::{user_to_domain, user_to_model};
-use super::{SeaOrmIdentityStore, is_unique_violation, unavailable};
+use super::{
+    SeaOrmIdentityStore, is_unique_violation, locked_user, record, save_user, touch, unavailable,
+};
 use crate::adapters::events::user_event_message;
 use crate::domain::{DirectoryError, User, UserEvent, UserPatch};
 use crate::ports::{UserQuery, UserRepository, UserView};
@@ -155,15 +157,27 @@ impl UserRepository for SeaOrmIdentityStore {
             .exec(&txn)
             .await
             .map_err(gone)?;
-        users::Entity::update_many()
-            .col_expr(
-                users::Column::OwnerId,
-                sea_orm::sea_query::Expr::value(Option::<String>::None),
-            )
+        // Users this one owned lose their owner: a change of each, with its
+        // own `user.updated` at the next version.
+        let owned = users::Entity::find()
             .filter(users::Column::OwnerId.eq(id.as_str()))
-            .exec(&txn)
+            .filter(users::Column::Id.ne(id.as_str()))
+            .order_by_asc(users::Column::Id)
+            .all(&txn)
             .await
             .map_err(gone)?;
+        for row in owned {
+            let owned_id =
+                UserId::parse(&row.id).map_err(|e| DirectoryError::Unavailable(e.to_string()))?;
+            let mut owned = locked_user(&txn, &owned_id).await?;
+            if owned.owner_id.as_ref() != Some(id) {
+                continue;
+            }
+            owned.owner_id = None;
+            touch(&mut owned, ctx);
+            save_user(&txn, &owned).await?;
+            record(&txn, ctx, UserEvent::Updated(owned)).await?;
+        }
         users::Entity::delete_by_id(id.as_str())
             .exec(&txn)
             .await
