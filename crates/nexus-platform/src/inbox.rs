@@ -1,10 +1,13 @@
 //! The inbox of event consumers: `processed_events` records which event each
 //! consumer has applied, written in the same transaction as the handler's
 //! change, so a redelivered event is recognised and applied at most once.
+//! Rows older than [`RETENTION`] are pruned in bounded batches.
 
 pub mod migration;
 
-use chrono::Utc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{ConnectionTrait, DbErr, DeriveIden};
 
@@ -16,6 +19,21 @@ pub enum ProcessedEvents {
     EventId,
     ProcessedAt,
 }
+
+/// How long an inbox row is kept. An event can come back only while the bus
+/// still holds it: a relay republish is within JetStream's duplicate window
+/// (`events::nats::DUPLICATE_WINDOW`, 120 s), a redelivery within the stream's
+/// max age (`events.stream_max_age_secs`, 7 days by default). 30 days covers
+/// both with room for a consumer that was stopped for a while; a deployment
+/// that keeps its stream longer than that (or without limit) and replays old
+/// events relies on its handlers' version checks beyond it.
+pub const RETENTION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// Rows deleted per statement, so a prune never holds long locks.
+pub const PRUNE_BATCH: u64 = 1_000;
+
+/// Statements per prune call; what is left waits for the next call.
+const PRUNE_MAX_BATCHES: u32 = 100;
 
 /// Records that `consumer` applies `event_id`, through `conn`, which should be
 /// the transaction of the handler's change. Returns `false` when the event was
@@ -110,6 +128,53 @@ pub async fn clear<C: ConnectionTrait>(conn: &C, consumer: &str) -> Result<u64, 
         .rows_affected())
 }
 
+/// Deletes inbox rows processed before `older_than`, `batch` rows per
+/// statement and at most [`PRUNE_MAX_BATCHES`] statements; returns how many.
+///
+/// # Errors
+/// The database failed.
+pub async fn prune<C: ConnectionTrait>(
+    conn: &C,
+    older_than: DateTime<Utc>,
+    batch: u64,
+) -> Result<u64, DbErr> {
+    let backend = conn.get_database_backend();
+    let mut deleted = 0;
+    for _ in 0..PRUNE_MAX_BATCHES {
+        let expired = Query::select()
+            .columns([ProcessedEvents::Consumer, ProcessedEvents::EventId])
+            .from(ProcessedEvents::Table)
+            .and_where(Expr::col(ProcessedEvents::ProcessedAt).lt(older_than))
+            .limit(batch)
+            .to_owned();
+        let stmt = Query::delete()
+            .from_table(ProcessedEvents::Table)
+            .and_where(
+                Expr::tuple([
+                    Expr::col(ProcessedEvents::Consumer).into(),
+                    Expr::col(ProcessedEvents::EventId).into(),
+                ])
+                .in_subquery(expired),
+            )
+            .to_owned();
+        let n = conn.execute(backend.build(&stmt)).await?.rows_affected();
+        deleted += n;
+        if n < batch {
+            break;
+        }
+    }
+    Ok(deleted)
+}
+
+/// [`prune`]s rows older than [`RETENTION`].
+///
+/// # Errors
+/// The database failed.
+pub async fn prune_expired<C: ConnectionTrait>(conn: &C) -> Result<u64, DbErr> {
+    let retention = chrono::Duration::from_std(RETENTION).unwrap_or(chrono::Duration::days(30));
+    prune(conn, Utc::now() - retention, PRUNE_BATCH).await
+}
+
 #[cfg(test)]
 mod tests {
     use sea_orm::Database;
@@ -139,5 +204,36 @@ mod tests {
         assert_eq!(clear(&db, "a").await.unwrap(), 1);
         assert!(!contains(&db, "a", "e1").await.unwrap());
         assert!(contains(&db, "b", "e1").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn prune_deletes_old_rows_in_batches_and_keeps_recent_ones() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        for i in 0..5 {
+            assert!(record(&db, "a", &format!("old{i}")).await.unwrap());
+        }
+        let backdate = Query::update()
+            .table(ProcessedEvents::Table)
+            .value(
+                ProcessedEvents::ProcessedAt,
+                Utc::now() - chrono::Duration::days(60),
+            )
+            .to_owned();
+        db.execute(db.get_database_backend().build(&backdate))
+            .await
+            .unwrap();
+        assert!(record(&db, "a", "new").await.unwrap());
+
+        assert_eq!(prune_expired(&db).await.unwrap(), 5);
+        assert_eq!(
+            prune(&db, Utc::now() - chrono::Duration::days(1), 2)
+                .await
+                .unwrap(),
+            0
+        );
+        assert!(contains(&db, "a", "new").await.unwrap());
+        assert!(!record(&db, "a", "new").await.unwrap());
+        assert_eq!(count(&db, "a").await.unwrap(), 1);
     }
 }

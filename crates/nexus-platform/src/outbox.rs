@@ -1,9 +1,11 @@
 //! The transactional outbox: a service writes each event into its own `outbox`
 //! table in the same transaction as the change it describes, so a rolled-back
 //! change leaves no event and a committed one cannot lose its event. The
-//! [`relay`] publishes pending rows in order and marks them sent.
+//! [`relay`] publishes pending rows in order and marks them sent; a row the
+//! bus refuses for good is [`parked`].
 
 pub mod migration;
+pub mod parked;
 pub mod relay;
 
 use std::sync::Arc;

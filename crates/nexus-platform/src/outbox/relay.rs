@@ -2,17 +2,25 @@
 //! ack, then marks them sent. On PostgreSQL a transaction-scoped advisory lock
 //! makes one replica publish at a time, so order holds with N replicas; a crash
 //! between publish and mark republishes, and JetStream drops the duplicate by
-//! its `Nats-Msg-Id`. Sent rows are pruned after the retention time.
+//! its `Nats-Msg-Id`. Sent rows are pruned after the retention time, and so
+//! are old rows of the `processed_events` inbox in the same database.
+//!
+//! A row the bus refuses for good (see [`parked::is_permanent`]) on
+//! [`PARK_AFTER_REFUSALS`] tries in a row is moved to `outbox_parked` with the
+//! reason, logged at error level and counted, and the rows behind it go on.
+//! Any other failure keeps the row at the head and is retried with backoff.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Order, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
 
-use super::{Outbox, OutboxSignal};
+use super::{Outbox, OutboxSignal, parked};
 use crate::events::{BusMessage, EventBus};
+use crate::inbox;
 use crate::shutdown::Shutdown;
 
 /// Key of the PostgreSQL advisory lock held while a relay publishes.
@@ -20,6 +28,10 @@ const RELAY_LOCK_KEY: i64 = 0x6e65_7875_735f_6f62; // "nexus_ob"
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 const METRICS_EVERY: Duration = Duration::from_secs(30);
+/// How many times in a row the head row must be refused for good before it is
+/// parked. More than one: after a refusal the bus re-creates its stream, so a
+/// stream deleted under the relay costs a retry, not a parked event.
+pub const PARK_AFTER_REFUSALS: u32 = 3;
 
 /// Publishes one service's outbox.
 pub struct OutboxRelay {
@@ -29,6 +41,15 @@ pub struct OutboxRelay {
     batch_size: u64,
     poll_interval: Duration,
     retention: Duration,
+    /// The head row refused for good, and how many times in a row.
+    refused: Mutex<Option<(i64, u32)>>,
+    parked: Arc<AtomicU64>,
+}
+
+/// What one relay round did.
+enum Round {
+    Sent(usize),
+    Parked,
 }
 
 impl OutboxRelay {
@@ -47,7 +68,14 @@ impl OutboxRelay {
             batch_size,
             poll_interval,
             retention,
+            refused: Mutex::new(None),
+            parked: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// How many rows this relay has parked since it started.
+    pub fn parked_counter(&self) -> Arc<AtomicU64> {
+        self.parked.clone()
     }
 
     /// Runs until `shutdown`, retrying with backoff while the bus is down.
@@ -63,12 +91,16 @@ impl OutboxRelay {
             if shutdown.is_triggered() {
                 break;
             }
-            let wait = match self.publish_batch().await {
-                Ok(n) if n as u64 >= self.batch_size => {
+            let wait = match self.round().await {
+                Ok(Round::Parked) => {
                     backoff = Duration::from_millis(100);
                     continue;
                 }
-                Ok(_) => {
+                Ok(Round::Sent(n)) if n as u64 >= self.batch_size => {
+                    backoff = Duration::from_millis(100);
+                    continue;
+                }
+                Ok(Round::Sent(_)) => {
                     backoff = Duration::from_millis(100);
                     self.poll_interval
                 }
@@ -97,11 +129,19 @@ impl OutboxRelay {
         }
     }
 
-    /// Publishes up to one batch of pending rows; returns how many were sent.
+    /// Publishes up to one batch of pending rows; returns how many were sent
+    /// (or 1 when the head row was parked instead).
     ///
     /// # Errors
     /// The database failed, or the bus acknowledged none of the batch.
     pub async fn publish_batch(&self) -> Result<usize, RelayError> {
+        match self.round().await? {
+            Round::Sent(n) => Ok(n),
+            Round::Parked => Ok(1),
+        }
+    }
+
+    async fn round(&self) -> Result<Round, RelayError> {
         let txn = self.db.begin().await?;
         let backend = txn.get_database_backend();
         if backend == DbBackend::Postgres {
@@ -119,7 +159,7 @@ impl OutboxRelay {
             if !locked {
                 // Another replica is publishing.
                 txn.rollback().await?;
-                return Ok(0);
+                return Ok(Round::Sent(0));
             }
         }
         let select = Query::select()
@@ -141,7 +181,7 @@ impl OutboxRelay {
         let rows = txn.query_all(backend.build(&select)).await?;
         if rows.is_empty() {
             txn.rollback().await?;
-            return Ok(0);
+            return Ok(Round::Sent(0));
         }
         let mut seqs = Vec::with_capacity(rows.len());
         let mut messages = Vec::with_capacity(rows.len());
@@ -160,10 +200,34 @@ impl OutboxRelay {
         let sent = match self.bus.publish_all(&messages).await {
             Ok(n) => n,
             Err(e) => {
+                let reason = e.to_string();
+                if let (Some(&seq), Some(head)) = (seqs.first(), messages.first())
+                    && parked::is_permanent(&reason)
+                    && self.refused_again(seq)
+                {
+                    let moved = parked::park(&txn, seq, &reason).await?;
+                    txn.commit().await?;
+                    self.forget_refusal();
+                    if moved {
+                        let parked_total = self.parked.fetch_add(1, Ordering::Relaxed) + 1;
+                        tracing::error!(
+                            seq,
+                            event_id = %head.id,
+                            subject = %head.subject,
+                            reason = %reason,
+                            parked_total,
+                            "outbox row refused for good by the event bus; parked"
+                        );
+                    }
+                    return Ok(Round::Parked);
+                }
                 txn.rollback().await?;
-                return Err(RelayError::Bus(e.to_string()));
+                return Err(RelayError::Bus(reason));
             }
         };
+        if sent > 0 {
+            self.forget_refusal();
+        }
         if sent > 0 {
             let update = Query::update()
                 .table(Outbox::Table)
@@ -173,7 +237,23 @@ impl OutboxRelay {
             txn.execute(backend.build(&update)).await?;
         }
         txn.commit().await?;
-        Ok(sent)
+        Ok(Round::Sent(sent))
+    }
+
+    /// Counts one more permanent refusal of the head row `seq`; true once it
+    /// has been refused [`PARK_AFTER_REFUSALS`] times in a row.
+    fn refused_again(&self, seq: i64) -> bool {
+        let mut refused = self.refused.lock().unwrap_or_else(|p| p.into_inner());
+        let times = match *refused {
+            Some((head, n)) if head == seq => n + 1,
+            _ => 1,
+        };
+        *refused = Some((seq, times));
+        times >= PARK_AFTER_REFUSALS
+    }
+
+    fn forget_refusal(&self) {
+        *self.refused.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     async fn log_backlog(&self) {
@@ -186,11 +266,22 @@ impl OutboxRelay {
         }
     }
 
-    /// Deletes rows sent longer ago than the retention time.
+    /// Deletes rows sent longer ago than the retention time, then inbox rows
+    /// older than [`inbox::RETENTION`] (a database without an inbox is fine).
     ///
     /// # Errors
     /// The database failed.
     pub async fn prune(&self) -> Result<u64, RelayError> {
+        let pruned = self.prune_outbox().await?;
+        match inbox::prune_expired(&self.db).await {
+            Ok(n) if n > 0 => tracing::debug!(deleted = n, "inbox pruned"),
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "inbox not pruned"),
+        }
+        Ok(pruned)
+    }
+
+    async fn prune_outbox(&self) -> Result<u64, RelayError> {
         let cutoff = Utc::now()
             - chrono::Duration::from_std(self.retention).unwrap_or(chrono::Duration::days(7));
         let delete = Query::delete()

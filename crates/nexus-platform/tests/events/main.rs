@@ -5,4 +5,5 @@
 
 mod faults;
 mod in_process;
+mod parking;
 mod support;

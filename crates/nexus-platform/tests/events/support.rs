@@ -23,6 +23,7 @@ use nexus_platform::events::consumer::{EventConsumer, HandlerError, HandlerRegis
 use nexus_platform::events::{BusMessage, EventBus, EventBusError, NatsEventBus};
 use nexus_platform::inbox::migration::CreateProcessedEvents;
 use nexus_platform::outbox::migration::CreateOutbox;
+use nexus_platform::outbox::parked::migration::CreateOutboxParked;
 use nexus_proto::events::v1::{EventEnvelope, UserChanged, UserSnapshot, event_envelope::Payload};
 use prost::Message as _;
 use sea_orm::sea_query::{Alias, Expr, Query};
@@ -273,6 +274,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         vec![
             Box::new(CreateOutbox),
+            Box::new(CreateOutboxParked),
             Box::new(CreateProcessedEvents),
             Box::new(CreateUsers),
         ]
