@@ -14,6 +14,8 @@ pub mod rows;
 pub mod user_repository;
 
 #[cfg(test)]
+pub(crate) mod test_databases;
+#[cfg(test)]
 mod tests;
 
 use nexus_domain::{ChangeContext, UserId};

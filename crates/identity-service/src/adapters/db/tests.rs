@@ -7,13 +7,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use crate::adapters::db::test_databases::{drop_database, fresh_postgres};
 use chrono::{TimeZone, Utc};
 use nexus_domain::{ChangeContext, UserId, UuidV7Ids};
 use nexus_platform::config::DatabaseSettings;
 use nexus_platform::outbox::OutboxSignal;
 use nexus_proto::events::v1::EventEnvelope;
 use prost::Message;
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
 use crate::Migrator;
 use crate::adapters::db::SeaOrmIdentityStore;
@@ -33,13 +34,7 @@ impl TestDb {
     async fn finish(self) {
         drop(self.store);
         let _ = self.db.close().await;
-        if let Some((admin, name)) = self.drop_url {
-            let admin = Database::connect(admin.as_str()).await.unwrap();
-            admin
-                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .await
-                .unwrap();
-        }
+        drop_database(self.drop_url).await;
     }
 }
 
@@ -63,30 +58,8 @@ async fn sqlite() -> TestDb {
 }
 
 async fn postgres() -> Option<TestDb> {
-    let admin_url = std::env::var("NEXUS_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let admin = match Database::connect(admin_url.as_str()).await {
-        Ok(admin) => admin,
-        Err(e) => {
-            assert!(
-                std::env::var("NEXUS_TEST_REQUIRE_SERVICES").as_deref() != Ok("1"),
-                "PostgreSQL is required (NEXUS_TEST_REQUIRE_SERVICES=1) but unavailable: {e}"
-            );
-            eprintln!("SKIPPED: PostgreSQL unavailable ({e})");
-            return None;
-        }
-    };
-    let name = format!("nexus_identity_changes_{}", uuid::Uuid::new_v4().simple());
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let _ = admin.close().await;
-    let base = admin_url
-        .rsplit_once('/')
-        .map_or(admin_url.as_str(), |(b, _)| b)
-        .to_owned();
-    Some(connect(&format!("{base}/{name}"), Some((admin_url, name))).await)
+    let (url, drop_url) = fresh_postgres("nexus_identity_changes").await?;
+    Some(connect(&url, drop_url).await)
 }
 
 /// Runs `scenario` on SQLite and on PostgreSQL.
