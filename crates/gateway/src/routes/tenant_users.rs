@@ -280,9 +280,6 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> Result<axum::Json<TenantUserJson>, ApiError> {
     guard(&principal, &tenant, WRITE_SCOPE)?;
-    if body.name.is_some() {
-        renamable_here(&state, &principal, &tenant, &user).await?;
-    }
     let request = state.identity_request(
         &principal,
         pb::UpdateTenantUserRequest {
@@ -300,36 +297,6 @@ pub async fn update(
             .into_inner()
             .into(),
     ))
-}
-
-/// A user's name is global (every tenant and every login's claims show it),
-/// so a tenant may rename only a user that belongs to it alone: 409 when the
-/// user has access to another tenant too.
-async fn renamable_here(
-    state: &AppState,
-    principal: &Principal,
-    tenant: &str,
-    user: &str,
-) -> Result<(), ApiError> {
-    let request = state.identity_request(
-        principal,
-        pb::ListUserTenantsRequest {
-            user_id: user.to_owned(),
-        },
-    );
-    let tenants = state
-        .tenant_access()
-        .list_user_tenants(request)
-        .await?
-        .into_inner()
-        .tenants;
-    if tenants.iter().any(|t| t.tenant_id != tenant) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "name: the user also belongs to other tenants, so its name cannot be changed from one of them",
-        ));
-    }
-    Ok(())
 }
 
 /// Remove a user's access to a tenant.

@@ -219,6 +219,20 @@ impl<R: TenantMemberRepository, D: UserDirectory> TenantUserService<R, D> {
         if self.repo.get(&tenant, user).await?.is_none() {
             return Err(TenantAccessError::no_access(&tenant, user));
         }
+        // A user's name is global (every tenant and every login's claims show
+        // it), so a tenant may rename only a user that belongs to it alone.
+        if name.is_some()
+            && self
+                .repo
+                .tenants_of(user)
+                .await?
+                .iter()
+                .any(|(other, _)| *other != tenant.to_string())
+        {
+            return Err(TenantAccessError::Conflict(
+                "name: the user also belongs to other tenants, so its name cannot be changed from one of them".to_owned(),
+            ));
+        }
         let renamed = match name {
             Some(name) => {
                 if let Some(idp) = &self.idp {
