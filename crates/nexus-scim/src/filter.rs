@@ -16,8 +16,8 @@ use std::fmt;
 
 use serde_json::Value;
 
+pub(crate) use eval::element_matches;
 pub use lookup::LookupKey;
-#[allow(unused_imports)]
 pub(crate) use parser::parse_patch_path;
 
 use crate::ScimError;

@@ -11,8 +11,14 @@
 //! - [`response`]: list and error response bodies;
 //! - [`mapping`]: SCIM User ↔ Nexus user.
 
+pub mod discovery;
 mod error;
 pub mod filter;
+mod json;
+pub mod mapping;
+pub mod patch;
+pub mod projection;
+pub mod response;
 pub mod schema;
 
 pub use error::{ScimError, ScimType};

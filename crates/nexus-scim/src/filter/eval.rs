@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::{AttrPath, CompareOp, Filter};
 use crate::ScimError;
+use crate::json::get_ci;
 use crate::schema::{AttributeDef, AttributeType, Container, ResourceType};
 
 #[derive(Clone, Copy)]
@@ -31,6 +32,16 @@ impl Filter {
     ) -> Result<bool, ScimError> {
         eval(self, resource, Scope::Resource(resource_type))
     }
+}
+
+/// Whether one element of a multi-valued complex attribute matches a value filter whose paths
+/// name the attribute's sub-attributes (`emails[type eq "work"]`).
+pub(crate) fn element_matches(
+    filter: &Filter,
+    element: &Value,
+    sub_attributes: &'static [AttributeDef],
+) -> Result<bool, ScimError> {
+    eval(filter, element, Scope::Sub(sub_attributes))
 }
 
 fn eval(filter: &Filter, object: &Value, scope: Scope<'_>) -> Result<bool, ScimError> {
@@ -57,15 +68,6 @@ fn eval(filter: &Filter, object: &Value, scope: Scope<'_>) -> Result<bool, ScimE
             Ok(false)
         }
     }
-}
-
-/// The value of a key, matched case-insensitively as attribute names are.
-pub(crate) fn get_ci<'v>(object: &'v Value, key: &str) -> Option<&'v Value> {
-    object
-        .as_object()?
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(key))
-        .map(|(_, v)| v)
 }
 
 fn flatten(value: &Value) -> Vec<&Value> {

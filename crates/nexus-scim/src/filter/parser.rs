@@ -41,7 +41,6 @@ pub(crate) fn parse_attr_path(input: &str) -> Result<AttrPath, SyntaxError> {
 }
 
 /// Parses a PATCH `path`: `attrPath`, `attrPath[filter]` or `attrPath[filter].subAttr`.
-#[allow(dead_code)]
 pub(crate) fn parse_patch_path(
     input: &str,
 ) -> Result<(AttrPath, Option<Filter>, Option<String>), SyntaxError> {
