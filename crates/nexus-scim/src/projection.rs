@@ -4,8 +4,8 @@
 //! `id`, `schemas` and `meta` survive every projection, `returned: never` attributes
 //! (`password`) never appear, `returned: request` ones only when named. Sorting follows the
 //! attribute's type and case-exactness; a multi-valued attribute sorts by its primary value,
-//! else its first; resources without a value come last in either order, so a page never
-//! opens with blanks.
+//! else its first; resources without a value come last when ascending and first when
+//! descending, as RFC 7644 §3.4.2.3 says.
 
 use std::cmp::Ordering;
 
@@ -245,7 +245,8 @@ pub fn sort_resources(
     resources.sort_by(|a, b| compare_resources(a, b, sort_by, order, resource_type));
 }
 
-/// The order of two resources by `sort_by`; resources without a value sort last.
+/// The order of two resources by `sort_by`; resources without a value sort last when
+/// ascending and first when descending (RFC 7644 §3.4.2.3).
 pub fn compare_resources(
     a: &Value,
     b: &Value,
@@ -260,18 +261,15 @@ pub fn compare_resources(
             .filter(|v| !is_empty(v))
             .cloned()
     };
-    match (key(a), key(b)) {
+    let ascending = match (key(a), key(b)) {
         (None, None) => Ordering::Equal,
         (None, Some(_)) => Ordering::Greater,
         (Some(_), None) => Ordering::Less,
-        (Some(x), Some(y)) => {
-            let ascending = compare_values(&x, &y, def);
-            if order == SortOrder::Descending {
-                ascending.reverse()
-            } else {
-                ascending
-            }
-        }
+        (Some(x), Some(y)) => compare_values(&x, &y, def),
+    };
+    match order {
+        SortOrder::Ascending => ascending,
+        SortOrder::Descending => ascending.reverse(),
     }
 }
 

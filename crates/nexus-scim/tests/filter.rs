@@ -313,3 +313,25 @@ fn simple_filters_become_lookup_keys() {
     assert_eq!(key(r#"emails.type eq "work""#), None);
     assert_eq!(key("userName eq 12"), None);
 }
+
+#[test]
+fn the_rendered_form_parses_back_to_the_same_filter() {
+    for input in [
+        r#"userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")"#,
+        r#"emails[type eq "work" and not (value ew "@x.io")] or name.givenName sw "A\"b""#,
+        "meta.created ge 12.5 or active eq false and x eq null",
+    ] {
+        let once = parse(input);
+        assert_eq!(parse(&once.to_string()), once, "{input}");
+    }
+}
+
+#[test]
+fn schemas_can_be_filtered_on() {
+    assert!(user_matches(
+        r#"schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User""#
+    ));
+    assert!(!user_matches(
+        r#"schemas eq "urn:ietf:params:scim:schemas:core:2.0:Group""#
+    ));
+}

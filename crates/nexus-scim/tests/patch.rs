@@ -364,3 +364,32 @@ fn okta_deactivation_and_rfc_examples() {
     assert_eq!(patched["nickName"], "Babs");
     assert_eq!(patched["emails"].as_array().map(Vec::len), Some(2));
 }
+
+#[test]
+fn immutable_member_values_cannot_be_replaced() {
+    let result = try_patch_on(
+        &group(),
+        &GROUP_RESOURCE,
+        json!([
+            {"op": "replace", "path": "members[value eq \"u-1\"].value", "value": "u-9"}
+        ]),
+    );
+    assert_eq!(
+        result.err().and_then(|e| e.scim_type),
+        Some(ScimType::Mutability)
+    );
+}
+
+#[test]
+fn replacing_a_group_display_name_keeps_its_members() {
+    let patched = try_patch_on(
+        &group(),
+        &GROUP_RESOURCE,
+        json!([
+            {"op": "Replace", "value": {"id": "g-1", "displayName": "Guides"}}
+        ]),
+    )
+    .unwrap_or_default();
+    assert_eq!(patched["displayName"], "Guides");
+    assert_eq!(patched["members"].as_array().map(Vec::len), Some(3));
+}

@@ -154,14 +154,14 @@ fn order_of(sort_by: &str, order: SortOrder) -> Vec<String> {
 }
 
 #[test]
-fn sorting_is_case_insensitive_for_user_names_with_blanks_last() {
+fn sorting_is_case_insensitive_with_blanks_last_ascending_and_first_descending() {
     assert_eq!(
         order_of("userName", SortOrder::Ascending),
         ["2", "4", "1", "3"]
     );
     assert_eq!(
         order_of("username", SortOrder::Descending),
-        ["1", "4", "2", "3"]
+        ["3", "1", "4", "2"]
     );
 }
 
@@ -173,7 +173,7 @@ fn multi_valued_attributes_sort_by_their_primary_value() {
     );
     assert_eq!(
         order_of("emails.value", SortOrder::Descending),
-        ["4", "2", "1", "3"]
+        ["1", "3", "4", "2"]
     );
 }
 

@@ -11,9 +11,9 @@ use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
 use super::{AttrPath, CompareOp, Filter};
-use crate::ScimError;
 use crate::json::get_ci;
 use crate::schema::{AttributeDef, AttributeType, Container, ResourceType};
+use crate::{ScimError, ScimType};
 
 #[derive(Clone, Copy)]
 enum Scope<'a> {
@@ -217,9 +217,12 @@ fn bool_compare(actual: bool, expected: bool, op: CompareOp) -> Result<bool, Sci
     match op {
         CompareOp::Eq => Ok(actual == expected),
         CompareOp::Ne => Ok(actual != expected),
-        CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le => Err(
-            ScimError::invalid_filter(0, format!("'{}' cannot compare booleans", op.keyword())),
-        ),
+        CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le => {
+            Err(ScimError::bad_request(
+                ScimType::InvalidFilter,
+                format!("'{}' cannot compare booleans", op.keyword()),
+            ))
+        }
         CompareOp::Co | CompareOp::Sw | CompareOp::Ew => Ok(false),
     }
 }

@@ -54,6 +54,16 @@ fn write(
         } => (container, *attribute, filter, *sub),
     };
     let holder = container_mut(doc, *container)?;
+    let def = sub.unwrap_or(attribute);
+    if mode == Mode::Replace
+        && def.mutability == Mutability::Immutable
+        && get_in(holder, attribute.name).is_some()
+    {
+        return Err(ScimError::mutability(format!(
+            "{} is immutable",
+            qualified(attribute, sub)
+        )));
+    }
     match (filter, sub) {
         (None, None) => write_whole(holder, attribute, value, mode),
         (None, Some(sub)) => write_sub_everywhere(holder, attribute, sub, value),
