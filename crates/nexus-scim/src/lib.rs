@@ -8,7 +8,8 @@
 //! - [`schema`]: the User, enterprise User and Group schemas as data;
 //! - [`discovery`]: `ServiceProviderConfig`, `ResourceTypes` and `Schemas` documents;
 //! - [`projection`]: `attributes` / `excludedAttributes` and `sortBy` / `sortOrder`;
-//! - [`response`]: list and error response bodies;
+//! - [`resource`]: normalising POST/PUT bodies against the schemas;
+//! - [`response`]: list and error response bodies, paging and ETags;
 //! - [`mapping`]: SCIM User ↔ Nexus user.
 
 pub mod discovery;
@@ -18,6 +19,7 @@ mod json;
 pub mod mapping;
 pub mod patch;
 pub mod projection;
+pub mod resource;
 pub mod response;
 pub mod schema;
 

@@ -27,6 +27,15 @@ use crate::response::PATCH_OP_URN;
 use crate::schema::{Container, Mutability, ResourceType};
 use target::Target;
 
+/// A value for an attribute checked and normalised as PATCH values are (canonical names,
+/// string booleans, a bare id for `manager`); used for POST and PUT bodies too.
+pub(crate) fn normalize_value(
+    def: &crate::schema::AttributeDef,
+    value: &Value,
+) -> Result<Value, ScimError> {
+    coerce::coerce(def, value)
+}
+
 /// The three PATCH operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatchOp {

@@ -88,3 +88,15 @@ pub fn etag(resource: &Value) -> String {
     }
     format!("W/\"{hash:016x}\"")
 }
+
+/// Whether an `If-Match` header admits the resource's current version: `*`, or a list that
+/// contains it. SCIM versions are weak tags (RFC 7644 §3.14) and clients echo them with the
+/// `W/` prefix, so tags compare by their opaque part.
+pub fn if_match_allows(if_match: &str, current_version: &str) -> bool {
+    let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+    let current = opaque(current_version);
+    if_match
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || opaque(tag) == current)
+}

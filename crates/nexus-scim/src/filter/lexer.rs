@@ -229,3 +229,49 @@ fn number(chars: &[char], start: usize) -> Result<(Number, usize), SyntaxError> 
         .map(|n| (n, i))
         .ok_or_else(|| SyntaxError::new(start, format!("invalid number literal '{text}'")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(input: &str) -> Vec<(TokenKind, usize)> {
+        tokenize(input)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| (t.kind, t.position))
+            .collect()
+    }
+
+    #[test]
+    fn tokens_carry_character_positions_even_after_multibyte_text() {
+        let tokens = kinds(r#"a eq "é😀" and(b pr)"#);
+        let positions: Vec<usize> = tokens.iter().map(|(_, p)| *p).collect();
+        assert_eq!(positions, [0, 2, 5, 10, 13, 14, 16, 18, 19]);
+        assert_eq!(tokens[2].0, TokenKind::Str("é😀".into()));
+        assert_eq!(tokens[8].0, TokenKind::End);
+    }
+
+    #[test]
+    fn a_closing_bracket_may_be_followed_by_a_sub_attribute() {
+        let tokens = kinds(r#"emails[type eq "work"].value"#);
+        assert_eq!(tokens[5].0, TokenKind::RBracket);
+        assert_eq!(tokens[6].0, TokenKind::Word(".value".into()));
+    }
+
+    #[test]
+    fn malformed_numbers_and_strings_are_refused_where_they_start() {
+        for (input, position) in [
+            ("x eq 01", 5),
+            ("x eq 1.", 5),
+            ("x eq -", 5),
+            ("x eq 1e", 5),
+            ("x eq \"a\u{1}\"", 7),
+        ] {
+            assert_eq!(
+                tokenize(input).err().map(|e| e.position),
+                Some(position),
+                "{input}"
+            );
+        }
+    }
+}
