@@ -46,11 +46,6 @@ impl AttrPath {
         parser::parse_attr_path(input.trim())
             .map_err(|e| ScimError::invalid_path(format!("{} in attribute path", e.message)))
     }
-
-    /// The full path as a string: URN prefix, name and sub-attribute.
-    pub fn qualified(&self) -> String {
-        self.to_string()
-    }
 }
 
 impl fmt::Display for AttrPath {

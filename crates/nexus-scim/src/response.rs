@@ -62,14 +62,14 @@ impl Page {
 
     /// The items of this page out of the full, ordered result.
     pub fn slice<'a, T>(&self, items: &'a [T]) -> &'a [T] {
-        let from = (self.start_index - 1).min(items.len());
+        let from = self.offset().min(items.len());
         let to = from.saturating_add(self.count).min(items.len());
         &items[from..to]
     }
 
     /// The zero-based offset for a store query.
     pub fn offset(&self) -> usize {
-        self.start_index - 1
+        self.start_index.saturating_sub(1)
     }
 }
 

@@ -293,11 +293,6 @@ impl ResourceType {
             .attribute(name)
             .or_else(|| find(COMMON_ATTRIBUTES, name))
     }
-
-    /// The `schemas` value for a resource that carries the given extensions.
-    pub fn schema_urns(&self) -> impl Iterator<Item = &'static str> {
-        std::iter::once(self.schema.id).chain(self.extensions.iter().map(|(s, _)| s.id))
-    }
 }
 
 fn find(attributes: &'static [AttributeDef], name: &str) -> Option<&'static AttributeDef> {

@@ -5,6 +5,7 @@ use chrono::{TimeZone, Utc};
 use nexus_scim::ScimType;
 use nexus_scim::mapping::{NexusUser, UserAttribute, from_scim, is_scim_attribute, to_scim};
 use nexus_scim::patch::{PatchRequest, apply_patch};
+use nexus_scim::response::etag;
 use nexus_scim::schema::USER_RESOURCE;
 use serde_json::{Value, json};
 
@@ -140,6 +141,7 @@ fn meta_carries_dates_and_a_version_that_follows_changes() {
     user.display_name = Some("Ada".into());
     let second = to_scim(&user, "https://h/scim/v2");
     assert_ne!(first["meta"]["version"], second["meta"]["version"]);
+    assert_eq!(second["meta"]["version"], etag(&second).as_str());
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Helpers over the values PATCH operations touch: the container of an attribute, the elements
+//! The value-level steps PATCH operations share: the container of an attribute, the elements
 //! of multi-valued attributes, the `primary` rule, and setting or unsetting an attribute.
 
 use serde_json::{Map, Value};
