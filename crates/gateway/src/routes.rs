@@ -10,6 +10,7 @@ pub mod idp_tenants;
 pub mod memberships;
 pub mod organizations;
 pub mod roles;
+pub mod scim;
 pub mod sync;
 pub mod tenant_users;
 pub mod users;
@@ -165,6 +166,7 @@ pub fn router_with(state: AppState, config: &GatewayConfig, server: &ServerLimit
             per_address.clone(),
             rate_limit::limit_address,
         ));
+    let scim = scim::router(authenticator.clone(), limiter.clone(), per_address.clone());
     let admin = Router::new()
         .route(
             "/api/{tenantId}/admin/users",
@@ -188,6 +190,7 @@ pub fn router_with(state: AppState, config: &GatewayConfig, server: &ServerLimit
     Router::new()
         .merge(v1)
         .merge(admin)
+        .merge(scim)
         .route(
             "/openapi.json",
             get(move || async move { Json(document.as_ref().clone()) }),

@@ -393,3 +393,17 @@ fn replacing_a_group_display_name_keeps_its_members() {
     assert_eq!(patched["displayName"], "Guides");
     assert_eq!(patched["members"].as_array().map(Vec::len), Some(3));
 }
+
+#[test]
+fn an_extension_value_carrying_its_schemas_member_sets_the_other_members() {
+    let patched = try_patch_on(
+        &user(),
+        &USER_RESOURCE,
+        json!([{"op": "replace", "path": ENTERPRISE, "value": {
+            "schemas": [ENTERPRISE], "department": "Sales"
+        }}]),
+    )
+    .unwrap();
+    assert_eq!(patched[ENTERPRISE]["department"], "Sales");
+    assert!(patched[ENTERPRISE].get("schemas").is_none());
+}

@@ -84,7 +84,11 @@ fn write_extension(
             schema.id
         )));
     };
-    for (key, value) in entries {
+    // Clients that serialise the extension as a resource part send its `schemas` along.
+    for (key, value) in entries
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("schemas"))
+    {
         let attribute = schema.attribute(key).ok_or_else(|| {
             ScimError::invalid_path(format!("{} has no attribute {key}", schema.id))
         })?;
