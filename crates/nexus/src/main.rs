@@ -84,7 +84,7 @@ enum DevCommand {
         /// A scope; repeat for several. Without any, every /v1 scope
         /// (users:read, users:write, users:delete, identities:write,
         /// users:sync, custom-upns:write, roles:admin, idp-tenants:admin,
-        /// organizations:admin); the tenant back-office scopes
+        /// organizations:admin) and scim:provision; the tenant back-office scopes
         /// (tenant.access:read, tenant.access:write) only when named.
         #[arg(long = "scope", value_name = "SCOPE")]
         scopes: Vec<String>,

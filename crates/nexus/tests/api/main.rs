@@ -14,6 +14,8 @@ mod openapi;
 mod organizations;
 mod profile;
 mod projections;
+mod scim;
+mod scim_clients;
 mod scopes;
 mod sync;
 mod tenant_access;
