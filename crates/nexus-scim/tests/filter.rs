@@ -335,3 +335,22 @@ fn schemas_can_be_filtered_on() {
         r#"schemas eq "urn:ietf:params:scim:schemas:core:2.0:Group""#
     ));
 }
+
+#[test]
+fn hostile_nesting_and_length_are_invalid_filters_not_a_stack_overflow() {
+    let nested = format!("{}userName pr{}", "(".repeat(100), ")".repeat(100));
+    let error = Filter::parse(&nested).unwrap_err();
+    assert_eq!(error.scim_type, Some(ScimType::InvalidFilter));
+    assert!(error.detail.contains("nested deeper"), "{}", error.detail);
+
+    let huge = format!("{}userName pr{}", "(".repeat(50_000), ")".repeat(50_000));
+    let error = Filter::parse(&huge).unwrap_err();
+    assert!(error.detail.contains("tokens"), "{}", error.detail);
+
+    let chain = vec!["userName pr"; 2000].join(" and ");
+    let error = Filter::parse(&chain).unwrap_err();
+    assert_eq!(error.scim_type, Some(ScimType::InvalidFilter));
+
+    let within = format!("{}userName pr{}", "(".repeat(32), ")".repeat(32));
+    assert!(Filter::parse(&within).is_ok());
+}

@@ -16,9 +16,16 @@ use serde_json::Value;
 use super::lexer::{SyntaxError, Token, TokenKind, tokenize};
 use super::{AttrPath, CompareOp, Filter};
 
+/// The most tokens a filter or path may have, and the deepest nesting of parentheses: the
+/// parser, the evaluator and dropping the tree recurse once per level, so both are bounded to
+/// keep a hostile filter from exhausting the stack. Real filters stay far below.
+const MAX_TOKENS: usize = 1000;
+const MAX_DEPTH: usize = 32;
+
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    depth: usize,
 }
 
 /// Parses a whole filter expression.
@@ -76,9 +83,17 @@ pub(crate) fn parse_patch_path(
 
 impl Parser {
     fn new(input: &str) -> Result<Self, SyntaxError> {
+        let tokens = tokenize(input)?;
+        if let Some(past) = tokens.get(MAX_TOKENS) {
+            return Err(SyntaxError::new(
+                past.position,
+                format!("more than {MAX_TOKENS} tokens"),
+            ));
+        }
         Ok(Self {
-            tokens: tokenize(input)?,
+            tokens,
             at: 0,
+            depth: 0,
         })
     }
 
@@ -168,8 +183,17 @@ impl Parser {
     }
 
     fn group(&mut self, in_value: bool) -> Result<Filter, SyntaxError> {
+        if self.depth == MAX_DEPTH {
+            return Err(SyntaxError::new(
+                self.peek().position,
+                format!("parentheses nested deeper than {MAX_DEPTH}"),
+            ));
+        }
         self.expect(&TokenKind::LParen, "'('")?;
-        let inner = self.or(in_value)?;
+        self.depth += 1;
+        let inner = self.or(in_value);
+        self.depth -= 1;
+        let inner = inner?;
         self.expect(&TokenKind::RParen, "')'")?;
         Ok(inner)
     }
