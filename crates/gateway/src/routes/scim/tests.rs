@@ -103,3 +103,27 @@ async fn an_unreachable_identity_is_503_not_500() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["status"], "503");
 }
+
+#[tokio::test]
+async fn the_served_user_schema_lists_only_what_nexus_stores_and_requires_an_email() {
+    let bearer = token(&["scim:provision".to_owned()]);
+    let (status, _, schema) = call(
+        "/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User",
+        Some(&bearer),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{schema}");
+    let attributes = schema["attributes"].as_array().unwrap();
+    let find = |name: &str| attributes.iter().find(|a| a["name"] == name);
+    assert!(find("addresses").is_none() && find("photos").is_none());
+    let emails = find("emails").unwrap();
+    assert_eq!(emails["required"], true);
+    let subs: Vec<&str> = emails["subAttributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(subs, ["value", "type"]);
+    assert_eq!(find("active").unwrap()["required"], true);
+}
