@@ -5,6 +5,7 @@ pub mod idp_tenants;
 pub mod links;
 pub mod organizations;
 pub mod profile;
+pub mod provisioning;
 pub mod users;
 
 pub use idp_tenants::IdpTenantService;

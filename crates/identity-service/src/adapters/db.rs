@@ -9,6 +9,7 @@ pub mod login;
 pub mod migrations;
 pub mod organization_repository;
 pub mod profile_repository;
+pub mod provisioning_repository;
 pub mod queries;
 pub mod rows;
 pub mod user_repository;

@@ -5,6 +5,7 @@ mod convert;
 mod idp_tenants;
 mod organizations;
 mod profile;
+mod provisioning;
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status};
 
 use crate::adapters::db::SeaOrmIdentityStore;
+use crate::application::provisioning::ProvisioningService;
 use crate::application::{
     IdentityLinkService, IdpTenantService, OrganizationService, ProfileService, UserService,
 };
@@ -40,6 +42,7 @@ pub fn grpc_service(
         tenants: IdpTenantService::new(store.clone(), clock.clone(), ids.clone()),
         links: IdentityLinkService::new(store.clone(), clock.clone(), ids.clone()),
         profile: ProfileService::new(store.clone(), clock.clone(), ids.clone()),
+        provisioning: ProvisioningService::new(store.clone(), clock.clone(), ids.clone()),
         organizations: OrganizationService::new(store, clock, ids),
     });
     InterceptedService::new(server, auth.interceptor())
@@ -51,6 +54,7 @@ pub struct IdentityGrpc {
     tenants: IdpTenantService<SeaOrmIdentityStore>,
     links: IdentityLinkService<SeaOrmIdentityStore>,
     profile: ProfileService<SeaOrmIdentityStore>,
+    provisioning: ProvisioningService<SeaOrmIdentityStore>,
     organizations: OrganizationService<SeaOrmIdentityStore>,
 }
 
@@ -139,6 +143,24 @@ impl IdentityService for IdentityGrpc {
             .await
             .map_err(status)?;
         Ok(Response::new(pb::DeleteUserResponse {}))
+    }
+
+    async fn provision_user(&self, request: Request<pb::ProvisionUserRequest>) -> Answer<pb::User> {
+        self.provision_user_(request).await
+    }
+
+    async fn apply_user_changes(
+        &self,
+        request: Request<pb::ApplyUserChangesRequest>,
+    ) -> Answer<pb::User> {
+        self.apply_user_changes_(request).await
+    }
+
+    async fn find_users_by_attribute(
+        &self,
+        request: Request<pb::FindUsersByAttributeRequest>,
+    ) -> Answer<pb::FindUsersByAttributeResponse> {
+        self.find_users_by_attribute_(request).await
     }
 
     async fn list_attributes(

@@ -16,6 +16,7 @@ mod profile;
 mod projections;
 mod scim;
 mod scim_clients;
+mod scim_writes;
 mod scopes;
 mod sync;
 mod tenant_access;

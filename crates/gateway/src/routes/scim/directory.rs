@@ -3,15 +3,16 @@
 //!
 //! The SCIM-owned `scim.*` user attributes (`externalId`, the enterprise extension) are kept
 //! as user attributes; a write replaces exactly that set and leaves every other attribute
-//! alone. `userName` is unique case-insensitively: identity keeps email addresses unique and
-//! indexes usernames, so the username check is a lookup before the write.
+//! alone. Each SCIM write is one identity call (`ProvisionUser`, `ApplyUserChanges`): the
+//! user's fields and attributes change in one transaction with one event, or not at all.
+//! `userName` is unique case-insensitively, checked by identity inside that transaction.
 
 use chrono::{DateTime, Utc};
 use nexus_domain::Principal;
 use nexus_proto::common::v1::NullableString;
 use nexus_proto::identity::v1 as pb;
+use nexus_scim::ScimError;
 use nexus_scim::mapping::{NexusUser, UserAttribute, is_scim_attribute};
-use nexus_scim::{ScimError, ScimType};
 
 use super::Failure;
 use crate::AppState;
@@ -23,14 +24,6 @@ const PAGE: u32 = 200;
 pub struct Directory<'a> {
     state: &'a AppState,
     principal: &'a Principal,
-}
-
-fn uniqueness(detail: String) -> Failure {
-    Failure(ScimError {
-        status: 409,
-        scim_type: Some(ScimType::Uniqueness),
-        detail,
-    })
 }
 
 impl<'a> Directory<'a> {
@@ -102,81 +95,82 @@ impl<'a> Directory<'a> {
         Ok(self.page("", Some(email), None).await?.0)
     }
 
-    /// 409 `uniqueness` when another user has this username.
-    async fn username_free(&self, username: &str, own_id: Option<&str>) -> Result<(), Failure> {
-        let taken = self
-            .by_username(username.trim())
+    /// Users holding the `scim.*` attribute `name` with exactly `value` (an indexed lookup).
+    pub async fn by_attribute(&self, name: &str, value: &str) -> Result<Vec<pb::User>, Failure> {
+        let request = self.request(pb::FindUsersByAttributeRequest {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            limit: PAGE,
+        });
+        let answer = self
+            .state
+            .identity()
+            .find_users_by_attribute(request)
             .await?
-            .into_iter()
-            .any(|u| Some(u.id.as_str()) != own_id);
-        if taken {
-            return Err(uniqueness(format!("userName {username} is taken")));
-        }
-        Ok(())
+            .into_inner();
+        Ok(answer.users)
     }
 
-    /// Creates the user and its `scim.*` attributes; answers the stored user.
+    /// Creates the user with its `scim.*` attributes in one identity write (one
+    /// `user.created`); answers the stored user. 409 `uniqueness` for a taken userName
+    /// or email address.
     pub async fn create(&self, user: &NexusUser) -> Result<pb::User, Failure> {
         let email = email_of(user)?;
-        self.username_free(&user.username, None).await?;
-        let request = self.request(pb::CreateUserRequest {
-            email_address: email,
-            username: user.username.clone(),
-            given_name: user.given_name.clone().unwrap_or_default(),
-            family_name: user.family_name.clone().unwrap_or_default(),
-            display_name: user.display_name.clone().unwrap_or_default(),
-            nickname: user.nickname.clone(),
-            language: user.language.clone(),
-            phone_number: user.phone_number.clone(),
-            is_active: Some(user.is_active),
-            ..pb::CreateUserRequest::default()
+        let request = self.request(pb::ProvisionUserRequest {
+            user: Some(pb::CreateUserRequest {
+                email_address: email,
+                username: user.username.clone(),
+                given_name: user.given_name.clone().unwrap_or_default(),
+                family_name: user.family_name.clone().unwrap_or_default(),
+                display_name: user.display_name.clone().unwrap_or_default(),
+                nickname: user.nickname.clone(),
+                language: user.language.clone(),
+                phone_number: user.phone_number.clone(),
+                is_active: Some(user.is_active),
+                ..pb::CreateUserRequest::default()
+            }),
+            attributes: user.attributes.iter().map(attribute_value).collect(),
+            unique_username: true,
         });
-        let created = self.state.identity().create_user(request).await;
-        let created = created.map_err(|s| match s.code() {
-            tonic::Code::AlreadyExists => {
-                uniqueness("an email address of this user is taken".to_owned())
-            }
-            _ => s.into(),
-        })?;
-        let created = created.into_inner();
-        self.sync_attributes(&created, &user.attributes).await?;
-        self.get(&created.id).await
+        let created = self.state.identity().provision_user(request).await?;
+        Ok(created.into_inner())
     }
 
-    /// Makes the stored user `current` match `user`: the user's fields in one update and its
-    /// `scim.*` attributes; answers the stored user.
+    /// Makes the stored user `current` match `user` in one identity write: its fields,
+    /// and its `scim.*` attributes put or deleted, all or nothing, with one
+    /// `user.updated`. 412 when the user changed since `current` was read.
     pub async fn replace(&self, current: &pb::User, user: &NexusUser) -> Result<pb::User, Failure> {
         let email = email_of(user)?;
-        if !user.username.eq_ignore_ascii_case(&current.username) {
-            self.username_free(&user.username, Some(&current.id))
-                .await?;
-        }
         let nullable = |v: &Option<String>| Some(NullableString { value: v.clone() });
-        let request = self.request(pb::UpdateUserRequest {
-            user_id: current.id.clone(),
-            email_address: (email != current.email_address).then_some(email),
-            username: (user.username != current.username).then(|| user.username.clone()),
-            given_name: nullable(&user.given_name),
-            family_name: nullable(&user.family_name),
-            display_name: nullable(&user.display_name),
-            nickname: nullable(&user.nickname),
-            language: nullable(&user.language),
-            phone_number: nullable(&user.phone_number),
-            is_active: Some(user.is_active),
-            ..pb::UpdateUserRequest::default()
+        let (put_attributes, delete_attributes) = attribute_changes(current, &user.attributes);
+        let request = self.request(pb::ApplyUserChangesRequest {
+            changes: Some(pb::UpdateUserRequest {
+                user_id: current.id.clone(),
+                email_address: (email != current.email_address).then_some(email),
+                username: (user.username != current.username).then(|| user.username.clone()),
+                given_name: nullable(&user.given_name),
+                family_name: nullable(&user.family_name),
+                display_name: nullable(&user.display_name),
+                nickname: nullable(&user.nickname),
+                language: nullable(&user.language),
+                phone_number: nullable(&user.phone_number),
+                is_active: Some(user.is_active),
+                ..pb::UpdateUserRequest::default()
+            }),
+            expected_version: Some(current.version),
+            put_attributes,
+            delete_attributes,
+            unique_username: true,
         });
-        self.state
-            .identity()
-            .update_user(request)
-            .await
-            .map_err(|s| match s.code() {
-                tonic::Code::AlreadyExists => {
-                    uniqueness("an email address of this user is taken".to_owned())
-                }
-                _ => s.into(),
-            })?;
-        self.sync_attributes(current, &user.attributes).await?;
-        self.get(&current.id).await
+        match self.state.identity().apply_user_changes(request).await {
+            Ok(stored) => Ok(stored.into_inner()),
+            Err(s) if s.code() == tonic::Code::FailedPrecondition => Err(ScimError::status(
+                412,
+                "the resource has changed since it was read; read it again",
+            )
+            .into()),
+            Err(s) => Err(s.into()),
+        }
     }
 
     /// Deletes the user.
@@ -187,47 +181,38 @@ impl<'a> Directory<'a> {
         self.state.identity().delete_user(request).await?;
         Ok(())
     }
+}
 
-    /// Puts the `scim.*` attributes that changed and deletes those no longer sent.
-    async fn sync_attributes(
-        &self,
-        current: &pb::User,
-        wanted: &[UserAttribute],
-    ) -> Result<(), Failure> {
-        for old in current
-            .attributes
-            .iter()
-            .filter(|a| is_scim_attribute(&a.name))
-        {
-            if !wanted.iter().any(|w| w.name == old.name) {
-                let request = self.request(pb::DeleteAttributeRequest {
-                    user_id: current.id.clone(),
-                    name: old.name.clone(),
-                });
-                match self.state.identity().delete_attribute(request).await {
-                    Ok(_) => {}
-                    Err(s) if s.code() == tonic::Code::NotFound => {}
-                    Err(s) => return Err(s.into()),
-                }
-            }
-        }
-        for attribute in wanted {
-            let unchanged = current
+fn attribute_value(a: &UserAttribute) -> pb::AttributeValue {
+    pb::AttributeValue {
+        name: a.name.clone(),
+        value: a.value.clone(),
+    }
+}
+
+/// The `scim.*` attributes to put (new or changed) and to delete (no longer wanted).
+fn attribute_changes(
+    current: &pb::User,
+    wanted: &[UserAttribute],
+) -> (Vec<pb::AttributeValue>, Vec<String>) {
+    let delete = current
+        .attributes
+        .iter()
+        .filter(|a| is_scim_attribute(&a.name))
+        .filter(|old| !wanted.iter().any(|w| w.name == old.name))
+        .map(|old| old.name.clone())
+        .collect();
+    let put = wanted
+        .iter()
+        .filter(|w| {
+            !current
                 .attributes
                 .iter()
-                .any(|a| a.name == attribute.name && a.value.as_deref() == Some(&attribute.value));
-            if !unchanged {
-                let request = self.request(pb::PutAttributeRequest {
-                    user_id: current.id.clone(),
-                    name: attribute.name.clone(),
-                    value: Some(attribute.value.clone()),
-                    expires: None,
-                });
-                self.state.identity().put_attribute(request).await?;
-            }
-        }
-        Ok(())
-    }
+                .any(|a| a.name == w.name && a.value.as_deref() == Some(&w.value))
+        })
+        .map(attribute_value)
+        .collect();
+    (put, delete)
 }
 
 /// Nexus needs an email address: the SCIM one, else an email-shaped `userName`.

@@ -1,12 +1,12 @@
 //! Listing Users: a filter that names one indexed key (`userName eq`, `emails.value eq`,
-//! `id eq` — what provisioning clients send before every create) is a lookup in identity;
+//! `externalId eq`, `id eq` — what provisioning clients send before every create) is a lookup in identity;
 //! any other filter is evaluated over the users, read page by page up to [`SCAN_LIMIT`]
 //! (past it the answer is 400 `tooMany`, asking for a narrower filter). The matches are then
 //! sorted, paged with `startIndex` / `count` and projected.
 
 use nexus_proto::identity::v1 as pb;
 use nexus_scim::filter::{AttrPath, Filter, LookupKey};
-use nexus_scim::mapping::to_scim;
+use nexus_scim::mapping::{EXTERNAL_ID_ATTRIBUTE, to_scim};
 use nexus_scim::projection::{SortOrder, parse_attribute_list, project, sort_resources};
 use nexus_scim::response::{Page, list_response};
 use nexus_scim::schema::USER_RESOURCE;
@@ -125,6 +125,7 @@ async fn candidates(
         Some(LookupKey::UserName(name)) => directory.by_username(name.trim()).await,
         Some(LookupKey::Email(email)) => directory.by_email(email.trim()).await,
         Some(LookupKey::Id(id)) => Ok(directory.find(&id).await?.into_iter().collect()),
+        Some(LookupKey::ExternalId(id)) => directory.by_attribute(EXTERNAL_ID_ATTRIBUTE, &id).await,
         _ => scan(directory).await,
     }
 }

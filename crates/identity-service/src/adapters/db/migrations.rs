@@ -6,6 +6,7 @@ mod m20261128_000002_create_users;
 mod m20261128_000003_create_identities;
 mod m20261128_000004_create_organizations;
 mod m20261128_000005_create_custom_upns;
+mod m20261130_000006_index_attribute_values;
 
 /// Applies the outbox and the identity tables.
 #[derive(Debug)]
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_create_custom_upns::Migration),
             Box::new(nexus_platform::inbox::migration::CreateProcessedEvents),
             Box::new(nexus_platform::outbox::parked::migration::CreateOutboxParked),
+            Box::new(m20261130_000006_index_attribute_values::Migration),
         ]
     }
 }
