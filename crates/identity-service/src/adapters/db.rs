@@ -15,6 +15,8 @@ pub mod rows;
 pub mod user_repository;
 
 #[cfg(test)]
+mod provisioning_tests;
+#[cfg(test)]
 pub(crate) mod test_databases;
 #[cfg(test)]
 mod tests;
