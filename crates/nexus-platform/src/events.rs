@@ -1,8 +1,11 @@
 //! The event-bus port and its two adapters: NATS JetStream for deployments,
-//! in-process delivery for the all-in-one. The outbox relay is the only
-//! publisher; [`consumer`] applies events from either adapter.
+//! in-process delivery for observers of the all-in-one. The outbox relay is
+//! the only publisher; [`consumer`] applies events from JetStream or, in the
+//! all-in-one, straight from the producer's outbox table ([`feed`]).
 
 pub mod consumer;
+pub mod dead_letters;
+pub mod feed;
 pub mod memory;
 pub mod nats;
 

@@ -1,8 +1,15 @@
 //! Event consumers: a registry of handlers by event type, applied at most once
 //! per consumer through the `processed_events` inbox written in the handler's
 //! own transaction. The same [`EventConsumer`] runs on a durable JetStream pull
-//! consumer ([`jetstream`]) or on the all-in-one's in-process bus
-//! ([`memory`]), so a service's projection code is identical in both modes.
+//! consumer ([`jetstream`]) or, in the all-in-one, on the producer's outbox
+//! table read through a durable cursor ([`outbox`]), so a service's projection
+//! code is identical in both modes.
+//!
+//! Failures are of two kinds. A transient one (a database or bus that is
+//! unavailable, a lock or pool timeout) is retried without limit, pausing with
+//! backoff, and never dead-lettered. A repeatable one (the handler refused the
+//! event, it cannot be decoded) counts toward `max_deliver`, after which the
+//! event is dead-lettered and kept until redriven.
 //!
 //! ```no_run
 //! # async fn start(
@@ -27,8 +34,9 @@
 //! # }
 //! ```
 
+mod classify;
 pub mod jetstream;
-pub mod memory;
+pub mod outbox;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -41,12 +49,13 @@ use nexus_proto::events::v1::EventEnvelope;
 use prost::Message as _;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 
-use super::{InProcessEventBus, NatsEventBus};
+use super::NatsEventBus;
+use super::feed::{self, OutboxFeed, Position};
 use crate::inbox;
 use crate::shutdown::Shutdown;
 
 pub use jetstream::JetStreamConsumer;
-pub use memory::InProcessConsumer;
+pub use outbox::OutboxConsumer;
 
 /// The subject a consumer's dead letters go to (before any subject prefix).
 /// It lies under `nexus.>`, so the Nexus stream keeps it.
@@ -58,11 +67,20 @@ pub fn dead_letter_subject(consumer: &str) -> String {
 pub const DEAD_LETTER_PREFIX: &str = "nexus.dlq.";
 
 /// Why a handler did not apply an event. Its transaction is rolled back and
-/// the event is delivered again, up to the consumer's `max_deliver`.
+/// the event is delivered again: without limit when the failure is transient
+/// ([`HandlerError::Unavailable`], or a database error that says so), up to
+/// the consumer's `max_deliver` otherwise.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
     #[error("database: {0}")]
     Db(#[from] DbErr),
+    /// Something the handler needs is unavailable for now.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// The event cannot be applied as it is (for example its version jumps
+    /// implausibly past the copy's): dead-lettered at once, with this reason.
+    #[error("refused: {0}")]
+    Refused(String),
     #[error("{0}")]
     Failed(String),
 }
@@ -188,9 +206,25 @@ pub enum ConsumerError {
 }
 
 impl ConsumerError {
-    /// Whether a redelivery may succeed.
+    /// Whether a redelivery cannot succeed: dead-letter it at once.
     pub fn is_permanent(&self) -> bool {
-        matches!(self, Self::Undecodable(_))
+        matches!(
+            self,
+            Self::Undecodable(_) | Self::Handler(HandlerError::Refused(_))
+        )
+    }
+
+    /// Whether the failure is one of unavailability (database or bus down,
+    /// lock or pool timeout): retried without limit, never dead-lettered.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Db(e) | Self::Handler(HandlerError::Db(e)) => classify::db_err_is_transient(e),
+            Self::Handler(HandlerError::Unavailable(_)) | Self::Bus(_) => true,
+            Self::Handler(HandlerError::Failed(text)) => classify::text_is_transient(text),
+            Self::Handler(HandlerError::Refused(_))
+            | Self::Undecodable(_)
+            | Self::InvalidName(_) => false,
+        }
     }
 }
 
@@ -258,6 +292,9 @@ pub struct ConsumerOptions {
     pub batch: usize,
     /// How often lag and dead letters are logged (at debug).
     pub metrics_interval: Duration,
+    /// How often a consumer of an outbox table looks for rows when no
+    /// producer signal woke it.
+    pub poll_interval: Duration,
 }
 
 impl ConsumerOptions {
@@ -269,6 +306,7 @@ impl ConsumerOptions {
             ack_wait: Duration::from_secs(30),
             batch: 64,
             metrics_interval: Duration::from_secs(30),
+            poll_interval: Duration::from_millis(500),
         }
     }
 
@@ -349,7 +387,21 @@ impl EventConsumer {
     /// # Errors
     /// The handler or the database failed; nothing was committed.
     pub async fn apply(&self, event: &EventEnvelope) -> Result<Outcome, ConsumerError> {
-        let outcome = self.apply_once(event).await;
+        self.apply_at(event, None).await
+    }
+
+    /// [`EventConsumer::apply`], also setting the consumer's cursor to `at`
+    /// in the same transaction when it is given (an applied or duplicate
+    /// event; an ignored one leaves the cursor to the caller).
+    ///
+    /// # Errors
+    /// The handler or the database failed; nothing was committed.
+    pub async fn apply_at(
+        &self,
+        event: &EventEnvelope,
+        at: Option<Position>,
+    ) -> Result<Outcome, ConsumerError> {
+        let outcome = self.apply_once(event, at).await;
         match &outcome {
             Ok(o) => self.stats.count(*o),
             Err(_) => self.stats.failed(),
@@ -357,7 +409,11 @@ impl EventConsumer {
         outcome
     }
 
-    async fn apply_once(&self, event: &EventEnvelope) -> Result<Outcome, ConsumerError> {
+    async fn apply_once(
+        &self,
+        event: &EventEnvelope,
+        at: Option<Position>,
+    ) -> Result<Outcome, ConsumerError> {
         let Some(handler) = self.handlers.handlers.get(&event.r#type) else {
             return Ok(Outcome::Ignored);
         };
@@ -366,15 +422,28 @@ impl EventConsumer {
         }
         let txn = self.db.begin().await?;
         if !inbox::record(&txn, &self.name, &event.id).await? {
-            txn.rollback().await?;
+            if let Some(at) = at {
+                feed::save(&txn, &self.name, at).await?;
+                txn.commit().await?;
+            } else {
+                txn.rollback().await?;
+            }
             return Ok(Outcome::Duplicate);
         }
         if let Err(e) = handler.handle(&txn, event).await {
             txn.rollback().await?;
             return Err(e.into());
         }
+        if let Some(at) = at {
+            feed::save(&txn, &self.name, at).await?;
+        }
         txn.commit().await?;
         Ok(Outcome::Applied)
+    }
+
+    /// The database of its inbox, cursor and dead letters.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
     }
 
     /// Runs this consumer on `source` until `shutdown`.
@@ -388,18 +457,19 @@ impl EventConsumer {
             EventSource::JetStream(bus) => {
                 JetStreamConsumer::new(self, bus.clone(), options).spawn(shutdown)
             }
-            EventSource::InProcess(bus) => {
-                InProcessConsumer::new(self, bus, options).spawn(shutdown)
+            EventSource::Outbox(feed) => {
+                OutboxConsumer::new(self, feed.clone(), options).spawn(shutdown)
             }
         }
     }
 }
 
-/// Where a process's consumers read events: what the process publishes to.
+/// Where a consumer reads events: JetStream, or (all-in-one) the producing
+/// service's outbox table.
 #[derive(Debug, Clone)]
 pub enum EventSource {
     JetStream(Arc<NatsEventBus>),
-    InProcess(InProcessEventBus),
+    Outbox(OutboxFeed),
 }
 
 /// Whether NATS `subject` matches `filter` (`*` one token, `>` the rest).

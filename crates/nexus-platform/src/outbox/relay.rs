@@ -2,8 +2,10 @@
 //! ack, then marks them sent. On PostgreSQL a transaction-scoped advisory lock
 //! makes one replica publish at a time, so order holds with N replicas; a crash
 //! between publish and mark republishes, and JetStream drops the duplicate by
-//! its `Nats-Msg-Id`. Sent rows are pruned after the retention time, and so
-//! are old rows of the `processed_events` inbox in the same database.
+//! its `Nats-Msg-Id`. Sent rows are pruned after the retention time, except
+//! those a consumer reading the outbox directly has not passed yet (see
+//! [`OutboxRelay::keep_for`]), and so are old rows of the `processed_events`
+//! inbox in the same database.
 //!
 //! A row the bus refuses for good (see [`parked::is_permanent`]) on
 //! [`PARK_AFTER_REFUSALS`] tries in a row is moved to `outbox_parked` with the
@@ -19,6 +21,7 @@ use sea_orm::sea_query::{Expr, Order, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
 
 use super::{Outbox, OutboxSignal, parked};
+use crate::events::feed::{self, CursorReader};
 use crate::events::{BusMessage, EventBus};
 use crate::inbox;
 use crate::shutdown::Shutdown;
@@ -44,6 +47,8 @@ pub struct OutboxRelay {
     /// The head row refused for good, and how many times in a row.
     refused: Mutex<Option<(i64, u32)>>,
     parked: Arc<AtomicU64>,
+    /// Consumers reading this outbox directly: pruning keeps their rows.
+    readers: Vec<CursorReader>,
 }
 
 /// What one relay round did.
@@ -70,7 +75,16 @@ impl OutboxRelay {
             retention,
             refused: Mutex::new(None),
             parked: Arc::new(AtomicU64::new(0)),
+            readers: Vec::new(),
         }
+    }
+
+    /// Pruning keeps every row one of `readers` (consumers reading this
+    /// outbox through a cursor) has not passed yet.
+    #[must_use]
+    pub fn keep_for(mut self, readers: Vec<CursorReader>) -> Self {
+        self.readers = readers;
+        self
     }
 
     /// How many rows this relay has parked since it started.
@@ -284,10 +298,13 @@ impl OutboxRelay {
     async fn prune_outbox(&self) -> Result<u64, RelayError> {
         let cutoff = Utc::now()
             - chrono::Duration::from_std(self.retention).unwrap_or(chrono::Duration::days(7));
-        let delete = Query::delete()
+        let mut delete = Query::delete()
             .from_table(Outbox::Table)
             .and_where(Expr::col(Outbox::SentAt).lt(cutoff))
             .to_owned();
+        if let Some(lowest) = feed::lowest(&self.readers).await? {
+            delete.and_where(Expr::col(Outbox::Seq).lt(lowest.seq));
+        }
         let backend = self.db.get_database_backend();
         Ok(self
             .db

@@ -7,7 +7,7 @@ use nexus_platform::config::{Component, Mode, Settings};
 
 use super::gateway::{GatewayStart, start_gateway};
 use super::running::Running;
-use super::service::{ServiceContext, event_bus, internal_auth, open_database, spawn_consumers};
+use super::service::{ServiceContext, consumer_of, event_bus, internal_auth, open_database};
 
 /// A key [`super::check_config`] has made sure is set.
 fn required(value: Option<&str>, key: &'static str) -> anyhow::Result<String> {
@@ -46,12 +46,13 @@ pub async fn start_component(
         return Ok(running);
     }
     let db = open_database(settings, mode, component).await?;
-    let (bus, source) = event_bus(settings, mode).await?;
+    let events = event_bus(settings, mode).await?;
     let ctx = ServiceContext {
         settings,
-        bus,
+        bus: events.bus,
         auth,
         shutdown,
+        readers: Vec::new(),
     };
     let started = match component {
         Component::Identity => ctx.identity(db).await?,
@@ -68,7 +69,19 @@ pub async fn start_component(
             .await?
         }
     };
-    spawn_consumers(&source, component, &started, &ctx.shutdown)?;
+    if let Some((consumer, options, _)) = consumer_of(settings, component, started.db.clone())? {
+        match &events.source {
+            Some(source) => {
+                running
+                    .background
+                    .push(consumer.spawn(source, options, ctx.shutdown.clone()))
+            }
+            None => tracing::warn!(
+                consumer = consumer.name(),
+                "in-process events reach no other process: this component's consumer is not started"
+            ),
+        }
+    }
     match component {
         Component::Identity => running.identity_addr = Some(started.addr),
         Component::Upn => running.upn_addr = Some(started.addr),
@@ -78,5 +91,6 @@ pub async fn start_component(
     }
     running.databases.push((component, started.db));
     running.tasks.push(started.task);
+    running.background.push(started.relay);
     Ok(running)
 }

@@ -24,6 +24,8 @@ pub struct Running {
     pub databases: Vec<(Component, DatabaseConnection)>,
     pub(super) shutdown: Shutdown,
     pub(super) tasks: Vec<JoinHandle<anyhow::Result<()>>>,
+    /// Relays and consumers: joined after the servers have stopped.
+    pub(super) background: Vec<JoinHandle<()>>,
 }
 
 impl Running {
@@ -39,6 +41,7 @@ impl Running {
             databases: Vec::new(),
             shutdown,
             tasks: Vec::new(),
+            background: Vec::new(),
         }
     }
 
@@ -63,6 +66,12 @@ impl Running {
                 // One failed server stops the others.
                 self.shutdown.trigger();
                 first_error.get_or_insert(e);
+            }
+        }
+        self.shutdown.trigger();
+        for task in self.background {
+            if let Err(e) = task.await {
+                first_error.get_or_insert(e.into());
             }
         }
         first_error.map_or(Ok(()), Err)

@@ -10,7 +10,8 @@ use nexus_platform::config::{
     Component, EventBackend, IDENTITY_KEYS, Mode, ServiceKeys, ServiceSettings, Settings,
     TENANT_ACCESS_KEYS, UPN_KEYS,
 };
-use nexus_platform::events::consumer::EventSource;
+use nexus_platform::events::consumer::{ConsumerOptions, EventConsumer, EventSource};
+use nexus_platform::events::feed::CursorReader;
 use nexus_platform::events::{InProcessEventBus, NatsEventBus};
 use nexus_platform::grpc::BalancedChannel;
 use nexus_platform::health::Probes;
@@ -30,7 +31,11 @@ use tonic::transport::Channel;
 pub(super) struct Started {
     pub addr: SocketAddr,
     pub db: DatabaseConnection,
+    /// Raised after each commit that wrote to its outbox.
+    pub signal: OutboxSignal,
     pub task: JoinHandle<anyhow::Result<()>>,
+    /// Its outbox relay.
+    pub relay: JoinHandle<()>,
 }
 
 /// Everything a service needs from its process.
@@ -39,11 +44,16 @@ pub(super) struct ServiceContext<'a> {
     pub bus: Arc<dyn EventBus>,
     pub auth: InternalAuth,
     pub shutdown: Shutdown,
+    /// Consumers reading a component's outbox directly (all-in-one), by
+    /// producing component: its relay's pruning keeps what they still need.
+    pub readers: Vec<(Component, CursorReader)>,
 }
 
 impl ServiceContext<'_> {
+    #[allow(clippy::too_many_arguments)]
     async fn start(
         &self,
+        component: Component,
         db: DatabaseConnection,
         keys: &ServiceKeys,
         svc: &ServiceSettings,
@@ -58,7 +68,13 @@ impl ServiceContext<'_> {
     ) -> anyhow::Result<Started> {
         let signal = OutboxSignal::new();
         let events = &self.settings.events;
-        OutboxRelay::new(
+        let readers = self
+            .readers
+            .iter()
+            .filter(|(producer, _)| *producer == component)
+            .map(|(_, reader)| reader.clone())
+            .collect();
+        let relay = OutboxRelay::new(
             db.clone(),
             self.bus.clone(),
             signal.clone(),
@@ -66,6 +82,7 @@ impl ServiceContext<'_> {
             Duration::from_millis(events.relay_poll_interval_ms),
             Duration::from_secs(events.outbox_retention_secs),
         )
+        .keep_for(readers)
         .spawn(self.shutdown.clone());
 
         let (routes, reporter) = grpc::standard_routes()?;
@@ -89,12 +106,19 @@ impl ServiceContext<'_> {
                 .await
                 .with_context(|| format!("{service_name} gRPC server"))
         });
-        Ok(Started { addr, db, task })
+        Ok(Started {
+            addr,
+            db,
+            signal,
+            task,
+            relay,
+        })
     }
 
     /// The identity service, on `db` (from [`open_database`]).
     pub async fn identity(&self, db: DatabaseConnection) -> anyhow::Result<Started> {
         self.start(
+            Component::Identity,
             db,
             &IDENTITY_KEYS,
             &self.settings.identity,
@@ -120,6 +144,7 @@ impl ServiceContext<'_> {
     pub async fn upn(&self, db: DatabaseConnection, identity_url: &str) -> anyhow::Result<Started> {
         let identity = self.identity_channel(identity_url, UPN_KEYS.identity_url)?;
         self.start(
+            Component::Upn,
             db,
             &UPN_KEYS,
             &self.settings.upn,
@@ -146,6 +171,7 @@ impl ServiceContext<'_> {
             auth0: settings.auth0.clone(),
         };
         self.start(
+            Component::TenantAccess,
             db,
             &TENANT_ACCESS_KEYS,
             &settings.service(),
@@ -224,50 +250,68 @@ async fn open<M: MigratorTrait>(
     Ok(db)
 }
 
-/// The bus the relays publish to, and where the consumers read from.
-pub(super) async fn event_bus(
-    settings: &Settings,
-    mode: Mode,
-) -> anyhow::Result<(Arc<dyn EventBus>, EventSource)> {
+/// The bus the relays publish to, and the source consumers read when it is
+/// NATS. With in-process events there is none: the all-in-one's consumers
+/// read the producers' outbox tables (see [`consumer_of`]).
+pub(super) async fn event_bus(settings: &Settings, mode: Mode) -> anyhow::Result<Events> {
     Ok(match settings.event_backend(mode) {
         EventBackend::Memory => {
             let bus = InProcessEventBus::new();
-            (Arc::new(bus.clone()), EventSource::InProcess(bus))
+            Events {
+                bus: Arc::new(bus.clone()),
+                source: None,
+                in_process: Some(bus),
+            }
         }
         EventBackend::Nats => {
             let bus = Arc::new(NatsEventBus::connect(&settings.events).await?);
-            (bus.clone(), EventSource::JetStream(bus))
+            Events {
+                bus: bus.clone(),
+                source: Some(EventSource::JetStream(bus)),
+                in_process: None,
+            }
         }
     })
 }
 
-/// The event consumers of a component's service: identity's copy of custom
-/// UPNs, upn's clean-up of deleted users' UPNs, tenant-access's user
-/// projection.
-pub(super) fn spawn_consumers(
-    source: &EventSource,
+/// A process's events: where relays publish, and where consumers read.
+pub(super) struct Events {
+    pub bus: Arc<dyn EventBus>,
+    /// JetStream; `None` when consumers read outbox tables.
+    pub source: Option<EventSource>,
+    /// The bus observers subscribe to, when events stay in-process.
+    pub in_process: Option<InProcessEventBus>,
+}
+
+/// The event consumer of a component's service, and the component whose
+/// events it reads: identity's copy of custom UPNs (upn's events), upn's
+/// clean-up of deleted users' UPNs and tenant-access's user projection
+/// (identity's events). `None` for the gateway.
+pub(super) fn consumer_of(
+    settings: &Settings,
     component: Component,
-    started: &Started,
-    shutdown: &Shutdown,
-) -> anyhow::Result<()> {
-    let db = started.db.clone();
-    let (consumer, options) = match component {
+    db: DatabaseConnection,
+) -> anyhow::Result<Option<(EventConsumer, ConsumerOptions, Component)>> {
+    let (consumer, mut options, producer) = match component {
         Component::Identity => (
             identity_service::event_consumer(db)?,
             identity_service::event_consumer_options(),
+            Component::Upn,
         ),
         Component::Upn => (
             upn_service::event_consumer(db)?,
             upn_service::event_consumer_options(),
+            Component::Identity,
         ),
         Component::TenantAccess => (
             tenant_access_service::event_consumer(db)?,
             tenant_access_service::event_consumer_options(),
+            Component::Identity,
         ),
-        Component::Gateway => return Ok(()),
+        Component::Gateway => return Ok(None),
     };
-    consumer.spawn(source, options, shutdown.clone());
-    Ok(())
+    options.poll_interval = Duration::from_millis(settings.events.relay_poll_interval_ms);
+    Ok(Some((consumer, options, producer)))
 }
 
 /// The key principals are signed with: the configured one, or (all-in-one,
