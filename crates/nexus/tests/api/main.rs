@@ -6,6 +6,7 @@
 mod auth;
 mod basic_flood;
 mod cli;
+mod convergence;
 mod events;
 mod gateway;
 mod helpers;
