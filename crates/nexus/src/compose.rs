@@ -5,6 +5,7 @@
 
 mod all_in_one;
 mod component;
+pub mod events;
 mod gateway;
 mod migrate;
 mod running;

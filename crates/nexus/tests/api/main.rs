@@ -7,6 +7,7 @@ mod auth;
 mod basic_flood;
 mod cli;
 mod convergence;
+mod dead_letters;
 mod events;
 mod gateway;
 mod helpers;

@@ -1,0 +1,157 @@
+//! `nexus events …` on the all-in-one: an event a consumer cannot apply is
+//! kept as a dead letter, `dead-letters` lists it, `redrive` applies it once
+//! its cause is fixed, and `replay` rebuilds a lost copy by moving a cursor.
+
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait as _, Database, DatabaseConnection, Statement};
+
+use crate::cli::nexus;
+use crate::helpers::{Backend, TestApp, create_upn, create_user};
+
+fn events(app: &TestApp, args: &[&str]) -> (bool, String) {
+    let out = nexus()
+        .arg("events")
+        .args(args)
+        .env("NEXUS__DATA_DIR", &app.settings.data_dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success() || args[0] == "redrive",
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+async fn db(app: &TestApp, file: &str) -> DatabaseConnection {
+    let url = format!("sqlite://{}", app.settings.data_dir.join(file).display());
+    Database::connect(url.as_str()).await.unwrap()
+}
+
+async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
+    db.query_one(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get_by_index::<i64>(0)
+        .unwrap()
+}
+
+async fn until<F: Future<Output = bool>>(what: &str, mut check: impl FnMut() -> F) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not within 30 s: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poisoned_event_is_listed_redriven_once_fixed_and_a_copy_is_replayed() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let user = create_user(&app, "leaver@example.com").await;
+    create_upn(&app, &user, "crm", "leaver@crm.example.com").await;
+    let upn = db(&app, "upn.db").await;
+    let identity = db(&app, "identity.db").await;
+    until("identity's copy of the UPN", || async {
+        count(
+            &identity,
+            "SELECT COUNT(*) FROM custom_upns WHERE deleted = 0",
+        )
+        .await
+            == 1
+    })
+    .await;
+
+    // The cause: the upn service's table refuses deletions.
+    upn.execute_unprepared(
+        "CREATE TRIGGER frozen BEFORE DELETE ON custom_upns BEGIN SELECT RAISE(ABORT, 'custom UPNs are frozen'); END",
+    )
+    .await
+    .unwrap();
+    let deleted = app
+        .call("DELETE", &format!("/v1/users/{user}"), None, true)
+        .await;
+    assert_eq!(deleted.status, 204);
+    until("the user.deleted dead letter", || async {
+        let (_, listed) = events(&app, &["dead-letters"]);
+        listed.contains("upn-users") && listed.contains("user.deleted")
+    })
+    .await;
+    let (_, listed) = events(&app, &["dead-letters", "--consumer", "upn-users"]);
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(listed.contains("custom UPNs are frozen"), "{listed}");
+    assert!(listed.contains("failures=5"), "{listed}");
+    assert_eq!(count(&upn, "SELECT COUNT(*) FROM custom_upns").await, 1);
+
+    // Redriven while the cause is still there: kept.
+    let (ok, said) = events(&app, &["redrive"]);
+    assert!(!ok, "{said}");
+    assert!(said.contains("0 applied, 1 failed again"), "{said}");
+
+    upn.execute_unprepared("DROP TRIGGER frozen").await.unwrap();
+    let (ok, said) = events(&app, &["redrive", "--consumer", "upn-users"]);
+    assert!(ok, "{said}");
+    assert!(said.contains("1 applied, 0 failed again"), "{said}");
+    assert_eq!(events(&app, &["dead-letters"]).1, "");
+    assert_eq!(count(&upn, "SELECT COUNT(*) FROM custom_upns").await, 0);
+    until("identity's copy follows the redriven deletion", || async {
+        count(
+            &identity,
+            "SELECT COUNT(*) FROM custom_upns WHERE deleted = 0",
+        )
+        .await
+            == 0
+    })
+    .await;
+
+    // A lost copy is rebuilt by replaying its consumer from the start.
+    let other = create_user(&app, "stayer@example.com").await;
+    create_upn(&app, &other, "crm", "stayer@crm.example.com").await;
+    until("identity's copy of the second UPN", || async {
+        count(
+            &identity,
+            "SELECT COUNT(*) FROM custom_upns WHERE deleted = 0",
+        )
+        .await
+            == 1
+    })
+    .await;
+    identity
+        .execute_unprepared("DELETE FROM custom_upns")
+        .await
+        .unwrap();
+    let (_, said) = events(
+        &app,
+        &[
+            "replay",
+            "--consumer",
+            "identity-custom-upns",
+            "--from",
+            "1",
+        ],
+    );
+    assert!(said.contains("cursor moved to 0"), "{said}");
+    until("the copy rebuilt: one live UPN, one deleted", || async {
+        count(
+            &identity,
+            "SELECT COUNT(*) FROM custom_upns WHERE deleted = 0",
+        )
+        .await
+            == 1
+            && count(
+                &identity,
+                "SELECT COUNT(*) FROM custom_upns WHERE deleted = 1",
+            )
+            .await
+                == 1
+    })
+    .await;
+    app.stop().await;
+}
