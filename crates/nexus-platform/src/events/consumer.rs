@@ -57,14 +57,15 @@ use crate::shutdown::Shutdown;
 pub use jetstream::JetStreamConsumer;
 pub use outbox::OutboxConsumer;
 
-/// The subject a consumer's dead letters go to (before any subject prefix).
-/// It lies under `nexus.>`, so the Nexus stream keeps it.
+/// The subject a consumer's dead letters go to on NATS (before any subject
+/// prefix). It lies outside `nexus.>`: the dead-letter stream keeps it,
+/// without the Nexus stream's max age.
 pub fn dead_letter_subject(consumer: &str) -> String {
     format!("{DEAD_LETTER_PREFIX}{consumer}")
 }
 
 /// Subjects of dead letters; consumers never apply them.
-pub const DEAD_LETTER_PREFIX: &str = "nexus.dlq.";
+pub const DEAD_LETTER_PREFIX: &str = "nexus-dlq.";
 
 /// Why a handler did not apply an event. Its transaction is rolled back and
 /// the event is delivered again: without limit when the failure is transient

@@ -7,3 +7,4 @@ mod faults;
 mod outbox_feed;
 mod parking;
 mod support;
+mod transient;
