@@ -104,6 +104,7 @@ stream_max_msgs = 0
 relay_batch_size = 256
 relay_poll_interval_ms = 1000
 outbox_retention_secs = 604800
+max_version_jump = 1000
 
 [telemetry]
 filter = "info"

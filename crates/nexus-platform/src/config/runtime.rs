@@ -73,6 +73,9 @@ pub struct EventSettings {
     pub relay_poll_interval_ms: u64,
     /// How long published outbox rows are kept before they are pruned, in seconds.
     pub outbox_retention_secs: u64,
+    /// An event more than this many versions above a copy's version is
+    /// refused and dead-lettered (0: no bound).
+    pub max_version_jump: u64,
 }
 
 fn is_token(t: &str) -> bool {

@@ -37,6 +37,7 @@
 mod classify;
 pub mod jetstream;
 pub mod outbox;
+pub mod version;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -56,6 +57,7 @@ use crate::shutdown::Shutdown;
 
 pub use jetstream::JetStreamConsumer;
 pub use outbox::OutboxConsumer;
+pub use version::{DEFAULT_MAX_VERSION_JUMP, check_version_jump};
 
 /// The subject a consumer's dead letters go to on NATS (before any subject
 /// prefix). It lies outside `nexus.>`: the dead-letter stream keeps it,

@@ -294,7 +294,7 @@ pub(super) fn consumer_of(
 ) -> anyhow::Result<Option<(EventConsumer, ConsumerOptions, Component)>> {
     let (consumer, mut options, producer) = match component {
         Component::Identity => (
-            identity_service::event_consumer(db)?,
+            identity_service::event_consumer(db, settings.events.max_version_jump)?,
             identity_service::event_consumer_options(),
             Component::Upn,
         ),
@@ -304,7 +304,7 @@ pub(super) fn consumer_of(
             Component::Identity,
         ),
         Component::TenantAccess => (
-            tenant_access_service::event_consumer(db)?,
+            tenant_access_service::event_consumer(db, settings.events.max_version_jump)?,
             tenant_access_service::event_consumer_options(),
             Component::Identity,
         ),

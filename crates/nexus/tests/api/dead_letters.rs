@@ -155,3 +155,83 @@ async fn a_poisoned_event_is_listed_redriven_once_fixed_and_a_copy_is_replayed()
     .await;
     app.stop().await;
 }
+
+/// A `user.updated` of `user` at `version`, as identity's outbox holds it.
+fn user_updated(user: &str, email: &str, version: u64) -> nexus_platform::BusMessage {
+    use nexus_proto::events::v1::{
+        EventEnvelope, UserChanged, UserSnapshot, event_envelope::Payload,
+    };
+    use prost::Message as _;
+    let id = uuid::Uuid::now_v7().to_string();
+    let envelope = EventEnvelope {
+        id: id.clone(),
+        r#type: "user.updated".to_owned(),
+        source: "identity".to_owned(),
+        aggregate_type: "user".to_owned(),
+        aggregate_id: user.to_owned(),
+        aggregate_version: version,
+        actor: "test".to_owned(),
+        payload: Some(Payload::UserUpdated(UserChanged {
+            user: Some(UserSnapshot {
+                user_id: user.to_owned(),
+                email_address: email.to_owned(),
+                display_name: "Jumped".to_owned(),
+                is_active: true,
+                ..UserSnapshot::default()
+            }),
+        })),
+        ..EventEnvelope::default()
+    };
+    nexus_platform::BusMessage {
+        id,
+        subject: "nexus.identity.user.updated".to_owned(),
+        event_type: "user.updated".to_owned(),
+        source: "identity".to_owned(),
+        time: chrono::Utc::now(),
+        traceparent: None,
+        payload: envelope.encode_to_vec().into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_whose_version_jumps_implausibly_is_refused_and_kept_with_the_reason() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let user = create_user(&app, "jumper@example.com").await;
+    let tenant = db(&app, "tenant-access.db").await;
+    until("tenant-access's copy of the user", || async {
+        count(&tenant, "SELECT COUNT(*) FROM member_users").await == 1
+    })
+    .await;
+    // A faulty producer: identity's outbox gets a version a million ahead.
+    let identity = db(&app, "identity.db").await;
+    nexus_platform::outbox::enqueue(
+        &identity,
+        &user_updated(&user, "jumper@example.com", 1_000_000),
+    )
+    .await
+    .unwrap();
+    until("the refused event kept as a dead letter", || async {
+        events(&app, &["dead-letters", "--consumer", "tenant-access-users"])
+            .1
+            .contains("user.updated")
+    })
+    .await;
+    let (_, listed) = events(&app, &["dead-letters"]);
+    assert!(
+        listed.contains("version 1000000 jumps more than 1000 above the copy's version 1"),
+        "{listed}"
+    );
+    assert!(listed.contains("failures=1"), "{listed}");
+    assert_eq!(
+        count(
+            &tenant,
+            "SELECT COUNT(*) FROM member_users WHERE version = 1"
+        )
+        .await,
+        1,
+        "the copy is unchanged"
+    );
+    app.stop().await;
+}
