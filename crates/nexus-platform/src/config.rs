@@ -54,6 +54,9 @@ impl ConfigError {
 pub struct Settings {
     /// Where the all-in-one keeps its SQLite files and development keys.
     pub data_dir: PathBuf,
+    /// On SIGTERM, how long each server may take to finish its in-flight
+    /// requests before it is stopped, in seconds.
+    pub shutdown_drain_secs: u64,
     pub gateway: GatewaySettings,
     pub identity: ServiceSettings,
     pub upn: ServiceSettings,
@@ -68,6 +71,7 @@ pub struct Settings {
 
 const DEFAULTS: &str = r#"
 data_dir = "./nexus-data"
+shutdown_drain_secs = 30
 
 [gateway]
 listen = "127.0.0.1:8080"
@@ -165,6 +169,12 @@ impl Settings {
     /// # Errors
     /// A [`ConfigError::Invalid`] naming the key.
     pub fn validate(&self, mode: Mode) -> Result<(), ConfigError> {
+        if !(1..=3600).contains(&self.shutdown_drain_secs) {
+            return Err(ConfigError::invalid(
+                "shutdown_drain_secs",
+                "must be 1 to 3600",
+            ));
+        }
         self.gateway.validate()?;
         self.identity.validate(&IDENTITY_KEYS)?;
         self.upn.validate(&UPN_KEYS)?;

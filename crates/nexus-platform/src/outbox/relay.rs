@@ -35,6 +35,8 @@ const METRICS_EVERY: Duration = Duration::from_secs(30);
 /// parked. More than one: after a refusal the bus re-creates its stream, so a
 /// stream deleted under the relay costs a retry, not a parked event.
 pub const PARK_AFTER_REFUSALS: u32 = 3;
+/// Batches the relay may still publish after shutdown.
+const LAST_ROUNDS: u32 = 20;
 
 /// Publishes one service's outbox.
 pub struct OutboxRelay {
@@ -139,6 +141,24 @@ impl OutboxRelay {
                 () = shutdown.wait() => break,
                 () = self.signal.notified() => {},
                 () = tokio::time::sleep(wait) => {},
+            }
+        }
+        self.last_rounds().await;
+    }
+
+    /// After shutdown (the servers have stopped, so nothing more is
+    /// committed): publishes what is pending, up to [`LAST_ROUNDS`] batches,
+    /// unless the bus is unavailable; what is left waits for the next start.
+    async fn last_rounds(&self) {
+        for _ in 0..LAST_ROUNDS {
+            match self.round().await {
+                Ok(Round::Parked) => {}
+                Ok(Round::Sent(n)) if n as u64 >= self.batch_size => {}
+                Ok(Round::Sent(_)) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "last outbox relay round at shutdown failed; the rows are published at the next start");
+                    return;
+                }
             }
         }
     }

@@ -10,7 +10,7 @@ use nexus_platform::events::consumer::EventSource;
 use nexus_platform::events::feed::{CursorReader, OutboxFeed};
 
 use super::gateway::{DevCredentials, GatewayStart, start_gateway};
-use super::running::Running;
+use super::running::{Phases, Running};
 use super::service::{
     ServiceContext, Started, consumer_of, event_bus, internal_auth, open_database, url_of,
 };
@@ -51,11 +51,13 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
     } else {
         Vec::new()
     };
+    let phases = Phases::default();
     let ctx = ServiceContext {
         settings,
         bus: events.bus.clone(),
         auth: auth.clone(),
-        shutdown: shutdown.clone(),
+        shutdown: phases.services.clone(),
+        background: phases.background.clone(),
         readers,
     };
     let [identity_db, upn_db, tenant_access_db] =
@@ -81,7 +83,7 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
                 producer.signal.clone(),
             ))
         });
-        background.push(consumer.spawn(&source, options, shutdown.clone()));
+        background.push(consumer.spawn(&source, options, phases.background.clone()));
     }
     let dev = DevCredentials::for_all_in_one(settings)?;
     let (gateway_addr, gateway_task) = start_gateway(
@@ -96,10 +98,11 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
             configured,
             dev: dev.as_ref(),
         },
-        shutdown.clone(),
+        phases.gateway.clone(),
     )
     .await?;
-    let mut running = Running::new(shutdown);
+    let drain = std::time::Duration::from_secs(settings.shutdown_drain_secs);
+    let mut running = Running::new(shutdown, phases, drain);
     running.gateway_addr = Some(gateway_addr);
     running.identity_addr = Some(identity.addr);
     running.upn_addr = Some(upn.addr);
@@ -113,6 +116,7 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
     ];
     background.extend([identity.relay, upn.relay, tenant_access.relay]);
     running.background = background;
-    running.tasks = vec![identity.task, upn.task, tenant_access.task, gateway_task];
+    running.gateway = Some(gateway_task);
+    running.tasks = vec![identity.task, upn.task, tenant_access.task];
     Ok(running)
 }

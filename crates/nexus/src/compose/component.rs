@@ -6,7 +6,7 @@ use nexus_platform::Shutdown;
 use nexus_platform::config::{Component, Mode, Settings};
 
 use super::gateway::{GatewayStart, start_gateway};
-use super::running::Running;
+use super::running::{Phases, Running};
 use super::service::{ServiceContext, consumer_of, event_bus, internal_auth, open_database};
 
 /// A key [`super::check_config`] has made sure is set.
@@ -28,7 +28,9 @@ pub async fn start_component(
     let mode = Mode::Component;
     let configured = super::checked(settings, Some(component))?;
     let auth = internal_auth(settings)?;
-    let mut running = Running::new(shutdown.clone());
+    let phases = Phases::default();
+    let drain = std::time::Duration::from_secs(settings.shutdown_drain_secs);
+    let mut running = Running::new(shutdown, phases.clone(), drain);
     if component == Component::Gateway {
         let [identity, upn, tenant_access] = settings
             .gateway
@@ -40,9 +42,9 @@ pub async fn start_component(
             configured: configured.unwrap_or_default(),
             dev: None,
         };
-        let (addr, task) = start_gateway(settings, start, shutdown).await?;
+        let (addr, task) = start_gateway(settings, start, phases.gateway.clone()).await?;
         running.gateway_addr = Some(addr);
-        running.tasks.push(task);
+        running.gateway = Some(task);
         return Ok(running);
     }
     let db = open_database(settings, mode, component).await?;
@@ -51,7 +53,8 @@ pub async fn start_component(
         settings,
         bus: events.bus,
         auth,
-        shutdown,
+        shutdown: phases.services.clone(),
+        background: phases.background.clone(),
         readers: Vec::new(),
     };
     let started = match component {
@@ -74,7 +77,7 @@ pub async fn start_component(
             Some(source) => {
                 running
                     .background
-                    .push(consumer.spawn(source, options, ctx.shutdown.clone()))
+                    .push(consumer.spawn(source, options, ctx.background.clone()))
             }
             None => tracing::warn!(
                 consumer = consumer.name(),

@@ -43,7 +43,10 @@ pub(super) struct ServiceContext<'a> {
     pub settings: &'a Settings,
     pub bus: Arc<dyn EventBus>,
     pub auth: InternalAuth,
+    /// Stops the gRPC servers.
     pub shutdown: Shutdown,
+    /// Stops relays, probes and consumers, after the servers.
+    pub background: Shutdown,
     /// Consumers reading a component's outbox directly (all-in-one), by
     /// producing component: its relay's pruning keeps what they still need.
     pub readers: Vec<(Component, CursorReader)>,
@@ -83,7 +86,7 @@ impl ServiceContext<'_> {
             Duration::from_secs(events.outbox_retention_secs),
         )
         .keep_for(readers)
-        .spawn(self.shutdown.clone());
+        .spawn(self.background.clone());
 
         let (routes, reporter) = grpc::standard_routes()?;
         let routes = add(routes, db.clone(), signal.clone(), &self.auth)?;
@@ -93,7 +96,7 @@ impl ServiceContext<'_> {
             db: db.clone(),
             bus: self.bus.clone(),
         }
-        .spawn(self.shutdown.clone());
+        .spawn(self.background.clone());
 
         let listener = grpc::bind(svc.listen)
             .await

@@ -28,7 +28,7 @@ const TENANT: &str = "acme";
 
 /// A REST client of one Nexus with the development credentials.
 #[derive(Clone)]
-struct Rest {
+pub struct Rest {
     addr: SocketAddr,
     bearer: String,
     tenant_bearer: String,
@@ -63,7 +63,12 @@ impl Rest {
     }
 
     /// `None` when the process is gone.
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Option<(u16, Value)> {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Option<(u16, Value)> {
         let tenant = path.starts_with("/api/");
         let bearer = if tenant {
             &self.tenant_bearer
@@ -99,7 +104,7 @@ impl Rest {
 }
 
 /// The `nexus` all-in-one as a child process on `data_dir`.
-struct Process(Child);
+pub struct Process(pub Child);
 
 impl Drop for Process {
     fn drop(&mut self) {
@@ -119,8 +124,14 @@ fn free_port() -> u16 {
 const APP_TOKEN: &str = "burst-application-token-0123456789";
 
 async fn start(data_dir: &Path) -> (Process, Rest) {
+    start_with(data_dir, &[]).await
+}
+
+/// [`start`] with more environment variables.
+pub async fn start_with(data_dir: &Path, env: &[(&str, String)]) -> (Process, Rest) {
     let port = free_port();
     let child = nexus()
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .env("NEXUS__DATA_DIR", data_dir)
         .env("NEXUS__GATEWAY__LISTEN", format!("127.0.0.1:{port}"))
         .env("NEXUS__GATEWAY__DEV_APPLICATION_TOKEN", APP_TOKEN)

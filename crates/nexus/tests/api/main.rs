@@ -17,6 +17,7 @@ mod organizations;
 mod profile;
 mod projections;
 mod scopes;
+mod shutdown;
 mod sync;
 mod tenant_access;
 mod tenant_provisioning;
