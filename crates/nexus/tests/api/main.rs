@@ -16,6 +16,7 @@ mod openapi;
 mod organizations;
 mod profile;
 mod projections;
+mod races;
 mod scopes;
 mod shutdown;
 mod sync;

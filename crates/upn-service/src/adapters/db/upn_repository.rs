@@ -6,12 +6,14 @@
 use async_trait::async_trait;
 use nexus_domain::{ChangeContext, Recorded, UserId};
 use nexus_platform::outbox;
+use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr, Statement, TransactionTrait,
 };
 
 use super::custom_upns;
+use super::migrations::m20261130_000003_create_deleted_users::DeletedUsers;
 use super::{SeaOrmUpnRepository, unavailable};
 use crate::adapters::events::upn_event_message;
 use crate::domain::custom_upn::normalize;
@@ -188,6 +190,7 @@ impl UpnRepository for SeaOrmUpnRepository {
 
     async fn create(&self, upn: &CustomUpn, event: &Recorded<UpnEvent>) -> Result<(), UpnError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
+        lock_user(&txn, &upn.user_id).await?;
         find_conflict(&txn, upn).await?;
         let mut row = changed_columns(upn);
         row.id = ActiveValue::Set(upn.id.clone());
@@ -198,6 +201,13 @@ impl UpnRepository for SeaOrmUpnRepository {
             .exec_without_returning(&txn)
             .await
             .map_err(|e| write_error(&e, upn))?;
+        // Checked after the insert: on SQLite this transaction now holds the
+        // write lock and reads the latest state; on PostgreSQL the user's lock
+        // orders it with the deletion's consumer.
+        if is_deleted(&txn, &upn.user_id).await? {
+            txn.rollback().await.map_err(|e| unavailable(&e))?;
+            return Err(UpnError::user_not_found(&upn.user_id));
+        }
         self.commit_with(txn, std::slice::from_ref(event)).await
     }
 
@@ -281,6 +291,8 @@ pub async fn delete_all_of_user_in(
     user: &UserId,
     ctx: &ChangeContext<'_>,
 ) -> Result<u64, UpnError> {
+    lock_user(txn, user).await?;
+    mark_deleted(txn, user, ctx.now).await?;
     let mut query = custom_upns::Entity::find()
         .filter(custom_upns::Column::UserId.eq(user.as_str()))
         .order_by_asc(custom_upns::Column::Created)
@@ -306,6 +318,61 @@ pub async fn delete_all_of_user_in(
         deleted += 1;
     }
     Ok(deleted)
+}
+
+/// On PostgreSQL, orders the UPN writes of `user` with the deletion of its
+/// UPNs (a transaction-scoped advisory lock); SQLite has one writer anyway.
+async fn lock_user(txn: &DatabaseTransaction, user: &UserId) -> Result<(), UpnError> {
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    txn.execute(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+        [USER_LOCK_SPACE.into(), user.as_str().into()],
+    ))
+    .await
+    .map_err(|e| unavailable(&e))?;
+    Ok(())
+}
+
+/// The first key of the users' advisory locks ("upnu").
+const USER_LOCK_SPACE: i32 = 0x7570_6e75;
+
+/// Records that `user` was deleted.
+async fn mark_deleted(
+    txn: &DatabaseTransaction,
+    user: &UserId,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), UpnError> {
+    let insert = Query::insert()
+        .into_table(DeletedUsers::Table)
+        .columns([DeletedUsers::UserId, DeletedUsers::DeletedAt])
+        .values_panic([user.as_str().into(), at.into()])
+        .on_conflict(
+            OnConflict::column(DeletedUsers::UserId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .to_owned();
+    txn.execute(txn.get_database_backend().build(&insert))
+        .await
+        .map_err(|e| unavailable(&e))?;
+    Ok(())
+}
+
+/// Whether `user` was deleted.
+async fn is_deleted(txn: &DatabaseTransaction, user: &UserId) -> Result<bool, UpnError> {
+    let select = Query::select()
+        .column(DeletedUsers::UserId)
+        .from(DeletedUsers::Table)
+        .and_where(Expr::col(DeletedUsers::UserId).eq(user.as_str()))
+        .to_owned();
+    Ok(txn
+        .query_one(txn.get_database_backend().build(&select))
+        .await
+        .map_err(|e| unavailable(&e))?
+        .is_some())
 }
 
 #[cfg(test)]
