@@ -35,28 +35,32 @@
 //! ```
 
 mod classify;
+mod error;
 pub mod jetstream;
+mod options;
 pub mod outbox;
+mod stats;
 pub mod version;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 use nexus_proto::events::v1::EventEnvelope;
 use prost::Message as _;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
 use super::NatsEventBus;
 use super::feed::{self, OutboxFeed, Position};
 use crate::inbox;
 use crate::shutdown::Shutdown;
 
+pub use error::{ConsumerError, HandlerError};
 pub use jetstream::JetStreamConsumer;
+pub use options::ConsumerOptions;
 pub use outbox::OutboxConsumer;
+pub use stats::{ConsumerCounts, ConsumerStats};
 pub use version::{DEFAULT_MAX_VERSION_JUMP, check_version_jump};
 
 /// The subject a consumer's dead letters go to on NATS (before any subject
@@ -68,25 +72,6 @@ pub fn dead_letter_subject(consumer: &str) -> String {
 
 /// Subjects of dead letters; consumers never apply them.
 pub const DEAD_LETTER_PREFIX: &str = "nexus-dlq.";
-
-/// Why a handler did not apply an event. Its transaction is rolled back and
-/// the event is delivered again: without limit when the failure is transient
-/// ([`HandlerError::Unavailable`], or a database error that says so), up to
-/// the consumer's `max_deliver` otherwise.
-#[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    #[error("database: {0}")]
-    Db(#[from] DbErr),
-    /// Something the handler needs is unavailable for now.
-    #[error("unavailable: {0}")]
-    Unavailable(String),
-    /// The event cannot be applied as it is (for example its version jumps
-    /// implausibly past the copy's): dead-lettered at once, with this reason.
-    #[error("refused: {0}")]
-    Refused(String),
-    #[error("{0}")]
-    Failed(String),
-}
 
 /// Applies one event type inside the transaction that also records it in the
 /// inbox. The handler may read its projection's aggregate version through
@@ -190,136 +175,6 @@ pub enum Outcome {
     Duplicate,
     /// No handler is registered for its type.
     Ignored,
-}
-
-/// Why an event was not applied.
-#[derive(Debug, thiserror::Error)]
-pub enum ConsumerError {
-    #[error("invalid consumer name {0:?}: use letters, digits, '-' and '_'")]
-    InvalidName(String),
-    /// The message is not an `EventEnvelope`; retrying cannot help.
-    #[error("undecodable event: {0}")]
-    Undecodable(String),
-    #[error("handler failed: {0}")]
-    Handler(#[from] HandlerError),
-    #[error("inbox database: {0}")]
-    Db(#[from] DbErr),
-    #[error("event bus: {0}")]
-    Bus(String),
-}
-
-impl ConsumerError {
-    /// Whether a redelivery cannot succeed: dead-letter it at once.
-    pub fn is_permanent(&self) -> bool {
-        matches!(
-            self,
-            Self::Undecodable(_) | Self::Handler(HandlerError::Refused(_))
-        )
-    }
-
-    /// Whether the failure is one of unavailability (database or bus down,
-    /// lock or pool timeout): retried without limit, never dead-lettered.
-    pub fn is_transient(&self) -> bool {
-        match self {
-            Self::Db(e) | Self::Handler(HandlerError::Db(e)) => classify::db_err_is_transient(e),
-            Self::Handler(HandlerError::Unavailable(_)) | Self::Bus(_) => true,
-            Self::Handler(HandlerError::Failed(text)) => classify::text_is_transient(text),
-            Self::Handler(HandlerError::Refused(_))
-            | Self::Undecodable(_)
-            | Self::InvalidName(_) => false,
-        }
-    }
-}
-
-/// Counters of one consumer since its process started.
-#[derive(Debug, Default)]
-pub struct ConsumerStats {
-    applied: AtomicU64,
-    duplicates: AtomicU64,
-    ignored: AtomicU64,
-    failed_attempts: AtomicU64,
-    dead_lettered: AtomicU64,
-}
-
-/// A snapshot of [`ConsumerStats`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ConsumerCounts {
-    pub applied: u64,
-    pub duplicates: u64,
-    pub ignored: u64,
-    pub failed_attempts: u64,
-    pub dead_lettered: u64,
-}
-
-impl ConsumerStats {
-    pub fn snapshot(&self) -> ConsumerCounts {
-        ConsumerCounts {
-            applied: self.applied.load(Ordering::Relaxed),
-            duplicates: self.duplicates.load(Ordering::Relaxed),
-            ignored: self.ignored.load(Ordering::Relaxed),
-            failed_attempts: self.failed_attempts.load(Ordering::Relaxed),
-            dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
-        }
-    }
-
-    fn count(&self, outcome: Outcome) {
-        let counter = match outcome {
-            Outcome::Applied => &self.applied,
-            Outcome::Duplicate => &self.duplicates,
-            Outcome::Ignored => &self.ignored,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn failed(&self) {
-        self.failed_attempts.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn dead_lettered(&self) {
-        self.dead_lettered.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-/// How a consumer reads and retries.
-#[derive(Debug, Clone)]
-pub struct ConsumerOptions {
-    /// The Nexus subjects it reads (`nexus.identity.>`), without any prefix.
-    pub filter: String,
-    /// Deliveries of one event before it goes to the dead-letter subject.
-    pub max_deliver: u32,
-    /// Delay before the first redelivery; doubled each time, up to 30 s.
-    pub retry_backoff: Duration,
-    /// How long JetStream waits for an ack before redelivering.
-    pub ack_wait: Duration,
-    /// Messages pulled per JetStream request.
-    pub batch: usize,
-    /// How often lag and dead letters are logged (at debug).
-    pub metrics_interval: Duration,
-    /// How often a consumer of an outbox table looks for rows when no
-    /// producer signal woke it.
-    pub poll_interval: Duration,
-}
-
-impl ConsumerOptions {
-    pub fn new(filter: impl Into<String>) -> Self {
-        Self {
-            filter: filter.into(),
-            max_deliver: 5,
-            retry_backoff: Duration::from_millis(500),
-            ack_wait: Duration::from_secs(30),
-            batch: 64,
-            metrics_interval: Duration::from_secs(30),
-            poll_interval: Duration::from_millis(500),
-        }
-    }
-
-    /// The delay before delivery number `delivered + 1`.
-    fn backoff(&self, delivered: u32) -> Duration {
-        let factor = 1u32 << delivered.saturating_sub(1).min(16);
-        self.retry_backoff
-            .saturating_mul(factor)
-            .min(Duration::from_secs(30))
-    }
 }
 
 /// One named consumer of one service: its handlers, its database (where the
@@ -515,13 +370,5 @@ mod tests {
         for bad in ["", "a.b", "a*", "a b", "a>"] {
             assert!(EventConsumer::new(bad, db.clone(), registry()).is_err());
         }
-    }
-
-    #[test]
-    fn backoff_doubles_up_to_a_bound() {
-        let options = ConsumerOptions::new("nexus.>");
-        assert_eq!(options.backoff(1), Duration::from_millis(500));
-        assert_eq!(options.backoff(2), Duration::from_secs(1));
-        assert_eq!(options.backoff(40), Duration::from_secs(30));
     }
 }

@@ -77,7 +77,7 @@ pub async fn start_component(
             Some(source) => {
                 running
                     .background
-                    .push(consumer.spawn(source, options, ctx.background.clone()))
+                    .push(consumer.spawn(source, options, ctx.background.clone()));
             }
             None => tracing::warn!(
                 consumer = consumer.name(),

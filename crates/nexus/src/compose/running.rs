@@ -104,10 +104,10 @@ impl Running {
         self.shutdown.trigger();
         let mut first_error = None;
         self.phases.gateway.trigger();
-        if let Some(gateway) = self.gateway {
-            if let Err(e) = drained("REST gateway", gateway, self.drain).await {
-                first_error.get_or_insert(e);
-            }
+        if let Some(gateway) = self.gateway
+            && let Err(e) = drained("REST gateway", gateway, self.drain).await
+        {
+            first_error.get_or_insert(e);
         }
         self.phases.services.trigger();
         for task in self.tasks {

@@ -187,7 +187,7 @@ async fn unit(rest: &Rest, n: usize, answered: &AtomicUsize) -> Option<()> {
         .await?;
     assert_eq!(status, 200, "{body}");
     answered.fetch_add(1, Ordering::Relaxed);
-    if n % 3 == 0 {
+    if n.is_multiple_of(3) {
         let (status, body) = rest
             .call("DELETE", &format!("/v1/users/{id}"), None)
             .await?;

@@ -6,14 +6,13 @@
 use async_trait::async_trait;
 use nexus_domain::{ChangeContext, Recorded, UserId};
 use nexus_platform::outbox;
-use sea_orm::sea_query::{Expr, OnConflict, Query};
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, SqlErr, Statement, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
 };
 
 use super::custom_upns;
-use super::migrations::m20261130_000003_create_deleted_users::DeletedUsers;
+use super::deleted_users::{is_deleted, lock_user, mark_deleted};
 use super::{SeaOrmUpnRepository, unavailable};
 use crate::adapters::events::upn_event_message;
 use crate::domain::custom_upn::normalize;
@@ -318,61 +317,6 @@ pub async fn delete_all_of_user_in(
         deleted += 1;
     }
     Ok(deleted)
-}
-
-/// On PostgreSQL, orders the UPN writes of `user` with the deletion of its
-/// UPNs (a transaction-scoped advisory lock); SQLite has one writer anyway.
-async fn lock_user(txn: &DatabaseTransaction, user: &UserId) -> Result<(), UpnError> {
-    if txn.get_database_backend() != DbBackend::Postgres {
-        return Ok(());
-    }
-    txn.execute(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-        [USER_LOCK_SPACE.into(), user.as_str().into()],
-    ))
-    .await
-    .map_err(|e| unavailable(&e))?;
-    Ok(())
-}
-
-/// The first key of the users' advisory locks ("upnu").
-const USER_LOCK_SPACE: i32 = 0x7570_6e75;
-
-/// Records that `user` was deleted.
-async fn mark_deleted(
-    txn: &DatabaseTransaction,
-    user: &UserId,
-    at: chrono::DateTime<chrono::Utc>,
-) -> Result<(), UpnError> {
-    let insert = Query::insert()
-        .into_table(DeletedUsers::Table)
-        .columns([DeletedUsers::UserId, DeletedUsers::DeletedAt])
-        .values_panic([user.as_str().into(), at.into()])
-        .on_conflict(
-            OnConflict::column(DeletedUsers::UserId)
-                .do_nothing()
-                .to_owned(),
-        )
-        .to_owned();
-    txn.execute(txn.get_database_backend().build(&insert))
-        .await
-        .map_err(|e| unavailable(&e))?;
-    Ok(())
-}
-
-/// Whether `user` was deleted.
-async fn is_deleted(txn: &DatabaseTransaction, user: &UserId) -> Result<bool, UpnError> {
-    let select = Query::select()
-        .column(DeletedUsers::UserId)
-        .from(DeletedUsers::Table)
-        .and_where(Expr::col(DeletedUsers::UserId).eq(user.as_str()))
-        .to_owned();
-    Ok(txn
-        .query_one(txn.get_database_backend().build(&select))
-        .await
-        .map_err(|e| unavailable(&e))?
-        .is_some())
 }
 
 #[cfg(test)]
