@@ -286,3 +286,24 @@ fn development_credentials_are_refused_off_loopback_but_configured_auth_is_not()
     let settings = Settings::load(Some(&path), Mode::AllInOne).unwrap();
     assert_eq!(settings.auth.application_tokens[0].scopes, ["users:read"]);
 }
+
+#[test]
+fn the_shutdown_drain_and_the_version_bound_default_and_are_checked() {
+    let settings = Settings::load(None, Mode::AllInOne).unwrap();
+    assert_eq!(settings.shutdown_drain_secs, 30);
+    assert_eq!(settings.events.max_version_jump, 1000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nexus.toml");
+    for bad in ["0", "3601"] {
+        std::fs::write(&path, format!("shutdown_drain_secs = {bad}\n")).unwrap();
+        let err = Settings::load(Some(&path), Mode::AllInOne)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("shutdown_drain_secs"), "{bad}: {err}");
+    }
+    std::fs::write(&path, "[events]\nmax_version_jump = -1\n").unwrap();
+    let err = Settings::load(Some(&path), Mode::AllInOne)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("max_version_jump"), "{err}");
+}
