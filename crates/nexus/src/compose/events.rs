@@ -4,7 +4,7 @@
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use nexus_platform::config::{Component, Mode, Settings};
+use nexus_platform::config::{Component, EventBackend, Mode, Settings};
 use nexus_platform::events::consumer::EventConsumer;
 use nexus_platform::events::{dead_letters, feed};
 use nexus_platform::inbox;
@@ -50,6 +50,14 @@ struct Consumer {
 async fn consumers(
     settings: &Settings,
 ) -> anyhow::Result<(Vec<Consumer>, Vec<(Component, DatabaseConnection)>)> {
+    if settings.event_backend(Mode::AllInOne) == EventBackend::Nats {
+        anyhow::bail!(
+            "events.backend is nats: dead letters are kept in the JetStream stream {}_DLQ \
+             (subjects nexus-dlq.<consumer>), and a projection is rebuilt with \
+             jetstream::replay_from_start",
+            settings.events.stream
+        );
+    }
     let mut databases = Vec::new();
     let mut consumers = Vec::new();
     for component in SERVICES {

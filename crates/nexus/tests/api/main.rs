@@ -12,6 +12,7 @@ mod events;
 mod gateway;
 mod helpers;
 mod identities;
+mod nats_outage;
 mod openapi;
 mod organizations;
 mod profile;
