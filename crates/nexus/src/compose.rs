@@ -6,6 +6,7 @@
 mod all_in_one;
 mod component;
 pub mod events;
+mod events_nats;
 mod gateway;
 mod migrate;
 mod running;

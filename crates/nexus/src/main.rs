@@ -120,7 +120,7 @@ async fn events(settings: &Settings, command: EventsCommand) -> anyhow::Result<E
         EventsCommand::Redrive { consumer, id } => {
             let done = events::redrive(settings, consumer.as_deref(), id).await?;
             println!(
-                "redriven: {} applied, {} failed again",
+                "redriven: {} put back, {} failed again",
                 done.applied,
                 done.failed.len()
             );

@@ -10,6 +10,7 @@ use nexus_platform::events::{dead_letters, feed};
 use nexus_platform::inbox;
 use sea_orm::{DatabaseConnection, TransactionTrait as _};
 
+pub use super::events_nats::Redriven;
 use super::service::{consumer_of, open_database};
 
 const SERVICES: [Component; 3] = [Component::Identity, Component::Upn, Component::TenantAccess];
@@ -50,12 +51,9 @@ struct Consumer {
 async fn consumers(
     settings: &Settings,
 ) -> anyhow::Result<(Vec<Consumer>, Vec<(Component, DatabaseConnection)>)> {
-    if settings.event_backend(Mode::AllInOne) == EventBackend::Nats {
+    if on_nats(settings) {
         anyhow::bail!(
-            "events.backend is nats: dead letters are kept in the JetStream stream {}_DLQ \
-             (subjects nexus-dlq.<consumer>), and a projection is rebuilt with \
-             jetstream::replay_from_start",
-            settings.events.stream
+            "events.backend is nats: a projection is rebuilt with jetstream::replay_from_start"
         );
     }
     let mut databases = Vec::new();
@@ -83,11 +81,20 @@ fn known(consumers: &[Consumer], name: Option<&str>) -> anyhow::Result<()> {
     }
 }
 
-/// The kept dead letters, one line each (of consumer `name` when given).
+fn on_nats(settings: &Settings) -> bool {
+    settings.event_backend(Mode::AllInOne) == EventBackend::Nats
+}
+
+/// The kept dead letters, one line each (of consumer `name` when given):
+/// in the consumers' databases, or with `events.backend = "nats"` in the
+/// dead-letter stream.
 ///
 /// # Errors
-/// A database unreachable, or an unknown consumer.
+/// A database or NATS unreachable, or an unknown consumer.
 pub async fn dead_letters(settings: &Settings, name: Option<&str>) -> anyhow::Result<Vec<String>> {
+    if on_nats(settings) {
+        return super::events_nats::dead_letters(settings, name).await;
+    }
     let (consumers, _) = consumers(settings).await?;
     known(&consumers, name)?;
     let mut lines = Vec::new();
@@ -111,14 +118,6 @@ pub async fn dead_letters(settings: &Settings, name: Option<&str>) -> anyhow::Re
     Ok(lines)
 }
 
-/// What a redrive did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Redriven {
-    pub applied: usize,
-    /// Letters that failed again, each with its error; they stay kept.
-    pub failed: Vec<String>,
-}
-
 /// Applies the kept dead letters again (of consumer `name`, or the one with
 /// `id`, when given); each one applied is forgotten.
 ///
@@ -129,6 +128,9 @@ pub async fn redrive(
     name: Option<&str>,
     id: Option<i64>,
 ) -> anyhow::Result<Redriven> {
+    if on_nats(settings) {
+        return super::events_nats::redrive(settings, name, id).await;
+    }
     let (consumers, _) = consumers(settings).await?;
     known(&consumers, name)?;
     let mut done = Redriven::default();
