@@ -17,12 +17,12 @@ use std::sync::Arc;
 use axum::Router;
 use nexus_domain::Principal;
 use nexus_platform::grpc::{BalancedChannel, ClientOptions};
+use nexus_platform::internal_auth::{SignedChannel, act_as};
 use nexus_platform::{InternalAuth, Shutdown};
 use nexus_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use nexus_proto::tenant_access::v1::tenant_access_service_client::TenantAccessServiceClient;
 use nexus_proto::upn::v1::upn_service_client::UpnServiceClient;
 use tokio::net::TcpListener;
-use tonic::transport::Channel;
 
 pub use auth::{Credentials, jwt};
 pub use routes::{router, router_with};
@@ -56,11 +56,10 @@ pub struct AppState {
 }
 
 struct Inner {
-    identity: IdentityServiceClient<Channel>,
-    tenant_access: TenantAccessServiceClient<Channel>,
-    upn: UpnServiceClient<Channel>,
+    identity: IdentityServiceClient<SignedChannel>,
+    tenant_access: TenantAccessServiceClient<SignedChannel>,
+    upn: UpnServiceClient<SignedChannel>,
     routing: Vec<(&'static str, BalancedChannel)>,
-    internal_auth: InternalAuth,
     call_timeout: std::time::Duration,
 }
 
@@ -93,31 +92,33 @@ impl AppState {
         let identity = channel("identity_url", &config.identity_url, options)?;
         let upn = channel("upn_url", &config.upn_url, options)?;
         let tenant_access = channel("tenant_access_url", &config.tenant_access_url, options)?;
+        let auth = &config.internal_auth;
         Ok(Self {
             inner: Arc::new(Inner {
-                identity: IdentityServiceClient::new(identity.channel.clone()),
-                tenant_access: TenantAccessServiceClient::new(tenant_access.channel.clone()),
-                upn: UpnServiceClient::new(upn.channel.clone()),
+                identity: IdentityServiceClient::new(auth.signed(identity.channel.clone())),
+                tenant_access: TenantAccessServiceClient::new(
+                    auth.signed(tenant_access.channel.clone()),
+                ),
+                upn: UpnServiceClient::new(auth.signed(upn.channel.clone())),
                 routing: vec![
                     ("identity", identity),
                     ("upn", upn),
                     ("tenant-access", tenant_access),
                 ],
-                internal_auth: config.internal_auth.clone(),
                 call_timeout: options.call_timeout,
             }),
         })
     }
 
-    pub fn identity(&self) -> IdentityServiceClient<Channel> {
+    pub fn identity(&self) -> IdentityServiceClient<SignedChannel> {
         self.inner.identity.clone()
     }
 
-    pub fn tenant_access(&self) -> TenantAccessServiceClient<Channel> {
+    pub fn tenant_access(&self) -> TenantAccessServiceClient<SignedChannel> {
         self.inner.tenant_access.clone()
     }
 
-    pub fn upn(&self) -> UpnServiceClient<Channel> {
+    pub fn upn(&self) -> UpnServiceClient<SignedChannel> {
         self.inner.upn.clone()
     }
 
@@ -130,15 +131,14 @@ impl AppState {
             .map(|(name, channel)| (*name, channel.routed()))
     }
 
-    /// A gRPC request carrying the signed acting principal and the call
+    /// A gRPC request acting for `principal` (signed for the method it is
+    /// sent to, see [`nexus_platform::internal_auth`]) with the call
     /// deadline (sent as `grpc-timeout`, so the service stops working on a
     /// call its caller has given up on).
     pub fn identity_request<T>(&self, principal: &Principal, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
         request.set_timeout(self.inner.call_timeout);
-        self.inner
-            .internal_auth
-            .attach(request.metadata_mut(), principal);
+        act_as(&mut request, principal);
         request
     }
 }

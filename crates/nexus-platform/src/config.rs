@@ -7,6 +7,7 @@
 mod auth;
 mod auth0;
 mod component;
+mod internal_auth;
 mod runtime;
 mod services;
 
@@ -20,9 +21,11 @@ pub use auth::{
 };
 pub use auth0::Auth0Settings;
 pub use component::{Component, UnknownComponent};
+pub use internal_auth::{
+    InternalAuthSettings, InternalKeySetting, MAX_INTERNAL_KEYS, MIN_INTERNAL_SECRET_LEN,
+};
 pub use runtime::{
-    DatabaseSettings, EventBackend, EventSettings, GrpcClientSettings, InternalAuthSettings,
-    LogFormat, MIN_INTERNAL_SECRET_LEN, TelemetrySettings,
+    DatabaseSettings, EventBackend, EventSettings, GrpcClientSettings, LogFormat, TelemetrySettings,
 };
 pub use services::{
     GatewaySettings, IDENTITY_KEYS, ServiceKeys, ServiceSettings, TENANT_ACCESS_KEYS,

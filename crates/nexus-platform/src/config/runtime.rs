@@ -1,14 +1,12 @@
-//! The `[database]`, `[events]`, `[telemetry]`, `[internal_auth]` and
-//! `[grpc_client]` sections: what every process shares, whichever part it
+//! The `[database]`, `[events]`, `[telemetry]` and `[grpc_client]` sections: what every process shares, whichever part it
 //! runs.
 
 use std::time::Duration;
 
-use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
+use super::ConfigError;
 use super::services::check_http_url;
-use super::{ConfigError, Mode};
 
 /// Connection-pool settings shared by every service.
 #[derive(Debug, Clone, Deserialize)]
@@ -153,40 +151,6 @@ impl TelemetrySettings {
     /// A [`ConfigError::Invalid`] naming the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_http_url("telemetry.otlp_endpoint", self.otlp_endpoint.as_deref())
-    }
-}
-
-/// The shared key with which the gateway signs the principal it passes to the
-/// services. The all-in-one makes a random one at start.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InternalAuthSettings {
-    pub secret: Option<SecretString>,
-}
-
-/// Smallest accepted internal-auth secret, in bytes.
-pub const MIN_INTERNAL_SECRET_LEN: usize = 32;
-
-impl InternalAuthSettings {
-    /// The checks serde cannot make; every component of a deployment needs
-    /// the secret, since each one either signs or verifies principals.
-    ///
-    /// # Errors
-    /// A [`ConfigError::Invalid`] naming the key.
-    pub fn validate(&self, mode: Mode) -> Result<(), ConfigError> {
-        match &self.secret {
-            Some(secret) if secret.expose_secret().len() < MIN_INTERNAL_SECRET_LEN => {
-                Err(ConfigError::invalid(
-                    "internal_auth.secret",
-                    format!("must be at least {MIN_INTERNAL_SECRET_LEN} bytes"),
-                ))
-            }
-            None if mode == Mode::Component => Err(ConfigError::invalid(
-                "internal_auth.secret",
-                "is required for `nexus serve` (the same value on the gateway and every service)",
-            )),
-            _ => Ok(()),
-        }
     }
 }
 

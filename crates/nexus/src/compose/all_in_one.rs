@@ -8,7 +8,7 @@ use nexus_platform::events::consumer::EventSource;
 use super::gateway::{DevCredentials, GatewayStart, start_gateway};
 use super::running::Running;
 use super::service::{
-    ServiceContext, event_bus, internal_auth, open_database, spawn_consumers, url_of,
+    ServiceContext, caller_auth, event_bus, internal_auth, open_database, spawn_consumers, url_of,
 };
 
 /// Starts every service and the gateway in this process.
@@ -24,10 +24,12 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
         EventSource::JetStream(_) => None,
     };
     let auth = internal_auth(settings)?;
+    let dev = DevCredentials::for_all_in_one(settings)?;
+    let dev_jwt = dev.as_ref().map(|d| d.jwt_config(settings));
     let ctx = ServiceContext {
         settings,
         bus,
-        auth: auth.clone(),
+        auth: caller_auth(settings, auth.clone(), dev_jwt)?,
         shutdown: shutdown.clone(),
     };
     let db = |component| open_database(settings, mode, component);
@@ -45,7 +47,6 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
     ] {
         spawn_consumers(&source, component, started, &shutdown)?;
     }
-    let dev = DevCredentials::for_all_in_one(settings)?;
     let (gateway_addr, gateway_task) = start_gateway(
         settings,
         GatewayStart {

@@ -7,7 +7,9 @@ use nexus_platform::config::{Component, Mode, Settings};
 
 use super::gateway::{GatewayStart, start_gateway};
 use super::running::Running;
-use super::service::{ServiceContext, event_bus, internal_auth, open_database, spawn_consumers};
+use super::service::{
+    ServiceContext, caller_auth, event_bus, internal_auth, open_database, spawn_consumers,
+};
 
 /// A key [`super::check_config`] has made sure is set.
 fn required(value: Option<&str>, key: &'static str) -> anyhow::Result<String> {
@@ -50,7 +52,7 @@ pub async fn start_component(
     let ctx = ServiceContext {
         settings,
         bus,
-        auth,
+        auth: caller_auth(settings, auth, None)?,
         shutdown,
     };
     let started = match component {

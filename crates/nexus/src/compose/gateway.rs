@@ -30,6 +30,18 @@ impl DevCredentials {
             jwt_key: crate::dev::jwt_key(&settings.data_dir)?,
         }))
     }
+
+    /// How development tokens (`nexus dev token`) are verified, by the
+    /// gateway and the services alike.
+    pub fn jwt_config(&self, settings: &Settings) -> gateway::jwt::JwtConfig {
+        gateway::jwt::JwtConfig {
+            hs256_secret: Some(self.jwt_key.expose_secret().as_bytes().to_vec()),
+            issuer: Some(gateway::jwt::DEV_ISSUER.to_owned()),
+            leeway_secs: settings.auth.jwt.leeway_secs,
+            tenants_claim: "tenants".to_owned(),
+            ..gateway::jwt::JwtConfig::default()
+        }
+    }
 }
 
 /// The configured credentials, built as the gateway uses them (a JWKS file is
@@ -70,13 +82,7 @@ fn credentials(
         }
         return Ok(configured);
     };
-    let verifier = gateway::jwt::JwtVerifier::new(gateway::jwt::JwtConfig {
-        hs256_secret: Some(dev.jwt_key.expose_secret().as_bytes().to_vec()),
-        issuer: Some(gateway::jwt::DEV_ISSUER.to_owned()),
-        leeway_secs: settings.auth.jwt.leeway_secs,
-        tenants_claim: "tenants".to_owned(),
-        ..gateway::jwt::JwtConfig::default()
-    })?;
+    let verifier = gateway::jwt::JwtVerifier::new(dev.jwt_config(settings))?;
     Ok(gateway::Credentials {
         jwt: Some(Arc::new(verifier)),
         application_tokens: vec![gateway::auth::ApplicationToken::from_token(

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use nexus_platform::caller_auth::CallerAuth;
 use nexus_platform::config::{
     Component, EventBackend, IDENTITY_KEYS, Mode, ServiceKeys, ServiceSettings, Settings,
     TENANT_ACCESS_KEYS, UPN_KEYS,
@@ -14,6 +15,7 @@ use nexus_platform::events::consumer::EventSource;
 use nexus_platform::events::{InProcessEventBus, NatsEventBus};
 use nexus_platform::grpc::BalancedChannel;
 use nexus_platform::health::Probes;
+use nexus_platform::jwt::{JwtConfig, JwtVerifier};
 use nexus_platform::outbox::{OutboxRelay, OutboxSignal};
 use nexus_platform::{EventBus, InternalAuth, Shutdown, db, grpc};
 use nexus_proto::identity::v1 as pb_identity;
@@ -37,7 +39,7 @@ pub(super) struct Started {
 pub(super) struct ServiceContext<'a> {
     pub settings: &'a Settings,
     pub bus: Arc<dyn EventBus>,
-    pub auth: InternalAuth,
+    pub auth: CallerAuth,
     pub shutdown: Shutdown,
 }
 
@@ -53,7 +55,7 @@ impl ServiceContext<'_> {
             Routes,
             DatabaseConnection,
             OutboxSignal,
-            &InternalAuth,
+            &CallerAuth,
         ) -> anyhow::Result<Routes>,
     ) -> anyhow::Result<Started> {
         let signal = OutboxSignal::new();
@@ -270,13 +272,29 @@ pub(super) fn spawn_consumers(
     Ok(())
 }
 
-/// The key principals are signed with: the configured one, or (all-in-one,
+/// The keys principals are signed with: the configured ones, or (all-in-one,
 /// whose callers are all in-process) a random one.
 pub(super) fn internal_auth(settings: &Settings) -> anyhow::Result<InternalAuth> {
-    match &settings.internal_auth.secret {
-        Some(secret) => Ok(InternalAuth::new(secret.expose_secret().as_bytes())),
+    match settings.internal_auth.internal_auth() {
+        Some(auth) => Ok(auth),
         None => InternalAuth::random().map_err(|e| anyhow::anyhow!("no randomness: {e}")),
     }
+}
+
+/// How the services authenticate their gRPC callers: principals signed with
+/// `internal`, and bearer tokens verified as the gateway verifies them (the
+/// development key while development credentials are on).
+pub(super) fn caller_auth(
+    settings: &Settings,
+    internal: InternalAuth,
+    dev_jwt: Option<JwtConfig>,
+) -> anyhow::Result<CallerAuth> {
+    let config = dev_jwt.or_else(|| JwtConfig::from_settings(&settings.auth.jwt));
+    let jwt = match config {
+        Some(config) => Some(Arc::new(JwtVerifier::new(config)?)),
+        None => None,
+    };
+    Ok(CallerAuth::new(internal, jwt))
 }
 
 pub(super) fn url_of(addr: SocketAddr) -> String {

@@ -8,6 +8,7 @@ mod basic_flood;
 mod cli;
 mod events;
 mod gateway;
+mod grpc_scopes;
 mod helpers;
 mod identities;
 mod openapi;
