@@ -37,7 +37,7 @@ pub struct GatewayConfig {
     pub upn_url: String,
     pub tenant_access_url: String,
     pub internal_auth: InternalAuth,
-    /// Timeouts and re-resolution of the service clients; every call carries
+    /// Timeouts, re-resolution and TLS of the service clients; every call carries
     /// `call_timeout` as its deadline.
     pub clients: ClientOptions,
     pub credentials: Credentials,
@@ -73,9 +73,9 @@ pub enum GatewayError {
 fn channel(
     key: &'static str,
     urls: &str,
-    options: ClientOptions,
+    options: &ClientOptions,
 ) -> Result<BalancedChannel, GatewayError> {
-    BalancedChannel::new(urls, options).map_err(|e| GatewayError::BadUrl {
+    BalancedChannel::new(urls, options.clone()).map_err(|e| GatewayError::BadUrl {
         key,
         message: e.to_string(),
     })
@@ -88,7 +88,7 @@ impl AppState {
     /// # Errors
     /// A malformed service URL.
     pub fn new(config: &GatewayConfig) -> Result<Self, GatewayError> {
-        let options = config.clients;
+        let options = &config.clients;
         let identity = channel("identity_url", &config.identity_url, options)?;
         let upn = channel("upn_url", &config.upn_url, options)?;
         let tenant_access = channel("tenant_access_url", &config.tenant_access_url, options)?;

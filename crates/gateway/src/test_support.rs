@@ -41,6 +41,7 @@ pub fn config(body_limit_bytes: usize) -> GatewayConfig {
             connect_timeout: Duration::from_secs(1),
             call_timeout: Duration::from_secs(2),
             resolve_interval: Duration::from_secs(10),
+            tls: nexus_platform::grpc::ClientTls::default(),
         },
     }
 }

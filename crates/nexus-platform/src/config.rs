@@ -8,8 +8,10 @@ mod auth;
 mod auth0;
 mod component;
 mod internal_auth;
+mod nats;
 mod runtime;
 mod services;
+mod tls;
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +26,7 @@ pub use component::{Component, UnknownComponent};
 pub use internal_auth::{
     InternalAuthSettings, InternalKeySetting, MAX_INTERNAL_KEYS, MIN_INTERNAL_SECRET_LEN,
 };
+pub use nats::NatsConnectSettings;
 pub use runtime::{
     DatabaseSettings, EventBackend, EventSettings, GrpcClientSettings, LogFormat, TelemetrySettings,
 };
@@ -31,6 +34,7 @@ pub use services::{
     GatewaySettings, IDENTITY_KEYS, ServiceKeys, ServiceSettings, TENANT_ACCESS_KEYS,
     TenantAccessSettings, UPN_KEYS,
 };
+pub use tls::GrpcTlsSettings;
 
 /// Why the configuration was refused. The message names the key.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +71,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub grpc_client: GrpcClientSettings,
+    #[serde(default)]
+    pub grpc_tls: GrpcTlsSettings,
 }
 
 const DEFAULTS: &str = r#"
@@ -177,6 +183,7 @@ impl Settings {
         let all_in_one_listen = (mode == Mode::AllInOne).then_some(self.gateway.listen);
         self.auth.validate(all_in_one_listen)?;
         self.grpc_client.validate()?;
+        self.grpc_tls.validate()?;
         self.telemetry.validate()
     }
 
@@ -189,5 +196,7 @@ impl Settings {
     }
 }
 
+#[cfg(test)]
+mod security_tests;
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,12 @@
 //! (tonic-health), reflection over every Nexus proto, and serving until
 //! shutdown on a listener bound beforehand (so port 0 works and the bound
 //! address is known); for clients, a channel balanced over every replica of
-//! the service it calls.
+//! the service it calls. Both speak TLS when configured ([`ServerTls`],
+//! [`ClientTls`]; `https://` URLs), mutual TLS when the server names client CAs.
+
+mod tls;
+
+pub use tls::{ClientTls, ServerTls};
 
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
@@ -56,8 +61,27 @@ pub async fn serve(
     routes: Routes,
     shutdown: Shutdown,
 ) -> Result<(), tonic::transport::Error> {
+    serve_with_tls(listener, routes, shutdown, None).await
+}
+
+/// As [`serve`], over TLS when `tls` is given: then clear-text connections
+/// fail their handshake, and with client CAs so do clients without a
+/// certificate those CAs signed.
+///
+/// # Errors
+/// The certificate or key is unusable, or the transport failed.
+pub async fn serve_with_tls(
+    listener: TcpListener,
+    routes: Routes,
+    shutdown: Shutdown,
+    tls: Option<&ServerTls>,
+) -> Result<(), tonic::transport::Error> {
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls.config())?;
+    }
+    builder
         .layer(MapRequestLayer::new(log_call))
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, async move { shutdown.wait().await })
@@ -76,13 +100,15 @@ fn log_call(request: http::Request<tonic::body::Body>) -> http::Request<tonic::b
 }
 
 /// How a client of a Nexus service connects, re-resolves and waits.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// The deadline of every call made through the channel.
     pub call_timeout: Duration,
     /// How often host names are looked up again.
     pub resolve_interval: Duration,
+    /// What `https://` URLs are verified against and present.
+    pub tls: ClientTls,
 }
 
 /// Why a client channel could not be built.
@@ -187,7 +213,17 @@ impl Target {
     }
 
     fn endpoint(&self, addr: SocketAddr, options: &ClientOptions) -> Option<Endpoint> {
-        let endpoint = Endpoint::from_shared(format!("{}://{addr}", self.scheme)).ok()?;
+        let mut endpoint = Endpoint::from_shared(format!("{}://{addr}", self.scheme)).ok()?;
+        if self.scheme == "https" {
+            // The replica is reached by address; its certificate must name the host.
+            let host = self.host.trim_start_matches('[').trim_end_matches(']');
+            endpoint = endpoint
+                .tls_config(options.tls.config(host))
+                .inspect_err(
+                    |e| tracing::error!(host, error = %e, "unusable gRPC client TLS settings"),
+                )
+                .ok()?;
+        }
         Some(
             endpoint
                 // Requests keep naming the service, not the replica.

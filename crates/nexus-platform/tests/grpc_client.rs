@@ -15,6 +15,7 @@ fn options(call_timeout: Duration) -> ClientOptions {
         connect_timeout: Duration::from_secs(1),
         call_timeout,
         resolve_interval: Duration::from_millis(100),
+        tls: nexus_platform::grpc::ClientTls::default(),
     }
 }
 

@@ -71,6 +71,9 @@ pub struct EventSettings {
     pub relay_poll_interval_ms: u64,
     /// How long published outbox rows are kept before they are pruned, in seconds.
     pub outbox_retention_secs: u64,
+    /// Credentials and TLS of the NATS connection.
+    #[serde(default)]
+    pub nats: super::NatsConnectSettings,
 }
 
 fn is_token(t: &str) -> bool {
@@ -91,6 +94,7 @@ impl EventSettings {
                 "must start with nats:// or tls://",
             ));
         }
+        self.nats.validate()?;
         if !is_token(&self.stream) {
             return Err(ConfigError::invalid(
                 "events.stream",
@@ -189,12 +193,14 @@ impl GrpcClientSettings {
         Ok(())
     }
 
-    /// As the client channels take them.
+    /// As the client channels take them, without TLS settings (those are
+    /// `[grpc_tls]`'s).
     pub fn options(&self) -> crate::grpc::ClientOptions {
         crate::grpc::ClientOptions {
             connect_timeout: Duration::from_millis(self.connect_timeout_ms),
             call_timeout: Duration::from_millis(self.call_timeout_ms),
             resolve_interval: Duration::from_secs(self.resolve_interval_secs),
+            tls: crate::grpc::ClientTls::default(),
         }
     }
 }

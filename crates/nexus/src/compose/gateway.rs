@@ -114,7 +114,7 @@ pub(super) async fn start_gateway(
         upn_url,
         tenant_access_url,
         internal_auth: start.auth,
-        clients: settings.grpc_client.options(),
+        clients: super::service::client_options(settings)?,
         credentials,
         body_limit_bytes: settings.gateway.body_limit_bytes,
         rate_limit_per_second: settings.gateway.rate_limit_per_second,

@@ -86,8 +86,9 @@ impl ServiceContext<'_> {
         let addr = listener.local_addr()?;
         tracing::info!(service = service_name, %addr, "gRPC service listening");
         let shutdown = self.shutdown.clone();
+        let tls = self.settings.grpc_tls.server()?;
         let task = tokio::spawn(async move {
-            grpc::serve(listener, routes, shutdown)
+            grpc::serve_with_tls(listener, routes, shutdown, tls.as_ref())
                 .await
                 .with_context(|| format!("{service_name} gRPC server"))
         });
@@ -113,7 +114,7 @@ impl ServiceContext<'_> {
     /// `identity_url` resolves to.
     fn identity_channel(&self, identity_url: &str, key: &'static str) -> anyhow::Result<Channel> {
         let balanced =
-            BalancedChannel::new(identity_url, self.settings.grpc_client.options()).context(key)?;
+            BalancedChannel::new(identity_url, client_options(self.settings)?).context(key)?;
         Ok(balanced.channel)
     }
 
@@ -295,6 +296,14 @@ pub(super) fn caller_auth(
         None => None,
     };
     Ok(CallerAuth::new(internal, jwt))
+}
+
+/// How this process's gRPC clients connect: `[grpc_client]` and the client
+/// side of `[grpc_tls]`.
+pub(super) fn client_options(settings: &Settings) -> anyhow::Result<grpc::ClientOptions> {
+    let mut options = settings.grpc_client.options();
+    options.tls = settings.grpc_tls.client()?;
+    Ok(options)
 }
 
 pub(super) fn url_of(addr: SocketAddr) -> String {
