@@ -35,10 +35,13 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
     let db = |component| open_database(settings, mode, component);
     let identity = ctx.identity(db(Component::Identity).await?).await?;
     let upn = ctx
-        .upn(db(Component::Upn).await?, &url_of(identity.addr))
+        .upn(db(Component::Upn).await?, &url_of(settings, identity.addr))
         .await?;
     let tenant_access = ctx
-        .tenant_access(db(Component::TenantAccess).await?, &url_of(identity.addr))
+        .tenant_access(
+            db(Component::TenantAccess).await?,
+            &url_of(settings, identity.addr),
+        )
         .await?;
     for (component, started) in [
         (Component::Identity, &identity),
@@ -51,9 +54,9 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
         settings,
         GatewayStart {
             urls: [
-                url_of(identity.addr),
-                url_of(upn.addr),
-                url_of(tenant_access.addr),
+                url_of(settings, identity.addr),
+                url_of(settings, upn.addr),
+                url_of(settings, tenant_access.addr),
             ],
             auth,
             configured,

@@ -306,6 +306,14 @@ pub(super) fn client_options(settings: &Settings) -> anyhow::Result<grpc::Client
     Ok(options)
 }
 
-pub(super) fn url_of(addr: SocketAddr) -> String {
-    format!("http://{addr}")
+/// The URL this process's clients reach one of its own services at:
+/// `https://` when `[grpc_tls]` puts its ports on TLS (the certificate must
+/// then name the address, e.g. an IP subject alternative name 127.0.0.1).
+pub(super) fn url_of(settings: &Settings, addr: SocketAddr) -> String {
+    let scheme = if settings.grpc_tls.cert_file.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{addr}")
 }

@@ -9,6 +9,7 @@ mod cli;
 mod events;
 mod gateway;
 mod grpc_scopes;
+mod grpc_tls;
 mod helpers;
 mod identities;
 mod openapi;
