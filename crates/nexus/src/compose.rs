@@ -45,6 +45,8 @@ fn checked(
     }
     match component {
         None | Some(Component::Gateway) => gateway::configured_credentials(settings).map(Some),
-        Some(_) => Ok(None),
+        // Services verify bearer tokens with the same [auth.jwt]: a key
+        // source the gateway could not use is refused for them too.
+        Some(_) => gateway::configured_credentials(settings).map(|_| None),
     }
 }
