@@ -50,11 +50,20 @@ fn internal_keys_rotate_two_at_a_time_with_ids() {
 #[test]
 fn grpc_tls_files_come_in_pairs_and_must_be_readable() {
     let dir = tempfile::tempdir().unwrap();
-    let pem = dir.path().join("tls.pem");
-    std::fs::write(&pem, "-----BEGIN CERTIFICATE-----\n").unwrap();
-    let pem = pem.display();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let pem = write("tls.crt", &cert.pem());
+    let key_pem = write("tls.key", &key.serialize_pem());
     let ok = format!(
-        "[grpc_tls]\ncert_file = \"{pem}\"\nkey_file = \"{pem}\"\nclient_ca_file = \"{pem}\"\n"
+        "[grpc_tls]\ncert_file = \"{pem}\"\nkey_file = \"{key_pem}\"\nclient_ca_file = \"{pem}\"\n"
     );
     let settings = load(&ok, Mode::AllInOne).unwrap();
     assert!(
@@ -66,6 +75,18 @@ fn grpc_tls_files_come_in_pairs_and_must_be_readable() {
             .client_ca
             .is_some()
     );
+
+    // A key where the certificate belongs, and a certificate as the key.
+    let swapped = format!("[grpc_tls]\ncert_file = \"{key_pem}\"\nkey_file = \"{pem}\"\n");
+    let err = load(&swapped, Mode::AllInOne).unwrap_err();
+    assert!(
+        err.contains("grpc_tls.cert_file") && err.contains("no PEM certificate"),
+        "{err}"
+    );
+    let not_a_key = format!("[grpc_tls]\ncert_file = \"{pem}\"\nkey_file = \"{pem}\"\n");
+    let err = load(&not_a_key, Mode::AllInOne).unwrap_err();
+    assert!(err.contains("grpc_tls.key_file"), "{err}");
+    assert!(!err.contains("PRIVATE KEY"), "{err}");
 
     let alone = format!("[grpc_tls]\ncert_file = \"{pem}\"\n");
     assert!(
@@ -85,7 +106,7 @@ fn grpc_tls_files_come_in_pairs_and_must_be_readable() {
             .unwrap_err()
             .contains("grpc_tls.ca_file")
     );
-    let client = format!("[grpc_tls]\nclient_key_file = \"{pem}\"\n");
+    let client = format!("[grpc_tls]\nclient_key_file = \"{key_pem}\"\n");
     assert!(
         load(&client, Mode::AllInOne)
             .unwrap_err()

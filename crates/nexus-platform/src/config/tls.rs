@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use rustls_pki_types::pem::PemObject as _;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use serde::Deserialize;
 
 use super::ConfigError;
@@ -36,12 +38,39 @@ fn read(key: &'static str, path: &Path) -> Result<Vec<u8>, ConfigError> {
     std::fs::read(path).map_err(|e| ConfigError::invalid(key, format!("{}: {e}", path.display())))
 }
 
+/// PEM certificates (at least one) or a PEM private key, checked now so that
+/// a wrong file is refused at start-up (and by `check-config`), not at the
+/// first handshake.
+fn certificates(key: &'static str, path: &Path) -> Result<Vec<u8>, ConfigError> {
+    let pem = read(key, path)?;
+    let parsed: Result<Vec<CertificateDer<'_>>, _> = CertificateDer::pem_slice_iter(&pem).collect();
+    match parsed {
+        Ok(certs) if !certs.is_empty() => Ok(pem),
+        _ => Err(ConfigError::invalid(
+            key,
+            format!("{}: no PEM certificate", path.display()),
+        )),
+    }
+}
+
+fn private_key(key: &'static str, path: &Path) -> Result<Vec<u8>, ConfigError> {
+    let pem = read(key, path)?;
+    // The key itself is never part of the message.
+    PrivateKeyDer::from_pem_slice(&pem).map_err(|_| {
+        ConfigError::invalid(key, format!("{}: no PEM private key", path.display()))
+    })?;
+    Ok(pem)
+}
+
 fn pair(
     (cert_key, cert): (&'static str, Option<&PathBuf>),
     (key_key, key): (&'static str, Option<&PathBuf>),
 ) -> Result<Option<Pem>, ConfigError> {
     match (cert, key) {
-        (Some(cert), Some(key)) => Ok(Some((read(cert_key, cert)?, read(key_key, key)?))),
+        (Some(cert), Some(key)) => Ok(Some((
+            certificates(cert_key, cert)?,
+            private_key(key_key, key)?,
+        ))),
         (None, None) => Ok(None),
         (Some(_), None) => Err(ConfigError::invalid(
             key_key,
@@ -75,7 +104,7 @@ impl GrpcTlsSettings {
             ("grpc_tls.key_file", self.key_file.as_ref()),
         )?;
         let client_ca = match &self.client_ca_file {
-            Some(path) => Some(read("grpc_tls.client_ca_file", path)?),
+            Some(path) => Some(certificates("grpc_tls.client_ca_file", path)?),
             None => None,
         };
         match (identity, client_ca) {
@@ -98,7 +127,7 @@ impl GrpcTlsSettings {
     /// A key set without its pair, or a file that cannot be read.
     pub fn client(&self) -> Result<ClientTls, ConfigError> {
         let ca = match &self.ca_file {
-            Some(path) => Some(read("grpc_tls.ca_file", path)?),
+            Some(path) => Some(certificates("grpc_tls.ca_file", path)?),
             None => None,
         };
         let identity = pair(
