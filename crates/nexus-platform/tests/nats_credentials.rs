@@ -2,7 +2,8 @@
 //! nats-server of the test's own: a service connects with its user and
 //! password, creates the stream, publishes its own events and creates its own
 //! consumer; it may not publish another service's events nor create its
-//! consumer; a wrong password does not connect.
+//! consumer; a wrong password does not connect. Also an nkey seed file, and
+//! TLS verified against a configured CA (certificates made here).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -40,6 +41,12 @@ impl Drop for Server {
 }
 
 fn start() -> Option<Server> {
+    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/nats/nexus.conf");
+    start_with(&["-c".as_ref(), config.as_os_str()])
+}
+
+/// A nats-server with `args` (and JetStream), on a free port.
+fn start_with(args: &[&std::ffi::OsStr]) -> Option<Server> {
     let binary = std::env::var("NEXUS_TEST_NATS_SERVER")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from("/usr/sbin/nats-server"));
@@ -47,7 +54,6 @@ fn start() -> Option<Server> {
         eprintln!("SKIPPED: no nats-server binary at {}", binary.display());
         return None;
     }
-    let config = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/nats/nexus.conf");
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -55,8 +61,7 @@ fn start() -> Option<Server> {
         .port();
     let store = tempfile::tempdir().unwrap();
     let child = Command::new(binary)
-        .arg("-c")
-        .arg(config)
+        .args(args)
         .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
         .arg(store.path())
         .envs(PASSWORDS)
@@ -184,4 +189,99 @@ async fn a_wrong_password_or_none_is_refused() {
         .connect(format!("nats://127.0.0.1:{}", server.port))
         .await;
     assert!(anonymous.is_err());
+}
+
+fn plain(port: u16, nats: NatsConnectSettings) -> EventSettings {
+    EventSettings {
+        nats,
+        ..settings(port, "unused", "unused")
+    }
+}
+
+async fn connects(settings: &EventSettings) -> bool {
+    connect_options(settings)
+        .await
+        .unwrap()
+        .connect(settings.nats_url.as_str())
+        .await
+        .is_ok()
+}
+
+#[tokio::test]
+async fn an_nkey_seed_file_authenticates_its_user_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = nkeys::KeyPair::new_user();
+    let config = dir.path().join("nkey.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "authorization {{ users: [ {{ nkey: {} }} ] }}\n",
+            user.public_key()
+        ),
+    )
+    .unwrap();
+    let seed_file = |name: &str, key: &nkeys::KeyPair| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("{}\n", key.seed().unwrap())).unwrap();
+        path
+    };
+    let Some(server) = start_with(&["-c".as_ref(), config.as_os_str()]) else {
+        return;
+    };
+    let known = NatsConnectSettings {
+        nkey_seed_file: Some(seed_file("user.nk", &user)),
+        ..NatsConnectSettings::default()
+    };
+    assert!(connects(&plain(server.port, known)).await);
+    let stranger = NatsConnectSettings {
+        nkey_seed_file: Some(seed_file("other.nk", &nkeys::KeyPair::new_user())),
+        ..NatsConnectSettings::default()
+    };
+    assert!(!connects(&plain(server.port, stranger)).await);
+}
+
+#[tokio::test]
+async fn tls_verifies_the_server_against_the_configured_ca() {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: String| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let ca = |name: &str| {
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let key = KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        (write(name, cert.pem()), cert, key)
+    };
+    let (ca_file, ca_cert, ca_key) = ca("ca.crt");
+    let (other_ca_file, _, _) = ca("other-ca.crt");
+    let server_key = KeyPair::generate().unwrap();
+    let server_cert = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&server_key, &ca_cert, &ca_key)
+        .unwrap();
+    let cert_file = write("server.crt", server_cert.pem());
+    let key_file = write("server.key", server_key.serialize_pem());
+    let Some(server) = start_with(&[
+        "--tls".as_ref(),
+        "--tlscert".as_ref(),
+        cert_file.as_os_str(),
+        "--tlskey".as_ref(),
+        key_file.as_os_str(),
+    ]) else {
+        return;
+    };
+    let trusting = NatsConnectSettings {
+        tls_ca_file: Some(ca_file),
+        ..NatsConnectSettings::default()
+    };
+    assert!(connects(&plain(server.port, trusting)).await);
+    let other = NatsConnectSettings {
+        tls_ca_file: Some(other_ca_file),
+        ..NatsConnectSettings::default()
+    };
+    assert!(!connects(&plain(server.port, other)).await);
 }
