@@ -47,6 +47,8 @@ pub struct GatewayConfig {
     pub rate_limit_burst: u32,
     /// The tenant roles of this deployment, stated in the OpenAPI document.
     pub tenant_roles: Vec<String>,
+    /// Where requests and authentication failures are counted.
+    pub metrics: nexus_platform::Metrics,
 }
 
 /// Shared by every handler: the service clients and the signing key.
