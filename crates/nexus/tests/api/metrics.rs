@@ -12,13 +12,20 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use exposition::Sample;
-use http_body_util::Full;
-use nexus_platform::config::EventBackend;
+use http_body_util::{BodyExt as _, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use nexus::Component;
+use nexus_platform::Shutdown;
+use nexus_platform::config::{EventBackend, Mode, Settings};
+use secrecy::SecretString;
 
-use crate::helpers::{Backend, TestApp, create_user, new_user, unavailable};
+use crate::helpers::{
+    Backend, TestApp, create_user, drop_pg_databases, fresh_pg_databases, new_user, unavailable,
+};
 
 /// An admin listener on a free port.
-fn with_admin(settings: &mut nexus_platform::Settings) {
+fn with_admin(settings: &mut Settings) {
     settings.gateway.admin_listen = Some("127.0.0.1:0".parse().unwrap());
 }
 
@@ -29,25 +36,37 @@ fn admin_addr(app: &TestApp) -> SocketAddr {
         .expect("an admin listener")
 }
 
-async fn get(app: &TestApp, url: String) -> crate::helpers::Answer {
-    let request = http::Request::get(url)
-        .body(Full::new(Bytes::new()))
-        .unwrap();
-    app.send(request).await
+/// GETs `url`: its status, content type and body.
+async fn get(url: String) -> (u16, String, String) {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let response = client.get(url.parse().unwrap()).await.expect("HTTP call");
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        content_type,
+        String::from_utf8(body.to_vec()).unwrap(),
+    )
 }
 
 type Scrape = Vec<Sample>;
 
-/// Scrapes `/metrics` and parses it strictly.
+/// Scrapes `/metrics` at `admin` and parses it strictly.
+async fn scrape_at(admin: SocketAddr) -> Scrape {
+    let (status, content_type, text) = get(format!("http://{admin}/metrics")).await;
+    assert_eq!(status, 200);
+    assert_eq!(content_type, "text/plain; version=0.0.4; charset=utf-8");
+    exposition::parse(&text).unwrap_or_else(|e| panic!("not Prometheus text: {e}\n{text}"))
+}
+
 async fn scrape(app: &TestApp) -> Scrape {
-    let answer = get(app, format!("http://{}/metrics", admin_addr(app))).await;
-    assert_eq!(answer.status, 200);
-    assert_eq!(
-        answer.header("content-type"),
-        Some("text/plain; version=0.0.4; charset=utf-8")
-    );
-    let text = answer.body.as_str().expect("a text body");
-    exposition::parse(text).unwrap_or_else(|e| panic!("not Prometheus text: {e}\n{text}"))
+    scrape_at(admin_addr(app)).await
 }
 
 /// The value of the sample `name` whose labels include `labels` (0 when
@@ -155,10 +174,10 @@ async fn metrics_count_the_request_just_made_by_route_template() {
     ));
 
     // Metrics are on the admin listener only, not on the public one.
-    let public = get(&app, format!("http://{}/metrics", app.addr)).await;
-    assert_eq!(public.status, 404);
-    let live = get(&app, format!("http://{}/healthz", admin_addr(&app))).await;
-    assert_eq!(live.status, 200);
+    let (public, _, _) = get(format!("http://{}/metrics", app.addr)).await;
+    assert_eq!(public, 404);
+    let (live, _, _) = get(format!("http://{}/healthz", admin_addr(&app))).await;
+    assert_eq!(live, 200);
     app.stop().await;
 }
 
@@ -327,4 +346,57 @@ async fn outbox_backlog_rises_while_nats_is_down_and_falls_when_it_is_back() {
         0.0
     );
     app.stop().await;
+}
+
+#[tokio::test]
+async fn a_service_run_alone_serves_its_own_metrics_on_its_admin_listener() {
+    let Some(mut databases) = fresh_pg_databases(&["metrics"]).await else {
+        return;
+    };
+    let (name, url) = databases.pop().unwrap();
+    let mut settings = Settings::load(None, Mode::AllInOne).unwrap();
+    let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    settings.identity.listen = any;
+    settings.identity.admin_listen = Some(any);
+    settings.identity.database_url = Some(SecretString::from(url));
+    settings.identity.migrate_on_start = true;
+    settings.internal_auth.secret = Some(SecretString::from("0123456789abcdef0123456789abcdef"));
+    settings.events.backend = Some(EventBackend::Nats);
+    // Nothing listens there: the outbox and its metrics do not need NATS.
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    settings.events.nats_url = format!("nats://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let identity = nexus::start_component(&settings, Component::Identity, Shutdown::new())
+        .await
+        .unwrap();
+    let admin = identity.admin_addr.expect("an admin listener");
+    assert_ne!(Some(admin), identity.identity_addr);
+
+    let scraped = scrape_at(admin).await;
+    let service = [("service", "identity")];
+    assert_eq!(value(&scraped, "nexus_outbox_pending", &service), 0.0);
+    assert_eq!(
+        value(&scraped, "nexus_db_pool_max_connections", &service),
+        f64::from(settings.database.max_connections)
+    );
+    assert!(present(
+        &scraped,
+        "nexus_db_pool_connections",
+        &[("service", "identity"), ("state", "in_use")]
+    ));
+    assert!(present(
+        &scraped,
+        "nexus_event_consumer_processed_total",
+        &[("consumer", "identity-custom-upns"), ("outcome", "applied")]
+    ));
+    // A service has no REST requests to count, and no other service's parts.
+    assert!(!scraped.iter().any(|s| s.name.starts_with("nexus_http_")));
+    assert!(!present(
+        &scraped,
+        "nexus_outbox_pending",
+        &[("service", "upn")]
+    ));
+
+    drop(identity.stop().await);
+    drop_pg_databases(&[name]).await;
 }
