@@ -268,27 +268,42 @@ impl Drop for OwnNats {
     }
 }
 
-/// Scrapes until `check` holds of the identity service's outbox backlog;
-/// fails after a minute (the relay backs off up to 10 s between tries).
-async fn backlog_until(app: &TestApp, what: &str, check: impl Fn(f64) -> bool) -> Scrape {
+/// Scrapes until `check` holds of a scrape; fails after a minute (the relay
+/// backs off up to 10 s between tries), naming `what` it waited for.
+async fn scrape_until(app: &TestApp, what: &str, check: impl Fn(&Scrape) -> bool) -> Scrape {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let scraped = scrape(app).await;
-        let service = [("service", "identity")];
-        if present(&scraped, "nexus_outbox_pending", &service) {
-            let pending = value(&scraped, "nexus_outbox_pending", &service);
-            if check(pending) {
-                return scraped;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{what}: the backlog stays at {pending}"
-            );
-        } else {
-            assert!(Instant::now() < deadline, "{what}: no backlog sample");
+        if check(&scraped) {
+            return scraped;
         }
+        assert!(Instant::now() < deadline, "not reached within 60 s: {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Scrapes until `check` holds of the identity service's outbox backlog.
+async fn backlog_until(app: &TestApp, what: &str, check: impl Fn(f64) -> bool) -> Scrape {
+    let service = [("service", "identity")];
+    scrape_until(app, what, |s| {
+        present(s, "nexus_outbox_pending", &service)
+            && check(value(s, "nexus_outbox_pending", &service))
+    })
+    .await
+}
+
+/// Events the consumer `consumer` processed, whatever the outcome.
+fn processed(scrape: &Scrape, consumer: &str) -> f64 {
+    ["applied", "duplicate", "ignored"]
+        .iter()
+        .map(|outcome| {
+            value(
+                scrape,
+                "nexus_event_consumer_processed_total",
+                &[("consumer", consumer), ("outcome", outcome)],
+            )
+        })
+        .sum()
 }
 
 #[tokio::test]
@@ -343,6 +358,27 @@ async fn outbox_backlog_rises_while_nats_is_down_and_falls_when_it_is_back() {
             "nexus_outbox_oldest_pending_age_seconds",
             &identity
         ),
+        0.0
+    );
+
+    // The tenant-access projection reads the three user.created events from
+    // JetStream: its lag is sampled there.
+    let consumer = [("consumer", "tenant-access-users")];
+    let caught_up = scrape_until(&app, "the consumer catches up", |s| {
+        processed(s, "tenant-access-users") >= 3.0
+            && present(s, "nexus_event_consumer_lag", &consumer)
+            && value(s, "nexus_event_consumer_lag", &consumer) == 0.0
+    })
+    .await;
+    assert!(
+        value(
+            &caught_up,
+            "nexus_event_consumer_processing_seconds_count",
+            &consumer
+        ) >= 3.0
+    );
+    assert_eq!(
+        value(&caught_up, "nexus_event_dead_letters_stored", &consumer),
         0.0
     );
     app.stop().await;
