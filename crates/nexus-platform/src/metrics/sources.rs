@@ -56,14 +56,18 @@ struct Lists {
     consumers: Vec<ConsumerSource>,
 }
 
+/// The service as the label `component` (its `nexus serve` name): not
+/// `service`, which Prometheus's Kubernetes discovery sets on every series
+/// of a target (the Kubernetes Service), and which would push this one
+/// aside as `exported_service`.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ServiceLabels {
-    service: &'static str,
+    component: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PoolLabels {
-    service: &'static str,
+    component: &'static str,
     state: &'static str,
 }
 
@@ -113,7 +117,7 @@ impl Sources {
         );
         registry.register(
             "db_pool_connections",
-            "Database pool connections by service and state (in_use, idle)",
+            "Database pool connections by service (component) and state (in_use, idle)",
             s.pool_connections.clone(),
         );
         registry.register(
@@ -206,7 +210,7 @@ impl Sources {
         s.pool_max.clear();
         for (source, found) in services.iter().zip(backlogs) {
             let labels = ServiceLabels {
-                service: source.service,
+                component: source.service,
             };
             if let Some((pending, oldest)) = found {
                 s.outbox_pending.get_or_create(&labels).set(pending);
@@ -217,11 +221,11 @@ impl Sources {
             }
             if let Some(pool) = pool_use(&source.db) {
                 let in_use = PoolLabels {
-                    service: source.service,
+                    component: source.service,
                     state: "in_use",
                 };
                 let idle = PoolLabels {
-                    service: source.service,
+                    component: source.service,
                     state: "idle",
                 };
                 s.pool_connections.get_or_create(&in_use).set(pool.in_use);
@@ -309,7 +313,9 @@ impl Collector for Counts {
                 .services
                 .iter()
                 .map(|s| {
-                    let labels = ServiceLabels { service: s.service };
+                    let labels = ServiceLabels {
+                        component: s.service,
+                    };
                     (labels, value(s))
                 })
                 .collect::<Vec<_>>()

@@ -170,7 +170,7 @@ async fn metrics_count_the_request_just_made_by_route_template() {
     assert!(present(
         &after,
         "nexus_db_pool_connections",
-        &[("service", "identity"), ("state", "idle")]
+        &[("component", "identity"), ("state", "idle")]
     ));
 
     // Metrics are on the admin listener only, not on the public one.
@@ -284,7 +284,7 @@ async fn scrape_until(app: &TestApp, what: &str, check: impl Fn(&Scrape) -> bool
 
 /// Scrapes until `check` holds of the identity service's outbox backlog.
 async fn backlog_until(app: &TestApp, what: &str, check: impl Fn(f64) -> bool) -> Scrape {
-    let service = [("service", "identity")];
+    let service = [("component", "identity")];
     scrape_until(app, what, |s| {
         present(s, "nexus_outbox_pending", &service)
             && check(value(s, "nexus_outbox_pending", &service))
@@ -322,7 +322,7 @@ async fn outbox_backlog_rises_while_nats_is_down_and_falls_when_it_is_back() {
     else {
         return;
     };
-    let identity = [("service", "identity")];
+    let identity = [("component", "identity")];
     create_user(&app, "first@example.com").await;
     let published = backlog_until(&app, "the first event is published", |n| n == 0.0).await;
     let published_before = value(&published, "nexus_outbox_published_total", &identity);
@@ -409,7 +409,7 @@ async fn a_service_run_alone_serves_its_own_metrics_on_its_admin_listener() {
     assert_ne!(Some(admin), identity.identity_addr);
 
     let scraped = scrape_at(admin).await;
-    let service = [("service", "identity")];
+    let service = [("component", "identity")];
     assert_eq!(value(&scraped, "nexus_outbox_pending", &service), 0.0);
     assert_eq!(
         value(&scraped, "nexus_db_pool_max_connections", &service),
@@ -418,7 +418,7 @@ async fn a_service_run_alone_serves_its_own_metrics_on_its_admin_listener() {
     assert!(present(
         &scraped,
         "nexus_db_pool_connections",
-        &[("service", "identity"), ("state", "in_use")]
+        &[("component", "identity"), ("state", "in_use")]
     ));
     assert!(present(
         &scraped,
@@ -430,7 +430,7 @@ async fn a_service_run_alone_serves_its_own_metrics_on_its_admin_listener() {
     assert!(!present(
         &scraped,
         "nexus_outbox_pending",
-        &[("service", "upn")]
+        &[("component", "upn")]
     ));
 
     drop(identity.stop().await);
