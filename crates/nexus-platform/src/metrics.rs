@@ -2,8 +2,9 @@
 //! (version 0.0.4) at `/metrics` on its admin listener ([`admin`]), never on
 //! the public REST listener.
 //!
-//! One [`Metrics`] per process: the gateway records REST requests and
-//! authentication failures, every gRPC server its calls, and each service
+//! One [`Metrics`] per process: the gateway records REST requests,
+//! authentication failures and its calls to the services, every gRPC server
+//! the calls it answers, and each service
 //! registers its database, outbox relay and event consumers as
 //! [`sources`]. Labels are route templates, gRPC methods and codes, service
 //! and consumer names, fixed reasons: never a user, tenant or request id, so

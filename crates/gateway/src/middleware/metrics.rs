@@ -80,6 +80,11 @@ mod tests {
             status(&app, get("/no/such/path", &valid, APP_TOKEN)).await,
             404
         );
+        // Nothing listens where the identity service should be.
+        assert_eq!(
+            status(&app, get("/v1/users/u-3", &valid, APP_TOKEN)).await,
+            503
+        );
 
         let text = config.metrics.render().await;
         for line in [
@@ -87,6 +92,8 @@ mod tests {
             r#"nexus_http_requests_total{method="GET",route="unmatched",status="404"} 1"#,
             r#"nexus_auth_failures_total{reason="jwt_expired"} 1"#,
             r#"nexus_auth_failures_total{reason="application_token"} 1"#,
+            r#"nexus_http_requests_total{method="GET",route="/v1/users/{userId}",status="503"} 1"#,
+            r#"nexus_grpc_client_handled_total{grpc_service="nexus.identity.v1.IdentityService",grpc_method="GetUser",grpc_code="Unavailable"} 1"#,
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
         }

@@ -162,6 +162,10 @@ async fn metrics_count_the_request_just_made_by_route_template() {
     let handled = "nexus_grpc_server_handled_total";
     assert!(value(&after, handled, &get_user) > value(&before, handled, &get_user));
     assert!(value(&after, handled, &not_found) > value(&before, handled, &not_found));
+    // The gateway's side of the same calls.
+    let made = "nexus_grpc_client_handled_total";
+    assert!(value(&after, made, &get_user) > value(&before, made, &get_user));
+    assert!(value(&after, made, &not_found) > value(&before, made, &not_found));
     assert!(present(
         &after,
         "nexus_build_info",
