@@ -18,6 +18,7 @@ pub mod admin;
 pub mod counters;
 pub mod grpc;
 pub mod http;
+mod pool;
 pub mod sources;
 
 use std::sync::Arc;

@@ -24,6 +24,7 @@ use prometheus_client::registry::{Registry, Unit};
 use sea_orm::DatabaseConnection;
 
 use super::counters::RelayCounters;
+use super::pool::pool_use;
 use crate::events::NatsEventBus;
 use crate::events::consumer::ConsumerStats;
 use crate::events::consumer::jetstream::{consumer_lag, dead_letter_count};
@@ -254,35 +255,6 @@ impl Sources {
 
 fn saturating(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-struct PoolUse {
-    in_use: i64,
-    idle: i64,
-    max: i64,
-}
-
-/// The pool's connections now. sqlx keeps no wait-time statistics, so
-/// waiting shows only as `in_use` reaching `max`.
-fn pool_use(db: &DatabaseConnection) -> Option<PoolUse> {
-    fn of<DB: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<DB>) -> PoolUse {
-        let size = i64::from(pool.size());
-        let idle = i64::try_from(pool.num_idle()).unwrap_or(i64::MAX);
-        PoolUse {
-            in_use: (size - idle).max(0),
-            idle,
-            max: i64::from(pool.options().get_max_connections()),
-        }
-    }
-    match db {
-        DatabaseConnection::SqlxPostgresPoolConnection(_) => {
-            Some(of(db.get_postgres_connection_pool()))
-        }
-        DatabaseConnection::SqlxSqlitePoolConnection(_) => {
-            Some(of(db.get_sqlite_connection_pool()))
-        }
-        _ => None,
-    }
 }
 
 /// Encodes the relays' and consumers' own counters at each scrape.
