@@ -4,6 +4,7 @@
 //! and validated at start, one section at a time; secrets are
 //! [`secrecy::SecretString`]s and never printed.
 
+mod admin;
 mod auth;
 mod auth0;
 mod component;
@@ -174,6 +175,7 @@ impl Settings {
         let all_in_one_listen = (mode == Mode::AllInOne).then_some(self.gateway.listen);
         self.auth.validate(all_in_one_listen)?;
         self.grpc_client.validate()?;
+        self.validate_admin_listeners(mode)?;
         self.telemetry.validate()
     }
 

@@ -19,6 +19,7 @@ use tonic::transport::{Channel, Endpoint};
 use tonic_health::server::HealthReporter;
 use tower::util::MapRequestLayer;
 
+use crate::metrics::grpc::GrpcServerLayer;
 use crate::shutdown::Shutdown;
 
 /// Binds `addr` (port 0 picks a free port).
@@ -47,7 +48,8 @@ pub fn standard_routes() -> Result<(Routes, HealthReporter), tonic_reflection::s
 /// Accepted sockets have `TCP_NODELAY`: a unary answer is one small write, and
 /// Nagle's algorithm would hold it until the client's delayed ACK. Each call
 /// is logged at debug level with its method (`nexus_platform::grpc=debug`),
-/// which shows how calls spread over replicas.
+/// which shows how calls spread over replicas, and recorded by `calls`
+/// (from [`GrpcMetrics::layer`](crate::metrics::grpc::GrpcMetrics::layer)).
 ///
 /// # Errors
 /// The transport failed.
@@ -55,10 +57,12 @@ pub async fn serve(
     listener: TcpListener,
     routes: Routes,
     shutdown: Shutdown,
+    calls: GrpcServerLayer,
 ) -> Result<(), tonic::transport::Error> {
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
         .layer(MapRequestLayer::new(log_call))
+        .layer(calls)
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, async move { shutdown.wait().await })
         .await

@@ -1,7 +1,8 @@
 //! What every Nexus process needs: configuration, telemetry, database connection
 //! and migrations, the event bus (NATS JetStream or in-process), the transactional
 //! outbox and its relay, event consumers and their inbox, gRPC health and reflection, graceful shutdown, and the
-//! signed principal that the gateway passes to the services.
+//! signed principal that the gateway passes to the services; Prometheus metrics
+//! and the admin listener that serves them.
 
 pub mod config;
 pub mod db;
@@ -10,6 +11,7 @@ pub mod grpc;
 pub mod health;
 pub mod inbox;
 pub mod internal_auth;
+pub mod metrics;
 pub mod outbox;
 pub mod shutdown;
 pub mod telemetry;
@@ -18,4 +20,5 @@ pub mod time;
 pub use config::{ConfigError, Settings};
 pub use events::{BusMessage, EventBus, EventBusError};
 pub use internal_auth::InternalAuth;
+pub use metrics::Metrics;
 pub use shutdown::Shutdown;

@@ -43,6 +43,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 
 use super::{InProcessEventBus, NatsEventBus};
 use crate::inbox;
+use crate::metrics::counters::Latency;
 use crate::shutdown::Shutdown;
 
 pub use jetstream::JetStreamConsumer;
@@ -202,6 +203,7 @@ pub struct ConsumerStats {
     ignored: AtomicU64,
     failed_attempts: AtomicU64,
     dead_lettered: AtomicU64,
+    latency: Latency,
 }
 
 /// A snapshot of [`ConsumerStats`].
@@ -223,6 +225,11 @@ impl ConsumerStats {
             failed_attempts: self.failed_attempts.load(Ordering::Relaxed),
             dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
         }
+    }
+
+    /// How long applying an event took, each attempt.
+    pub fn latency(&self) -> &Latency {
+        &self.latency
     }
 
     fn count(&self, outcome: Outcome) {
@@ -349,7 +356,9 @@ impl EventConsumer {
     /// # Errors
     /// The handler or the database failed; nothing was committed.
     pub async fn apply(&self, event: &EventEnvelope) -> Result<Outcome, ConsumerError> {
+        let started = std::time::Instant::now();
         let outcome = self.apply_once(event).await;
+        self.stats.latency.observe(started.elapsed());
         match &outcome {
             Ok(o) => self.stats.count(*o),
             Err(_) => self.stats.failed(),

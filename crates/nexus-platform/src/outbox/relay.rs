@@ -21,6 +21,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, 
 use super::{Outbox, OutboxSignal, parked};
 use crate::events::{BusMessage, EventBus};
 use crate::inbox;
+use crate::metrics::counters::RelayCounters;
 use crate::shutdown::Shutdown;
 
 /// Key of the PostgreSQL advisory lock held while a relay publishes.
@@ -44,6 +45,7 @@ pub struct OutboxRelay {
     /// The head row refused for good, and how many times in a row.
     refused: Mutex<Option<(i64, u32)>>,
     parked: Arc<AtomicU64>,
+    counters: RelayCounters,
 }
 
 /// What one relay round did.
@@ -70,7 +72,13 @@ impl OutboxRelay {
             retention,
             refused: Mutex::new(None),
             parked: Arc::new(AtomicU64::new(0)),
+            counters: RelayCounters::default(),
         }
+    }
+
+    /// What this relay has published, and its failed rounds, since it started.
+    pub fn counters(&self) -> RelayCounters {
+        self.counters.clone()
     }
 
     /// How many rows this relay has parked since it started.
@@ -200,6 +208,7 @@ impl OutboxRelay {
         let sent = match self.bus.publish_all(&messages).await {
             Ok(n) => n,
             Err(e) => {
+                self.counters.failed();
                 let reason = e.to_string();
                 if let (Some(&seq), Some(head)) = (seqs.first(), messages.first())
                     && parked::is_permanent(&reason)
@@ -237,6 +246,7 @@ impl OutboxRelay {
             txn.execute(backend.build(&update)).await?;
         }
         txn.commit().await?;
+        self.counters.published(sent);
         Ok(Round::Sent(sent))
     }
 

@@ -10,6 +10,7 @@ mod events;
 mod gateway;
 mod helpers;
 mod identities;
+mod metrics;
 mod openapi;
 mod organizations;
 mod profile;
