@@ -1,4 +1,5 @@
-//! The layers around every route: request ids, problem+json for every error
+//! The layers around every route: request ids and the request's trace span,
+//! problem+json for every error
 //! whichever layer produced it, body size and request time limits, and the
 //! rate limits per principal and per client address.
 
@@ -6,3 +7,4 @@ pub mod limits;
 pub mod problem;
 pub mod rate_limit;
 pub mod request_id;
+pub mod trace;
