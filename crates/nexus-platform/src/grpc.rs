@@ -47,8 +47,8 @@ pub fn standard_routes() -> Result<(Routes, HealthReporter), tonic_reflection::s
 /// Accepted sockets have `TCP_NODELAY`: a unary answer is one small write, and
 /// Nagle's algorithm would hold it until the client's delayed ACK. Each call
 /// runs in a server span that continues the caller's trace, and is logged at
-/// debug level with its method (`nexus_platform::telemetry=debug`), which
-/// shows how calls spread over replicas.
+/// debug level with its method (`nexus_platform::grpc=debug`), which shows
+/// how calls spread over replicas.
 ///
 /// # Errors
 /// The transport failed.

@@ -85,7 +85,8 @@ where
 
     fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
         let path = request.uri().path();
-        tracing::debug!(method = path, "gRPC call");
+        // Under the target of the server code, as `telemetry.filter` names it.
+        tracing::debug!(target: "nexus_platform::grpc", method = path, "gRPC call");
         if untraced(path) {
             return Box::pin(self.inner.call(request));
         }
