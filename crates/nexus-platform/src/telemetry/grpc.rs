@@ -23,6 +23,14 @@ fn untraced(path: &str) -> bool {
     path.starts_with("/grpc.health.") || path.starts_with("/grpc.reflection.")
 }
 
+/// The span name of a call to `path` (`nexus.identity.v1.IdentityService/SyncUser`),
+/// its service and its method.
+fn names(path: &str) -> (&str, &str, &str) {
+    let name = path.trim_start_matches('/');
+    let (service, method) = name.split_once('/').unwrap_or((name, ""));
+    (name, service, method)
+}
+
 /// The `grpc-status` a response carries in its headers (a trailers-only
 /// answer, which is how errors come), else `None`.
 fn grpc_status(response: &http::Response<impl Sized>) -> Option<i32> {
@@ -90,13 +98,15 @@ where
         if untraced(path) {
             return Box::pin(self.inner.call(request));
         }
+        let (name, service, method) = names(path);
         let span = tracing::info_span!(
             "grpc.server",
-            otel.name = path,
+            otel.name = name,
             otel.kind = "server",
             otel.status_code = tracing::field::Empty,
             rpc.system = "grpc",
-            rpc.method = path,
+            rpc.service = service,
+            rpc.method = method,
             rpc.grpc.status_code = tracing::field::Empty,
             trace_id = tracing::field::Empty,
             error = tracing::field::Empty,
@@ -139,13 +149,15 @@ impl Service<http::Request<Body>> for TracedChannel {
 
     fn call(&mut self, mut request: http::Request<Body>) -> Self::Future {
         let path = request.uri().path().to_owned();
+        let (name, service, method) = names(&path);
         let span = tracing::info_span!(
             "grpc.client",
-            otel.name = path.as_str(),
+            otel.name = name,
             otel.kind = "client",
             otel.status_code = tracing::field::Empty,
             rpc.system = "grpc",
-            rpc.method = path.as_str(),
+            rpc.service = service,
+            rpc.method = method,
             rpc.grpc.status_code = tracing::field::Empty,
             error = tracing::field::Empty,
         );
@@ -160,5 +172,24 @@ impl Service<http::Request<Body>> for TracedChannel {
             }
             .instrument(span),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_is_named_by_its_service_and_method() {
+        assert_eq!(
+            names("/nexus.identity.v1.IdentityService/SyncUser"),
+            (
+                "nexus.identity.v1.IdentityService/SyncUser",
+                "nexus.identity.v1.IdentityService",
+                "SyncUser"
+            )
+        );
+        assert!(untraced("/grpc.health.v1.Health/Check"));
+        assert!(!untraced("/nexus.upn.v1.UpnService/ListCustomUpns"));
     }
 }

@@ -122,7 +122,11 @@ async fn assert_login_trace(collector: &Collector, services: &Services) -> Span 
     let server = collector
         .wait_for(
             "identity's SyncUser",
-            in_trace(|s| s.kind == SERVER && s.name.ends_with("/SyncUser")),
+            in_trace(|s| {
+                s.kind == SERVER
+                    && s.name == "nexus.identity.v1.IdentityService/SyncUser"
+                    && s.attribute("rpc.method") == Some("SyncUser")
+            }),
         )
         .await;
 
