@@ -350,7 +350,8 @@ impl EventConsumer {
     /// # Errors
     /// The handler or the database failed; nothing was committed.
     pub async fn apply(&self, event: &EventEnvelope) -> Result<Outcome, ConsumerError> {
-        let span = crate::telemetry::spans::event_handling(&self.name, event);
+        let handled = self.handlers.handles(&event.r#type);
+        let span = crate::telemetry::spans::event_handling(&self.name, event, handled);
         let outcome = self.apply_once(event).instrument(span).await;
         match &outcome {
             Ok(o) => self.stats.count(*o),

@@ -12,8 +12,13 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use super::propagation;
 
 /// The span in which `consumer` handles `event`: a child of the span that
-/// recorded the event, when it carries a `traceparent`.
-pub fn event_handling(consumer: &str, event: &EventEnvelope) -> Span {
+/// recorded the event, when it carries a `traceparent`. None when the
+/// consumer has no handler for the event (`handled` false): skipping an
+/// event is not work a trace needs to show.
+pub fn event_handling(consumer: &str, event: &EventEnvelope, handled: bool) -> Span {
+    if !handled {
+        return Span::none();
+    }
     let span = tracing::info_span!(
         "event.handle",
         otel.name = format!("handle {}", event.r#type),
