@@ -17,9 +17,9 @@ use std::io::IsTerminal as _;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
-use tracing::Subscriber;
 use tracing::level_filters::LevelFilter;
-use tracing_subscriber::filter::Targets;
+use tracing::{Level, Metadata, Subscriber};
+use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
@@ -49,7 +49,9 @@ pub enum TelemetryError {
 }
 
 /// The crates whose spans become trace spans, whatever the log filter: a
-/// filter of `warn` must not cut the trace of a request in two.
+/// filter of `warn` must not cut the trace of a request in two. Their
+/// warnings and errors are kept on the span as events; other log lines stay
+/// in the logs.
 const TRACED_CRATES: [&str; 6] = [
     "nexus",
     "nexus_platform",
@@ -95,18 +97,32 @@ pub fn subscriber(
 
     let provider = tracer_provider(settings, self::service_name(settings, service_name))?;
     let tracer = provider.tracer("nexus");
-    let traced = TRACED_CRATES.iter().fold(Targets::new(), |t, name| {
-        t.with_target(*name, LevelFilter::INFO)
-    });
     let otel = tracing_opentelemetry::layer()
         .with_tracer(tracer)
-        .with_filter(traced);
+        .with_filter(filter_fn(traced).with_max_level_hint(LevelFilter::INFO));
     let guard = TelemetryGuard {
         provider: Some(provider),
     };
 
     let subscriber = Registry::default().with(fmt.with_filter(filter)).with(otel);
     Ok((subscriber, guard))
+}
+
+/// What the trace layer records: spans at info level and above, and
+/// warnings and errors, of the Nexus crates.
+fn traced(meta: &Metadata<'_>) -> bool {
+    let target = meta.target();
+    let ours = TRACED_CRATES.iter().any(|name| {
+        target
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+    });
+    let level = if meta.is_span() {
+        Level::INFO
+    } else {
+        Level::WARN
+    };
+    ours && *meta.level() <= level
 }
 
 /// Parent-based sampling at the configured ratio, with the OTLP exporter
