@@ -18,12 +18,12 @@ use axum::Router;
 use nexus_domain::Principal;
 use nexus_platform::grpc::{BalancedChannel, ClientOptions};
 use nexus_platform::metrics::grpc::Recorded;
+use nexus_platform::telemetry::grpc::TracedChannel as Channel;
 use nexus_platform::{InternalAuth, Shutdown};
 use nexus_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use nexus_proto::tenant_access::v1::tenant_access_service_client::TenantAccessServiceClient;
 use nexus_proto::upn::v1::upn_service_client::UpnServiceClient;
 use tokio::net::TcpListener;
-use tonic::transport::Channel;
 
 pub use auth::{Credentials, jwt};
 pub use routes::{router, router_with};

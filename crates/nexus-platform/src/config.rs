@@ -109,7 +109,7 @@ outbox_retention_secs = 604800
 [telemetry]
 filter = "info"
 format = "text"
-service_name = "nexus"
+sample_ratio = 1.0
 
 [internal_auth]
 

@@ -17,10 +17,10 @@ use tonic::transport::channel::Change;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::server::HealthReporter;
-use tower::util::MapRequestLayer;
 
 use crate::metrics::grpc::GrpcServerLayer;
 use crate::shutdown::Shutdown;
+use crate::telemetry::grpc::{ServerTraceLayer, TracedChannel};
 
 /// Binds `addr` (port 0 picks a free port).
 ///
@@ -47,8 +47,9 @@ pub fn standard_routes() -> Result<(Routes, HealthReporter), tonic_reflection::s
 /// Serves `routes` on `listener` until `shutdown`, then drains in-flight calls.
 /// Accepted sockets have `TCP_NODELAY`: a unary answer is one small write, and
 /// Nagle's algorithm would hold it until the client's delayed ACK. Each call
-/// is logged at debug level with its method (`nexus_platform::grpc=debug`),
-/// which shows how calls spread over replicas, and recorded by `calls`
+/// runs in a server span that continues the caller's trace, is logged at
+/// debug level with its method (`nexus_platform::grpc=debug`), which shows
+/// how calls spread over replicas, and is recorded by `calls`
 /// (from [`GrpcMetrics::layer`](crate::metrics::grpc::GrpcMetrics::layer)).
 ///
 /// # Errors
@@ -61,7 +62,7 @@ pub async fn serve(
 ) -> Result<(), tonic::transport::Error> {
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
     tonic::transport::Server::builder()
-        .layer(MapRequestLayer::new(log_call))
+        .layer(ServerTraceLayer)
         .layer(calls)
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, async move { shutdown.wait().await })
@@ -73,11 +74,6 @@ pub async fn serve(
 /// status message is then written for the API's caller, who learns which
 /// dependency to wait for, instead of the gateway's generic 503 text.
 pub const DEPENDENCY_METADATA: &str = "x-nexus-dependency";
-
-fn log_call(request: http::Request<tonic::body::Body>) -> http::Request<tonic::body::Body> {
-    tracing::debug!(method = request.uri().path(), "gRPC call");
-    request
-}
 
 /// How a client of a Nexus service connects, re-resolves and waits.
 #[derive(Debug, Clone, Copy)]
@@ -99,10 +95,11 @@ pub enum ClientError {
 }
 
 /// A channel balanced over every address its URLs resolve to, and how many
-/// addresses it currently routes to.
+/// addresses it currently routes to. Each call through it runs in a client
+/// span whose trace context travels in the call's metadata.
 #[derive(Debug, Clone)]
 pub struct BalancedChannel {
-    pub channel: Channel,
+    pub channel: TracedChannel,
     routed: Arc<AtomicUsize>,
 }
 
@@ -143,7 +140,10 @@ impl BalancedChannel {
         // round trip through the resolver task.
         resolver.apply_static();
         tokio::spawn(resolver.run());
-        Ok(Self { channel, routed })
+        Ok(Self {
+            channel: TracedChannel::new(channel),
+            routed,
+        })
     }
 
     /// How many addresses calls are balanced over now.

@@ -188,7 +188,11 @@ fn main() -> ExitCode {
 }
 
 async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
-    let _telemetry = telemetry::init(&settings.telemetry)?;
+    let service_name = match &command {
+        Command::Serve { component } => format!("nexus-{}", component.name()),
+        _ => "nexus".to_owned(),
+    };
+    let _telemetry = telemetry::init(&settings.telemetry, &service_name)?;
     if let Command::Migrate { target } = command {
         return nexus::migrate(settings, target).await;
     }

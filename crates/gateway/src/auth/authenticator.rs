@@ -232,6 +232,7 @@ pub async fn authenticate(
     let client = client_address(&request);
     match auth.authenticate(request.headers(), client).await {
         Ok(principal) => {
+            crate::middleware::trace::record_principal(request.headers(), &principal);
             request.extensions_mut().insert(principal);
             next.run(request).await
         }
@@ -248,6 +249,7 @@ pub async fn authenticate_oauth(
 ) -> Response {
     match auth.authenticate_oauth(request.headers()).await {
         Ok(principal) => {
+            crate::middleware::trace::record_principal(request.headers(), &principal);
             request.extensions_mut().insert(principal);
             next.run(request).await
         }

@@ -40,6 +40,7 @@ use futures::future::BoxFuture;
 use nexus_proto::events::v1::EventEnvelope;
 use prost::Message as _;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use tracing::Instrument as _;
 
 use super::{InProcessEventBus, NatsEventBus};
 use crate::inbox;
@@ -356,8 +357,10 @@ impl EventConsumer {
     /// # Errors
     /// The handler or the database failed; nothing was committed.
     pub async fn apply(&self, event: &EventEnvelope) -> Result<Outcome, ConsumerError> {
+        let handled = self.handlers.handles(&event.r#type);
+        let span = crate::telemetry::spans::event_handling(&self.name, event, handled);
         let started = std::time::Instant::now();
-        let outcome = self.apply_once(event).await;
+        let outcome = self.apply_once(event).instrument(span).await;
         self.stats.latency.observe(started.elapsed());
         match &outcome {
             Ok(o) => self.stats.count(*o),

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Order, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
+use tracing::Instrument as _;
 
 use super::{Outbox, OutboxSignal, parked};
 use crate::events::{BusMessage, EventBus};
@@ -205,7 +206,10 @@ impl OutboxRelay {
                 payload: row.try_get::<Vec<u8>>("", "payload")?.into(),
             });
         }
-        let sent = match self.bus.publish_all(&messages).await {
+        let span = crate::telemetry::spans::relay_publish(
+            messages.iter().map(|m| m.traceparent.as_deref()),
+        );
+        let sent = match self.bus.publish_all(&messages).instrument(span).await {
             Ok(n) => n,
             Err(e) => {
                 self.counters.failed();

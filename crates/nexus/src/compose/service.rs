@@ -15,6 +15,7 @@ use nexus_platform::events::{InProcessEventBus, NatsEventBus};
 use nexus_platform::grpc::BalancedChannel;
 use nexus_platform::health::Probes;
 use nexus_platform::outbox::{OutboxRelay, OutboxSignal};
+use nexus_platform::telemetry::grpc::TracedChannel as Channel;
 use nexus_platform::{EventBus, InternalAuth, Metrics, Shutdown, db, grpc};
 use nexus_proto::identity::v1 as pb_identity;
 use nexus_proto::tenant_access::v1 as pb_tenant_access;
@@ -24,7 +25,6 @@ use sea_orm_migration::MigratorTrait;
 use secrecy::ExposeSecret as _;
 use tokio::task::JoinHandle;
 use tonic::service::Routes;
-use tonic::transport::Channel;
 
 /// A service that listens.
 pub(super) struct Started {

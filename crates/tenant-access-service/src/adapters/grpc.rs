@@ -8,13 +8,13 @@ use nexus_domain::{Clock, IdGenerator, SystemClock, UuidV7Ids};
 use nexus_platform::config::Auth0Settings;
 use nexus_platform::internal_auth::{InternalAuth, principal_of};
 use nexus_platform::outbox::OutboxSignal;
+use nexus_platform::telemetry::grpc::TracedChannel as Channel;
 use nexus_proto::tenant_access::v1 as pb;
 use nexus_proto::tenant_access::v1::tenant_access_service_server::{
     TenantAccessService, TenantAccessServiceServer,
 };
 use sea_orm::DatabaseConnection;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
 use crate::adapters::auth0::Auth0Provisioning;

@@ -8,12 +8,12 @@ use std::sync::Arc;
 use nexus_domain::{Clock, IdGenerator, SystemClock, UuidV7Ids};
 use nexus_platform::internal_auth::{InternalAuth, principal_of};
 use nexus_platform::outbox::OutboxSignal;
+use nexus_platform::telemetry::grpc::TracedChannel as Channel;
 use nexus_proto::common::v1 as common;
 use nexus_proto::upn::v1 as pb;
 use nexus_proto::upn::v1::upn_service_server::{UpnService, UpnServiceServer};
 use sea_orm::DatabaseConnection;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
 use crate::adapters::db::SeaOrmUpnRepository;
