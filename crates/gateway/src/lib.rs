@@ -18,6 +18,7 @@ use axum::Router;
 use nexus_domain::Principal;
 use nexus_platform::grpc::{BalancedChannel, ClientOptions};
 use nexus_platform::internal_auth::{SignedChannel, act_as};
+use nexus_platform::metrics::grpc::Recorded;
 use nexus_platform::{InternalAuth, Shutdown};
 use nexus_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use nexus_proto::tenant_access::v1::tenant_access_service_client::TenantAccessServiceClient;
@@ -47,6 +48,8 @@ pub struct GatewayConfig {
     pub rate_limit_burst: u32,
     /// The tenant roles of this deployment, stated in the OpenAPI document.
     pub tenant_roles: Vec<String>,
+    /// Where requests and authentication failures are counted.
+    pub metrics: nexus_platform::Metrics,
 }
 
 /// Shared by every handler: the service clients and the signing key.
@@ -55,10 +58,13 @@ pub struct AppState {
     inner: Arc<Inner>,
 }
 
+/// A channel to a service whose calls are counted as client calls.
+pub type ServiceChannel = Recorded<SignedChannel>;
+
 struct Inner {
-    identity: IdentityServiceClient<SignedChannel>,
-    tenant_access: TenantAccessServiceClient<SignedChannel>,
-    upn: UpnServiceClient<SignedChannel>,
+    identity: IdentityServiceClient<ServiceChannel>,
+    tenant_access: TenantAccessServiceClient<ServiceChannel>,
+    upn: UpnServiceClient<ServiceChannel>,
     routing: Vec<(&'static str, BalancedChannel)>,
     call_timeout: std::time::Duration,
 }
@@ -93,13 +99,16 @@ impl AppState {
         let upn = channel("upn_url", &config.upn_url, options)?;
         let tenant_access = channel("tenant_access_url", &config.tenant_access_url, options)?;
         let auth = &config.internal_auth;
+        let calls = config.metrics.grpc();
         Ok(Self {
             inner: Arc::new(Inner {
-                identity: IdentityServiceClient::new(auth.signed(identity.channel.clone())),
-                tenant_access: TenantAccessServiceClient::new(
-                    auth.signed(tenant_access.channel.clone()),
+                identity: IdentityServiceClient::new(
+                    calls.client(auth.signed(identity.channel.clone())),
                 ),
-                upn: UpnServiceClient::new(auth.signed(upn.channel.clone())),
+                tenant_access: TenantAccessServiceClient::new(
+                    calls.client(auth.signed(tenant_access.channel.clone())),
+                ),
+                upn: UpnServiceClient::new(calls.client(auth.signed(upn.channel.clone()))),
                 routing: vec![
                     ("identity", identity),
                     ("upn", upn),
@@ -110,15 +119,15 @@ impl AppState {
         })
     }
 
-    pub fn identity(&self) -> IdentityServiceClient<SignedChannel> {
+    pub fn identity(&self) -> IdentityServiceClient<ServiceChannel> {
         self.inner.identity.clone()
     }
 
-    pub fn tenant_access(&self) -> TenantAccessServiceClient<SignedChannel> {
+    pub fn tenant_access(&self) -> TenantAccessServiceClient<ServiceChannel> {
         self.inner.tenant_access.clone()
     }
 
-    pub fn upn(&self) -> UpnServiceClient<SignedChannel> {
+    pub fn upn(&self) -> UpnServiceClient<ServiceChannel> {
         self.inner.upn.clone()
     }
 

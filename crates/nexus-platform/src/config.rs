@@ -4,6 +4,7 @@
 //! and validated at start, one section at a time; secrets are
 //! [`secrecy::SecretString`]s and never printed.
 
+mod admin;
 mod auth;
 mod auth0;
 mod component;
@@ -117,7 +118,7 @@ outbox_retention_secs = 604800
 [telemetry]
 filter = "info"
 format = "text"
-service_name = "nexus"
+sample_ratio = 1.0
 
 [internal_auth]
 
@@ -184,6 +185,7 @@ impl Settings {
         self.auth.validate(all_in_one_listen)?;
         self.grpc_client.validate()?;
         self.grpc_tls.validate()?;
+        self.validate_admin_listeners(mode)?;
         self.telemetry.validate()
     }
 

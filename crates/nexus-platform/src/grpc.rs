@@ -22,9 +22,10 @@ use tonic::transport::channel::Change;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::server::HealthReporter;
-use tower::util::MapRequestLayer;
 
+use crate::metrics::grpc::GrpcServerLayer;
 use crate::shutdown::Shutdown;
+use crate::telemetry::grpc::{ServerTraceLayer, TracedChannel};
 
 /// Binds `addr` (port 0 picks a free port).
 ///
@@ -51,8 +52,10 @@ pub fn standard_routes() -> Result<(Routes, HealthReporter), tonic_reflection::s
 /// Serves `routes` on `listener` until `shutdown`, then drains in-flight calls.
 /// Accepted sockets have `TCP_NODELAY`: a unary answer is one small write, and
 /// Nagle's algorithm would hold it until the client's delayed ACK. Each call
-/// is logged at debug level with its method (`nexus_platform::grpc=debug`),
-/// which shows how calls spread over replicas.
+/// runs in a server span that continues the caller's trace, is logged at
+/// debug level with its method (`nexus_platform::grpc=debug`), which shows
+/// how calls spread over replicas, and is recorded by `calls`
+/// (from [`GrpcMetrics::layer`](crate::metrics::grpc::GrpcMetrics::layer)).
 ///
 /// # Errors
 /// The transport failed.
@@ -60,8 +63,9 @@ pub async fn serve(
     listener: TcpListener,
     routes: Routes,
     shutdown: Shutdown,
+    calls: GrpcServerLayer,
 ) -> Result<(), tonic::transport::Error> {
-    serve_with_tls(listener, routes, shutdown, None).await
+    serve_with_tls(listener, routes, shutdown, calls, None).await
 }
 
 /// As [`serve`], over TLS when `tls` is given: then clear-text connections
@@ -74,6 +78,7 @@ pub async fn serve_with_tls(
     listener: TcpListener,
     routes: Routes,
     shutdown: Shutdown,
+    calls: GrpcServerLayer,
     tls: Option<&ServerTls>,
 ) -> Result<(), tonic::transport::Error> {
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
@@ -82,7 +87,8 @@ pub async fn serve_with_tls(
         builder = builder.tls_config(tls.config())?;
     }
     builder
-        .layer(MapRequestLayer::new(log_call))
+        .layer(ServerTraceLayer)
+        .layer(calls)
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, async move { shutdown.wait().await })
         .await
@@ -93,11 +99,6 @@ pub async fn serve_with_tls(
 /// status message is then written for the API's caller, who learns which
 /// dependency to wait for, instead of the gateway's generic 503 text.
 pub const DEPENDENCY_METADATA: &str = "x-nexus-dependency";
-
-fn log_call(request: http::Request<tonic::body::Body>) -> http::Request<tonic::body::Body> {
-    tracing::debug!(method = request.uri().path(), "gRPC call");
-    request
-}
 
 /// How a client of a Nexus service connects, re-resolves and waits.
 #[derive(Debug, Clone)]
@@ -121,10 +122,11 @@ pub enum ClientError {
 }
 
 /// A channel balanced over every address its URLs resolve to, and how many
-/// addresses it currently routes to.
+/// addresses it currently routes to. Each call through it runs in a client
+/// span whose trace context travels in the call's metadata.
 #[derive(Debug, Clone)]
 pub struct BalancedChannel {
-    pub channel: Channel,
+    pub channel: TracedChannel,
     routed: Arc<AtomicUsize>,
 }
 
@@ -165,7 +167,10 @@ impl BalancedChannel {
         // round trip through the resolver task.
         resolver.apply_static();
         tokio::spawn(resolver.run());
-        Ok(Self { channel, routed })
+        Ok(Self {
+            channel: TracedChannel::new(channel),
+            routed,
+        })
     }
 
     /// How many addresses calls are balanced over now.

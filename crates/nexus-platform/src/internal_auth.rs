@@ -12,6 +12,7 @@
 
 use std::sync::Arc;
 
+use crate::telemetry::grpc::TracedChannel as Channel;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
@@ -20,7 +21,6 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use tonic::metadata::{MetadataMap, MetadataValue};
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
 
 pub const PRINCIPAL_HEADER: &str = "x-nexus-principal";
 pub const SIGNATURE_HEADER: &str = "x-nexus-principal-signature";

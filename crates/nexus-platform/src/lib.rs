@@ -2,7 +2,8 @@
 //! and migrations, the event bus (NATS JetStream or in-process), the transactional
 //! outbox and its relay, event consumers and their inbox, gRPC health and reflection, graceful shutdown, the
 //! signed principal that trusted components pass to the services, bearer JWT
-//! verification and the scopes of operations, and services' caller authentication.
+//! verification and the scopes of operations, services' caller authentication,
+//! and Prometheus metrics with the admin listener that serves them.
 
 pub mod caller_auth;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod health;
 pub mod inbox;
 pub mod internal_auth;
 pub mod jwt;
+pub mod metrics;
 pub mod outbox;
 pub mod scope;
 pub mod shutdown;
@@ -22,4 +24,5 @@ pub mod time;
 pub use config::{ConfigError, Settings};
 pub use events::{BusMessage, EventBus, EventBusError};
 pub use internal_auth::InternalAuth;
+pub use metrics::Metrics;
 pub use shutdown::Shutdown;

@@ -16,6 +16,7 @@ pub enum Scope {
     RolesAdmin,
     IdpTenantsAdmin,
     OrganizationsAdmin,
+    ScimProvision,
 }
 
 /// Reading a tenant's back-office users (`/api/{tenantId}/admin/users`).
@@ -25,7 +26,7 @@ pub const TENANT_ACCESS_WRITE: &str = "tenant.access:write";
 
 impl Scope {
     /// Every `/v1` scope.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::UsersRead,
         Self::UsersWrite,
         Self::UsersDelete,
@@ -35,6 +36,7 @@ impl Scope {
         Self::RolesAdmin,
         Self::IdpTenantsAdmin,
         Self::OrganizationsAdmin,
+        Self::ScimProvision,
     ];
 
     /// The name tokens and configuration carry.
@@ -49,6 +51,7 @@ impl Scope {
             Self::RolesAdmin => "roles:admin",
             Self::IdpTenantsAdmin => "idp-tenants:admin",
             Self::OrganizationsAdmin => "organizations:admin",
+            Self::ScimProvision => "scim:provision",
         }
     }
 
@@ -66,6 +69,9 @@ impl Scope {
             Self::RolesAdmin => "define roles, read them, and grant or revoke them",
             Self::IdpTenantsAdmin => "read and manage identity-provider tenants",
             Self::OrganizationsAdmin => "read and manage organizations and memberships",
+            Self::ScimProvision => {
+                "provision users over SCIM 2.0 at /scim/v2 (a bearer token alone, no ApplicationToken)"
+            }
         }
     }
 

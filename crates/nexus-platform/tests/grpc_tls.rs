@@ -58,7 +58,16 @@ async fn tls_server(shutdown: &Shutdown, tls: ServerTls) -> u16 {
     let port = listener.local_addr().unwrap().port();
     let (routes, _reporter) = grpc::standard_routes().unwrap();
     let shutdown = shutdown.clone();
-    tokio::spawn(async move { grpc::serve_with_tls(listener, routes, shutdown, Some(&tls)).await });
+    tokio::spawn(async move {
+        grpc::serve_with_tls(
+            listener,
+            routes,
+            shutdown,
+            nexus_platform::Metrics::new().grpc().layer(),
+            Some(&tls),
+        )
+        .await
+    });
     port
 }
 

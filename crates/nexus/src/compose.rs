@@ -3,6 +3,7 @@
 //! configuration is decided in one place, [`check_config`], which `nexus
 //! check-config` runs too, so that both refuse the same files.
 
+mod admin;
 mod all_in_one;
 mod component;
 mod gateway;

@@ -145,7 +145,12 @@ pub struct TelemetrySettings {
     pub format: LogFormat,
     /// OTLP/gRPC endpoint (`http://collector:4317`); traces are exported when set.
     pub otlp_endpoint: Option<String>,
-    pub service_name: String,
+    /// The share of traces started here that are recorded, 0.0 to 1.0. A
+    /// trace whose caller sent a `traceparent` follows the caller's decision.
+    pub sample_ratio: f64,
+    /// The `service.name` of exported traces; unset, each process names
+    /// itself (`nexus-gateway`, `nexus-identity`, …, `nexus` for the all-in-one).
+    pub service_name: Option<String>,
 }
 
 impl TelemetrySettings {
@@ -154,7 +159,24 @@ impl TelemetrySettings {
     /// # Errors
     /// A [`ConfigError::Invalid`] naming the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        check_http_url("telemetry.otlp_endpoint", self.otlp_endpoint.as_deref())
+        check_http_url("telemetry.otlp_endpoint", self.otlp_endpoint.as_deref())?;
+        if !(0.0..=1.0).contains(&self.sample_ratio) {
+            return Err(ConfigError::invalid(
+                "telemetry.sample_ratio",
+                "must be from 0.0 to 1.0",
+            ));
+        }
+        if self
+            .service_name
+            .as_deref()
+            .is_some_and(|n| n.trim().is_empty())
+        {
+            return Err(ConfigError::invalid(
+                "telemetry.service_name",
+                "must not be empty",
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -40,9 +40,11 @@ use futures::future::BoxFuture;
 use nexus_proto::events::v1::EventEnvelope;
 use prost::Message as _;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use tracing::Instrument as _;
 
 use super::{InProcessEventBus, NatsEventBus};
 use crate::inbox;
+use crate::metrics::counters::Latency;
 use crate::shutdown::Shutdown;
 
 pub use jetstream::JetStreamConsumer;
@@ -202,6 +204,7 @@ pub struct ConsumerStats {
     ignored: AtomicU64,
     failed_attempts: AtomicU64,
     dead_lettered: AtomicU64,
+    latency: Latency,
 }
 
 /// A snapshot of [`ConsumerStats`].
@@ -223,6 +226,11 @@ impl ConsumerStats {
             failed_attempts: self.failed_attempts.load(Ordering::Relaxed),
             dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
         }
+    }
+
+    /// How long applying an event took, each attempt.
+    pub fn latency(&self) -> &Latency {
+        &self.latency
     }
 
     fn count(&self, outcome: Outcome) {
@@ -349,7 +357,11 @@ impl EventConsumer {
     /// # Errors
     /// The handler or the database failed; nothing was committed.
     pub async fn apply(&self, event: &EventEnvelope) -> Result<Outcome, ConsumerError> {
-        let outcome = self.apply_once(event).await;
+        let handled = self.handlers.handles(&event.r#type);
+        let span = crate::telemetry::spans::event_handling(&self.name, event, handled);
+        let started = std::time::Instant::now();
+        let outcome = self.apply_once(event).instrument(span).await;
+        self.stats.latency.observe(started.elapsed());
         match &outcome {
             Ok(o) => self.stats.count(*o),
             Err(_) => self.stats.failed(),

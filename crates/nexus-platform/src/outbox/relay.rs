@@ -17,10 +17,12 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Order, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
+use tracing::Instrument as _;
 
 use super::{Outbox, OutboxSignal, parked};
 use crate::events::{BusMessage, EventBus};
 use crate::inbox;
+use crate::metrics::counters::RelayCounters;
 use crate::shutdown::Shutdown;
 
 /// Key of the PostgreSQL advisory lock held while a relay publishes.
@@ -44,6 +46,7 @@ pub struct OutboxRelay {
     /// The head row refused for good, and how many times in a row.
     refused: Mutex<Option<(i64, u32)>>,
     parked: Arc<AtomicU64>,
+    counters: RelayCounters,
 }
 
 /// What one relay round did.
@@ -70,7 +73,13 @@ impl OutboxRelay {
             retention,
             refused: Mutex::new(None),
             parked: Arc::new(AtomicU64::new(0)),
+            counters: RelayCounters::default(),
         }
+    }
+
+    /// What this relay has published, and its failed rounds, since it started.
+    pub fn counters(&self) -> RelayCounters {
+        self.counters.clone()
     }
 
     /// How many rows this relay has parked since it started.
@@ -197,9 +206,13 @@ impl OutboxRelay {
                 payload: row.try_get::<Vec<u8>>("", "payload")?.into(),
             });
         }
-        let sent = match self.bus.publish_all(&messages).await {
+        let span = crate::telemetry::spans::relay_publish(
+            messages.iter().map(|m| m.traceparent.as_deref()),
+        );
+        let sent = match self.bus.publish_all(&messages).instrument(span).await {
             Ok(n) => n,
             Err(e) => {
+                self.counters.failed();
                 let reason = e.to_string();
                 if let (Some(&seq), Some(head)) = (seqs.first(), messages.first())
                     && parked::is_permanent(&reason)
@@ -237,6 +250,7 @@ impl OutboxRelay {
             txn.execute(backend.build(&update)).await?;
         }
         txn.commit().await?;
+        self.counters.published(sent);
         Ok(Round::Sent(sent))
     }
 

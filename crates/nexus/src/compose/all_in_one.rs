@@ -1,9 +1,9 @@
 //! The all-in-one: every service and the gateway in one process, on SQLite
 //! files under `data_dir` and in-process events unless configured otherwise.
 
-use nexus_platform::Shutdown;
 use nexus_platform::config::{Component, Mode, Settings};
 use nexus_platform::events::consumer::EventSource;
+use nexus_platform::{Metrics, Shutdown};
 
 use super::gateway::{DevCredentials, GatewayStart, start_gateway};
 use super::running::Running;
@@ -26,11 +26,13 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
     let auth = internal_auth(settings)?;
     let dev = DevCredentials::for_all_in_one(settings)?;
     let dev_jwt = dev.as_ref().map(|d| d.jwt_config(settings));
+    let metrics = Metrics::new();
     let ctx = ServiceContext {
         settings,
         bus,
         auth: caller_auth(settings, auth.clone(), dev_jwt)?,
         shutdown: shutdown.clone(),
+        metrics: metrics.clone(),
     };
     let db = |component| open_database(settings, mode, component);
     let identity = ctx.identity(db(Component::Identity).await?).await?;
@@ -48,7 +50,7 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
         (Component::Upn, &upn),
         (Component::TenantAccess, &tenant_access),
     ] {
-        spawn_consumers(&source, component, started, &shutdown)?;
+        spawn_consumers(&source, component, started, &shutdown, &metrics)?;
     }
     let (gateway_addr, gateway_task) = start_gateway(
         settings,
@@ -61,11 +63,13 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
             auth,
             configured,
             dev: dev.as_ref(),
+            metrics: metrics.clone(),
         },
         shutdown.clone(),
     )
     .await?;
-    let mut running = Running::new(shutdown);
+
+    let mut running = Running::new(shutdown.clone());
     running.gateway_addr = Some(gateway_addr);
     running.identity_addr = Some(identity.addr);
     running.upn_addr = Some(upn.addr);
@@ -78,5 +82,8 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
         (Component::TenantAccess, tenant_access.db),
     ];
     running.tasks = vec![identity.task, upn.task, tenant_access.task, gateway_task];
+    running
+        .start_admin(settings, None, metrics, shutdown)
+        .await?;
     Ok(running)
 }

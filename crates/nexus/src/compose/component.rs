@@ -2,8 +2,8 @@
 //! PostgreSQL and NATS JetStream, the other components found by URL.
 
 use anyhow::Context as _;
-use nexus_platform::Shutdown;
 use nexus_platform::config::{Component, Mode, Settings};
+use nexus_platform::{Metrics, Shutdown};
 
 use super::gateway::{GatewayStart, start_gateway};
 use super::running::Running;
@@ -30,6 +30,7 @@ pub async fn start_component(
     let mode = Mode::Component;
     let configured = super::checked(settings, Some(component))?;
     let auth = internal_auth(settings)?;
+    let metrics = Metrics::new();
     let mut running = Running::new(shutdown.clone());
     if component == Component::Gateway {
         let [identity, upn, tenant_access] = settings
@@ -41,10 +42,14 @@ pub async fn start_component(
             auth,
             configured: configured.unwrap_or_default(),
             dev: None,
+            metrics: metrics.clone(),
         };
-        let (addr, task) = start_gateway(settings, start, shutdown).await?;
+        let (addr, task) = start_gateway(settings, start, shutdown.clone()).await?;
         running.gateway_addr = Some(addr);
         running.tasks.push(task);
+        running
+            .start_admin(settings, Some(component), metrics, shutdown)
+            .await?;
         return Ok(running);
     }
     let db = open_database(settings, mode, component).await?;
@@ -54,6 +59,7 @@ pub async fn start_component(
         bus,
         auth: caller_auth(settings, auth, None)?,
         shutdown,
+        metrics: metrics.clone(),
     };
     let started = match component {
         Component::Identity => ctx.identity(db).await?,
@@ -70,7 +76,7 @@ pub async fn start_component(
             .await?
         }
     };
-    spawn_consumers(&source, component, &started, &ctx.shutdown)?;
+    spawn_consumers(&source, component, &started, &ctx.shutdown, &metrics)?;
     match component {
         Component::Identity => running.identity_addr = Some(started.addr),
         Component::Upn => running.upn_addr = Some(started.addr),
@@ -80,5 +86,9 @@ pub async fn start_component(
     }
     running.databases.push((component, started.db));
     running.tasks.push(started.task);
+    let shutdown = ctx.shutdown.clone();
+    running
+        .start_admin(settings, Some(component), metrics, shutdown)
+        .await?;
     Ok(running)
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use gateway::auth::AuthError;
 use nexus_platform::config::{ConfigError, Settings};
-use nexus_platform::{InternalAuth, Shutdown};
+use nexus_platform::{InternalAuth, Metrics, Shutdown};
 use secrecy::{ExposeSecret as _, SecretString};
 use tokio::task::JoinHandle;
 
@@ -100,6 +100,7 @@ pub(super) struct GatewayStart<'a> {
     pub auth: InternalAuth,
     pub configured: gateway::Credentials,
     pub dev: Option<&'a DevCredentials>,
+    pub metrics: Metrics,
 }
 
 pub(super) async fn start_gateway(
@@ -120,6 +121,7 @@ pub(super) async fn start_gateway(
         rate_limit_per_second: settings.gateway.rate_limit_per_second,
         rate_limit_burst: settings.gateway.rate_limit_burst,
         tenant_roles: settings.tenant_access.roles.clone(),
+        metrics: start.metrics,
     };
     let state = gateway::AppState::new(&config)?;
     let limits = gateway::ServerLimits {

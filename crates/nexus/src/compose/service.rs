@@ -17,7 +17,8 @@ use nexus_platform::grpc::BalancedChannel;
 use nexus_platform::health::Probes;
 use nexus_platform::jwt::{JwtConfig, JwtVerifier};
 use nexus_platform::outbox::{OutboxRelay, OutboxSignal};
-use nexus_platform::{EventBus, InternalAuth, Shutdown, db, grpc};
+use nexus_platform::telemetry::grpc::TracedChannel as Channel;
+use nexus_platform::{EventBus, InternalAuth, Metrics, Shutdown, db, grpc};
 use nexus_proto::identity::v1 as pb_identity;
 use nexus_proto::tenant_access::v1 as pb_tenant_access;
 use nexus_proto::upn::v1 as pb_upn;
@@ -26,7 +27,6 @@ use sea_orm_migration::MigratorTrait;
 use secrecy::ExposeSecret as _;
 use tokio::task::JoinHandle;
 use tonic::service::Routes;
-use tonic::transport::Channel;
 
 /// A service that listens.
 pub(super) struct Started {
@@ -41,6 +41,7 @@ pub(super) struct ServiceContext<'a> {
     pub bus: Arc<dyn EventBus>,
     pub auth: CallerAuth,
     pub shutdown: Shutdown,
+    pub metrics: Metrics,
 }
 
 impl ServiceContext<'_> {
@@ -60,15 +61,21 @@ impl ServiceContext<'_> {
     ) -> anyhow::Result<Started> {
         let signal = OutboxSignal::new();
         let events = &self.settings.events;
-        OutboxRelay::new(
+        let relay = OutboxRelay::new(
             db.clone(),
             self.bus.clone(),
             signal.clone(),
             events.relay_batch_size,
             Duration::from_millis(events.relay_poll_interval_ms),
             Duration::from_secs(events.outbox_retention_secs),
-        )
-        .spawn(self.shutdown.clone());
+        );
+        self.metrics.sources().add_service(
+            service_name,
+            db.clone(),
+            relay.counters(),
+            relay.parked_counter(),
+        );
+        relay.spawn(self.shutdown.clone());
 
         let (routes, reporter) = grpc::standard_routes()?;
         let routes = add(routes, db.clone(), signal.clone(), &self.auth)?;
@@ -87,8 +94,9 @@ impl ServiceContext<'_> {
         tracing::info!(service = service_name, %addr, "gRPC service listening");
         let shutdown = self.shutdown.clone();
         let tls = self.settings.grpc_tls.server()?;
+        let calls = self.metrics.grpc().layer();
         let task = tokio::spawn(async move {
-            grpc::serve_with_tls(listener, routes, shutdown, tls.as_ref())
+            grpc::serve_with_tls(listener, routes, shutdown, calls, tls.as_ref())
                 .await
                 .with_context(|| format!("{service_name} gRPC server"))
         });
@@ -246,12 +254,13 @@ pub(super) async fn event_bus(
 
 /// The event consumers of a component's service: identity's copy of custom
 /// UPNs, upn's clean-up of deleted users' UPNs, tenant-access's user
-/// projection.
+/// projection. Each is added to `metrics`.
 pub(super) fn spawn_consumers(
     source: &EventSource,
     component: Component,
     started: &Started,
     shutdown: &Shutdown,
+    metrics: &Metrics,
 ) -> anyhow::Result<()> {
     let db = started.db.clone();
     let (consumer, options) = match component {
@@ -269,6 +278,13 @@ pub(super) fn spawn_consumers(
         ),
         Component::Gateway => return Ok(()),
     };
+    let jetstream = match source {
+        EventSource::JetStream(bus) => Some(bus.clone()),
+        EventSource::InProcess(_) => None,
+    };
+    metrics
+        .sources()
+        .add_consumer(consumer.name(), consumer.stats(), jetstream);
     consumer.spawn(source, options, shutdown.clone());
     Ok(())
 }

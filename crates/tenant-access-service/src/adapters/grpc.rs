@@ -10,12 +10,12 @@ use nexus_platform::config::Auth0Settings;
 use nexus_platform::internal_auth::principal_of;
 use nexus_platform::outbox::OutboxSignal;
 use nexus_platform::scope::{Scope, TENANT_ACCESS_READ, TENANT_ACCESS_WRITE};
+use nexus_platform::telemetry::grpc::TracedChannel as Channel;
 use nexus_proto::tenant_access::v1 as pb;
 use nexus_proto::tenant_access::v1::tenant_access_service_server::{
     TenantAccessService, TenantAccessServiceServer,
 };
 use sea_orm::DatabaseConnection;
-use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
 use crate::adapters::auth0::Auth0Provisioning;

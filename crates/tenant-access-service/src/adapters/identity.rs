@@ -6,10 +6,10 @@ use async_trait::async_trait;
 use nexus_domain::Principal;
 use nexus_platform::InternalAuth;
 use nexus_platform::internal_auth::{SignedChannel, act_as};
+use nexus_platform::telemetry::grpc::TracedChannel as Channel;
 use nexus_proto::common::v1 as common;
 use nexus_proto::identity::v1 as pb;
 use nexus_proto::identity::v1::identity_service_client::IdentityServiceClient;
-use tonic::transport::Channel;
 
 use crate::adapters::events::time_of;
 use crate::domain::{MemberUser, TenantAccessError};

@@ -10,11 +10,11 @@ use nexus_platform::caller_auth::{Authenticated, CallerAuth};
 use nexus_platform::internal_auth::principal_of;
 use nexus_platform::outbox::OutboxSignal;
 use nexus_platform::scope::Scope;
+use nexus_platform::telemetry::grpc::TracedChannel as Channel;
 use nexus_proto::common::v1 as common;
 use nexus_proto::upn::v1 as pb;
 use nexus_proto::upn::v1::upn_service_server::{UpnService, UpnServiceServer};
 use sea_orm::DatabaseConnection;
-use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
 use crate::adapters::db::SeaOrmUpnRepository;

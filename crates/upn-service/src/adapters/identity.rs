@@ -5,9 +5,9 @@ use async_trait::async_trait;
 use nexus_domain::{Principal, UserId};
 use nexus_platform::InternalAuth;
 use nexus_platform::internal_auth::{SignedChannel, act_as};
+use nexus_platform::telemetry::grpc::TracedChannel as Channel;
 use nexus_proto::identity::v1 as pb;
 use nexus_proto::identity::v1::identity_service_client::IdentityServiceClient;
-use tonic::transport::Channel;
 
 use crate::domain::UpnError;
 use crate::ports::UserDirectory;
