@@ -10,6 +10,7 @@ pub mod idp_tenants;
 pub mod memberships;
 pub mod organizations;
 pub mod roles;
+pub mod scim;
 pub mod sync;
 pub mod tenant_users;
 pub mod users;
@@ -27,7 +28,7 @@ use crate::auth::scope::Scope::{
     UsersRead, UsersSync, UsersWrite,
 };
 use crate::auth::scope::needs;
-use crate::middleware::{limits, rate_limit, request_id};
+use crate::middleware::{limits, metrics, rate_limit, request_id};
 use crate::server::ServerLimits;
 use crate::{AppState, GatewayConfig, auth, openapi};
 
@@ -38,7 +39,9 @@ pub fn router(state: AppState, config: &GatewayConfig) -> Router {
 
 /// The whole REST surface.
 pub fn router_with(state: AppState, config: &GatewayConfig, server: &ServerLimits) -> Router {
-    let authenticator = Arc::new(auth::Authenticator::new(config.credentials.clone()));
+    let authenticator = Arc::new(
+        auth::Authenticator::new(config.credentials.clone()).with_metrics(config.metrics.clone()),
+    );
     let limiter =
         rate_limit::RateLimiter::new(config.rate_limit_per_second, config.rate_limit_burst);
     let per_address =
@@ -165,6 +168,7 @@ pub fn router_with(state: AppState, config: &GatewayConfig, server: &ServerLimit
             per_address.clone(),
             rate_limit::limit_address,
         ));
+    let scim = scim::router(authenticator.clone(), limiter.clone(), per_address.clone());
     let admin = Router::new()
         .route(
             "/api/{tenantId}/admin/users",
@@ -188,6 +192,7 @@ pub fn router_with(state: AppState, config: &GatewayConfig, server: &ServerLimit
     Router::new()
         .merge(v1)
         .merge(admin)
+        .merge(scim)
         .route(
             "/openapi.json",
             get(move || async move { Json(document.as_ref().clone()) }),
@@ -206,6 +211,10 @@ pub fn router_with(state: AppState, config: &GatewayConfig, server: &ServerLimit
         .layer(middleware::from_fn_with_state(
             server.request_timeout,
             limits::request_timeout,
+        ))
+        .layer(middleware::from_fn_with_state(
+            config.metrics.clone(),
+            metrics::record,
         ))
         .layer(middleware::from_fn(request_id::request_id))
         .with_state(state)

@@ -4,11 +4,15 @@
 //! and validated at start, one section at a time; secrets are
 //! [`secrecy::SecretString`]s and never printed.
 
+mod admin;
 mod auth;
 mod auth0;
 mod component;
+mod internal_auth;
+mod nats;
 mod runtime;
 mod services;
+mod tls;
 
 use std::path::{Path, PathBuf};
 
@@ -20,14 +24,18 @@ pub use auth::{
 };
 pub use auth0::Auth0Settings;
 pub use component::{Component, UnknownComponent};
+pub use internal_auth::{
+    InternalAuthSettings, InternalKeySetting, MAX_INTERNAL_KEYS, MIN_INTERNAL_SECRET_LEN,
+};
+pub use nats::NatsConnectSettings;
 pub use runtime::{
-    DatabaseSettings, EventBackend, EventSettings, GrpcClientSettings, InternalAuthSettings,
-    LogFormat, MIN_INTERNAL_SECRET_LEN, TelemetrySettings,
+    DatabaseSettings, EventBackend, EventSettings, GrpcClientSettings, LogFormat, TelemetrySettings,
 };
 pub use services::{
     GatewaySettings, IDENTITY_KEYS, ServiceKeys, ServiceSettings, TENANT_ACCESS_KEYS,
     TenantAccessSettings, UPN_KEYS,
 };
+pub use tls::GrpcTlsSettings;
 
 /// Why the configuration was refused. The message names the key.
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +75,8 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub grpc_client: GrpcClientSettings,
+    #[serde(default)]
+    pub grpc_tls: GrpcTlsSettings,
 }
 
 const DEFAULTS: &str = r#"
@@ -113,7 +123,7 @@ max_version_jump = 1000
 [telemetry]
 filter = "info"
 format = "text"
-service_name = "nexus"
+sample_ratio = 1.0
 
 [internal_auth]
 
@@ -185,6 +195,8 @@ impl Settings {
         let all_in_one_listen = (mode == Mode::AllInOne).then_some(self.gateway.listen);
         self.auth.validate(all_in_one_listen)?;
         self.grpc_client.validate()?;
+        self.grpc_tls.validate()?;
+        self.validate_admin_listeners(mode)?;
         self.telemetry.validate()
     }
 
@@ -197,5 +209,7 @@ impl Settings {
     }
 }
 
+#[cfg(test)]
+mod security_tests;
 #[cfg(test)]
 mod tests;

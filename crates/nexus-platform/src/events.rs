@@ -38,12 +38,17 @@ pub struct BusMessage {
 }
 
 /// The outbox message of one event: the protobuf `EventEnvelope` built from
-/// `meta` and `payload`, with the CloudEvents attributes for the headers.
+/// `meta` and `payload`, with the CloudEvents attributes for the headers. Its
+/// `traceparent` is the current span's unless `meta` names one.
 pub fn envelope_message(
     meta: &nexus_domain::EventMetadata,
     payload: nexus_proto::events::v1::event_envelope::Payload,
 ) -> BusMessage {
     use prost::Message as _;
+    let traceparent = meta
+        .traceparent
+        .clone()
+        .or_else(crate::telemetry::propagation::current_traceparent);
     let envelope = nexus_proto::events::v1::EventEnvelope {
         id: meta.id.to_string(),
         r#type: meta.event_type.to_owned(),
@@ -54,7 +59,7 @@ pub fn envelope_message(
         tenant: meta.tenant.clone(),
         occurred_at: Some(crate::time::to_timestamp(meta.occurred_at)),
         actor: meta.actor.clone(),
-        traceparent: meta.traceparent.clone(),
+        traceparent: traceparent.clone(),
         tracestate: None,
         payload: Some(payload),
     };
@@ -64,7 +69,7 @@ pub fn envelope_message(
         event_type: meta.event_type.to_owned(),
         source: meta.source.to_owned(),
         time: meta.occurred_at,
-        traceparent: meta.traceparent.clone(),
+        traceparent,
         payload: envelope.encode_to_vec().into(),
     }
 }

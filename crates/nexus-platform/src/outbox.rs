@@ -35,7 +35,8 @@ pub enum Outbox {
 }
 
 /// Writes `message` into the outbox through `conn`, which should be the
-/// transaction that makes the change.
+/// transaction that makes the change. A message without a `traceparent`
+/// gets the current span's.
 ///
 /// # Errors
 /// The database refused the row.
@@ -57,7 +58,11 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, message: &BusMessage) -> Resu
             message.event_type.clone().into(),
             message.source.clone().into(),
             message.time.into(),
-            message.traceparent.clone().into(),
+            message
+                .traceparent
+                .clone()
+                .or_else(crate::telemetry::propagation::current_traceparent)
+                .into(),
             message.payload.to_vec().into(),
         ])
         .map_err(|e| DbErr::Custom(e.to_string()))?

@@ -155,7 +155,7 @@ enum DevCommand {
         /// A scope; repeat for several. Without any, every /v1 scope
         /// (users:read, users:write, users:delete, identities:write,
         /// users:sync, custom-upns:write, roles:admin, idp-tenants:admin,
-        /// organizations:admin); the tenant back-office scopes
+        /// organizations:admin) and scim:provision; the tenant back-office scopes
         /// (tenant.access:read, tenant.access:write) only when named.
         #[arg(long = "scope", value_name = "SCOPE")]
         scopes: Vec<String>,
@@ -265,7 +265,11 @@ fn main() -> ExitCode {
 }
 
 async fn run(settings: &Settings, command: Command) -> anyhow::Result<ExitCode> {
-    let _telemetry = telemetry::init(&settings.telemetry)?;
+    let service_name = match &command {
+        Command::Serve { component } => format!("nexus-{}", component.name()),
+        _ => "nexus".to_owned(),
+    };
+    let _telemetry = telemetry::init(&settings.telemetry, &service_name)?;
     match command {
         Command::Migrate { target } => {
             return nexus::migrate(settings, target)

@@ -16,6 +16,9 @@ pub async fn as_problem(response: Response, path: &str) -> Response {
     if status.as_u16() < 400 {
         return response;
     }
+    if path.starts_with(crate::routes::scim::SCIM_ROOT) {
+        return crate::routes::scim::as_scim_error(response).await;
+    }
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)

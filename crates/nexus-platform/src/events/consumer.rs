@@ -50,6 +50,7 @@ use futures::future::BoxFuture;
 use nexus_proto::events::v1::EventEnvelope;
 use prost::Message as _;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use tracing::Instrument as _;
 
 use super::NatsEventBus;
 use super::feed::{self, OutboxFeed, Position};
@@ -259,7 +260,11 @@ impl EventConsumer {
         event: &EventEnvelope,
         at: Option<Position>,
     ) -> Result<Outcome, ConsumerError> {
-        let outcome = self.apply_once(event, at).await;
+        let handled = self.handlers.handles(&event.r#type);
+        let span = crate::telemetry::spans::event_handling(&self.name, event, handled);
+        let started = std::time::Instant::now();
+        let outcome = self.apply_once(event, at).instrument(span).await;
+        self.stats.latency.observe(started.elapsed());
         match &outcome {
             Ok(o) => self.stats.count(*o),
             Err(_) => self.stats.failed(),

@@ -19,11 +19,13 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Order, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
+use tracing::Instrument as _;
 
 use super::{Outbox, OutboxSignal, parked};
 use crate::events::feed::{self, CursorReader};
 use crate::events::{BusMessage, EventBus};
 use crate::inbox;
+use crate::metrics::counters::RelayCounters;
 use crate::shutdown::Shutdown;
 
 /// Key of the PostgreSQL advisory lock held while a relay publishes.
@@ -51,6 +53,7 @@ pub struct OutboxRelay {
     parked: Arc<AtomicU64>,
     /// Consumers reading this outbox directly: pruning keeps their rows.
     readers: Vec<CursorReader>,
+    counters: RelayCounters,
 }
 
 /// What one relay round did.
@@ -78,6 +81,7 @@ impl OutboxRelay {
             refused: Mutex::new(None),
             parked: Arc::new(AtomicU64::new(0)),
             readers: Vec::new(),
+            counters: RelayCounters::default(),
         }
     }
 
@@ -87,6 +91,11 @@ impl OutboxRelay {
     pub fn keep_for(mut self, readers: Vec<CursorReader>) -> Self {
         self.readers = readers;
         self
+    }
+
+    /// What this relay has published, and its failed rounds, since it started.
+    pub fn counters(&self) -> RelayCounters {
+        self.counters.clone()
     }
 
     /// How many rows this relay has parked since it started.
@@ -231,9 +240,13 @@ impl OutboxRelay {
                 payload: row.try_get::<Vec<u8>>("", "payload")?.into(),
             });
         }
-        let sent = match self.bus.publish_all(&messages).await {
+        let span = crate::telemetry::spans::relay_publish(
+            messages.iter().map(|m| m.traceparent.as_deref()),
+        );
+        let sent = match self.bus.publish_all(&messages).instrument(span).await {
             Ok(n) => n,
             Err(e) => {
+                self.counters.failed();
                 let reason = e.to_string();
                 if let (Some(&seq), Some(head)) = (seqs.first(), messages.first())
                     && parked::is_permanent(&reason)
@@ -271,6 +284,7 @@ impl OutboxRelay {
             txn.execute(backend.build(&update)).await?;
         }
         txn.commit().await?;
+        self.counters.published(sent);
         Ok(Round::Sent(sent))
     }
 

@@ -4,15 +4,16 @@
 //! through a durable cursor kept in its own database; the in-process bus only
 //! serves observers.
 
-use nexus_platform::Shutdown;
 use nexus_platform::config::{Component, Mode, Settings};
 use nexus_platform::events::consumer::EventSource;
 use nexus_platform::events::feed::{CursorReader, OutboxFeed};
+use nexus_platform::{Metrics, Shutdown};
 
 use super::gateway::{DevCredentials, GatewayStart, start_gateway};
 use super::running::{Phases, Running};
 use super::service::{
-    ServiceContext, Started, consumer_of, event_bus, internal_auth, open_database, url_of,
+    ServiceContext, Started, caller_auth, consumer_of, event_bus, internal_auth, open_database,
+    register_consumer, url_of,
 };
 
 const SERVICES: [Component; 3] = [Component::Identity, Component::Upn, Component::TenantAccess];
@@ -51,21 +52,25 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
     } else {
         Vec::new()
     };
+    let dev = DevCredentials::for_all_in_one(settings)?;
+    let dev_jwt = dev.as_ref().map(|d| d.jwt_config(settings));
+    let metrics = Metrics::new();
     let phases = Phases::default();
     let ctx = ServiceContext {
         settings,
         bus: events.bus.clone(),
-        auth: auth.clone(),
+        auth: caller_auth(settings, auth.clone(), dev_jwt)?,
         shutdown: phases.services.clone(),
         background: phases.background.clone(),
         readers,
+        metrics: metrics.clone(),
     };
     let [identity_db, upn_db, tenant_access_db] =
         <[_; 3]>::try_from(databases).map_err(|_| anyhow::anyhow!("three databases"))?;
     let identity = ctx.identity(identity_db).await?;
-    let upn = ctx.upn(upn_db, &url_of(identity.addr)).await?;
+    let upn = ctx.upn(upn_db, &url_of(settings, identity.addr)).await?;
     let tenant_access = ctx
-        .tenant_access(tenant_access_db, &url_of(identity.addr))
+        .tenant_access(tenant_access_db, &url_of(settings, identity.addr))
         .await?;
     let started = |component| -> &Started {
         match component {
@@ -83,26 +88,27 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
                 producer.signal.clone(),
             ))
         });
+        register_consumer(&metrics, &consumer, &source);
         background.push(consumer.spawn(&source, options, phases.background.clone()));
     }
-    let dev = DevCredentials::for_all_in_one(settings)?;
     let (gateway_addr, gateway_task) = start_gateway(
         settings,
         GatewayStart {
             urls: [
-                url_of(identity.addr),
-                url_of(upn.addr),
-                url_of(tenant_access.addr),
+                url_of(settings, identity.addr),
+                url_of(settings, upn.addr),
+                url_of(settings, tenant_access.addr),
             ],
             auth,
             configured,
             dev: dev.as_ref(),
+            metrics: metrics.clone(),
         },
         phases.gateway.clone(),
     )
     .await?;
     let drain = std::time::Duration::from_secs(settings.shutdown_drain_secs);
-    let mut running = Running::new(shutdown, phases, drain);
+    let mut running = Running::new(shutdown, phases.clone(), drain);
     running.gateway_addr = Some(gateway_addr);
     running.identity_addr = Some(identity.addr);
     running.upn_addr = Some(upn.addr);
@@ -118,5 +124,8 @@ pub async fn start_all_in_one(settings: &Settings, shutdown: Shutdown) -> anyhow
     running.background = background;
     running.gateway = Some(gateway_task);
     running.tasks = vec![identity.task, upn.task, tenant_access.task];
+    running
+        .start_admin(settings, None, metrics, phases.services.clone())
+        .await?;
     Ok(running)
 }

@@ -2,12 +2,15 @@
 //! PostgreSQL and NATS JetStream, the other components found by URL.
 
 use anyhow::Context as _;
-use nexus_platform::Shutdown;
 use nexus_platform::config::{Component, Mode, Settings};
+use nexus_platform::{Metrics, Shutdown};
 
 use super::gateway::{GatewayStart, start_gateway};
 use super::running::{Phases, Running};
-use super::service::{ServiceContext, consumer_of, event_bus, internal_auth, open_database};
+use super::service::{
+    ServiceContext, caller_auth, consumer_of, event_bus, internal_auth, open_database,
+    register_consumer,
+};
 
 /// A key [`super::check_config`] has made sure is set.
 fn required(value: Option<&str>, key: &'static str) -> anyhow::Result<String> {
@@ -31,6 +34,7 @@ pub async fn start_component(
     let phases = Phases::default();
     let drain = std::time::Duration::from_secs(settings.shutdown_drain_secs);
     let mut running = Running::new(shutdown, phases.clone(), drain);
+    let metrics = Metrics::new();
     if component == Component::Gateway {
         let [identity, upn, tenant_access] = settings
             .gateway
@@ -41,10 +45,14 @@ pub async fn start_component(
             auth,
             configured: configured.unwrap_or_default(),
             dev: None,
+            metrics: metrics.clone(),
         };
         let (addr, task) = start_gateway(settings, start, phases.gateway.clone()).await?;
         running.gateway_addr = Some(addr);
         running.gateway = Some(task);
+        running
+            .start_admin(settings, Some(component), metrics, phases.services.clone())
+            .await?;
         return Ok(running);
     }
     let db = open_database(settings, mode, component).await?;
@@ -52,10 +60,11 @@ pub async fn start_component(
     let ctx = ServiceContext {
         settings,
         bus: events.bus,
-        auth,
+        auth: caller_auth(settings, auth, None)?,
         shutdown: phases.services.clone(),
         background: phases.background.clone(),
         readers: Vec::new(),
+        metrics: metrics.clone(),
     };
     let started = match component {
         Component::Identity => ctx.identity(db).await?,
@@ -75,6 +84,7 @@ pub async fn start_component(
     if let Some((consumer, options, _)) = consumer_of(settings, component, started.db.clone())? {
         match &events.source {
             Some(source) => {
+                register_consumer(&metrics, &consumer, source);
                 running
                     .background
                     .push(consumer.spawn(source, options, ctx.background.clone()));
@@ -95,5 +105,8 @@ pub async fn start_component(
     running.databases.push((component, started.db));
     running.tasks.push(started.task);
     running.background.push(started.relay);
+    running
+        .start_admin(settings, Some(component), metrics, phases.services.clone())
+        .await?;
     Ok(running)
 }

@@ -30,6 +30,9 @@ pub struct Running {
     pub identity_addr: Option<SocketAddr>,
     pub upn_addr: Option<SocketAddr>,
     pub tenant_access_addr: Option<SocketAddr>,
+    /// Where `/metrics` and `/healthz` are served, when an admin listener is
+    /// configured.
+    pub admin_addr: Option<SocketAddr>,
     /// The development ApplicationToken, when development credentials are on
     /// (no `[auth]` configured); bearer tokens then come from `nexus dev token`.
     pub dev_application_token: Option<SecretString>,
@@ -60,6 +63,7 @@ impl Running {
             identity_addr: None,
             upn_addr: None,
             tenant_access_addr: None,
+            admin_addr: None,
             dev_application_token: None,
             in_process_bus: None,
             databases: Vec::new(),

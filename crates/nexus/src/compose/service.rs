@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use nexus_platform::caller_auth::CallerAuth;
 use nexus_platform::config::{
     Component, EventBackend, IDENTITY_KEYS, Mode, ServiceKeys, ServiceSettings, Settings,
     TENANT_ACCESS_KEYS, UPN_KEYS,
@@ -15,8 +16,10 @@ use nexus_platform::events::feed::CursorReader;
 use nexus_platform::events::{InProcessEventBus, NatsEventBus};
 use nexus_platform::grpc::BalancedChannel;
 use nexus_platform::health::Probes;
+use nexus_platform::jwt::{JwtConfig, JwtVerifier};
 use nexus_platform::outbox::{OutboxRelay, OutboxSignal};
-use nexus_platform::{EventBus, InternalAuth, Shutdown, db, grpc};
+use nexus_platform::telemetry::grpc::TracedChannel as Channel;
+use nexus_platform::{EventBus, InternalAuth, Metrics, Shutdown, db, grpc};
 use nexus_proto::identity::v1 as pb_identity;
 use nexus_proto::tenant_access::v1 as pb_tenant_access;
 use nexus_proto::upn::v1 as pb_upn;
@@ -25,7 +28,6 @@ use sea_orm_migration::MigratorTrait;
 use secrecy::ExposeSecret as _;
 use tokio::task::JoinHandle;
 use tonic::service::Routes;
-use tonic::transport::Channel;
 
 /// A service that listens.
 pub(super) struct Started {
@@ -42,7 +44,7 @@ pub(super) struct Started {
 pub(super) struct ServiceContext<'a> {
     pub settings: &'a Settings,
     pub bus: Arc<dyn EventBus>,
-    pub auth: InternalAuth,
+    pub auth: CallerAuth,
     /// Stops the gRPC servers.
     pub shutdown: Shutdown,
     /// Stops relays, probes and consumers, after the servers.
@@ -50,6 +52,7 @@ pub(super) struct ServiceContext<'a> {
     /// Consumers reading a component's outbox directly (all-in-one), by
     /// producing component: its relay's pruning keeps what they still need.
     pub readers: Vec<(Component, CursorReader)>,
+    pub metrics: Metrics,
 }
 
 impl ServiceContext<'_> {
@@ -66,7 +69,7 @@ impl ServiceContext<'_> {
             Routes,
             DatabaseConnection,
             OutboxSignal,
-            &InternalAuth,
+            &CallerAuth,
         ) -> anyhow::Result<Routes>,
     ) -> anyhow::Result<Started> {
         let signal = OutboxSignal::new();
@@ -85,8 +88,14 @@ impl ServiceContext<'_> {
             Duration::from_millis(events.relay_poll_interval_ms),
             Duration::from_secs(events.outbox_retention_secs),
         )
-        .keep_for(readers)
-        .spawn(self.background.clone());
+        .keep_for(readers);
+        self.metrics.sources().add_service(
+            service_name,
+            db.clone(),
+            relay.counters(),
+            relay.parked_counter(),
+        );
+        let relay = relay.spawn(self.background.clone());
 
         let (routes, reporter) = grpc::standard_routes()?;
         let routes = add(routes, db.clone(), signal.clone(), &self.auth)?;
@@ -104,8 +113,10 @@ impl ServiceContext<'_> {
         let addr = listener.local_addr()?;
         tracing::info!(service = service_name, %addr, "gRPC service listening");
         let shutdown = self.shutdown.clone();
+        let tls = self.settings.grpc_tls.server()?;
+        let calls = self.metrics.grpc().layer();
         let task = tokio::spawn(async move {
-            grpc::serve(listener, routes, shutdown)
+            grpc::serve_with_tls(listener, routes, shutdown, calls, tls.as_ref())
                 .await
                 .with_context(|| format!("{service_name} gRPC server"))
         });
@@ -138,7 +149,7 @@ impl ServiceContext<'_> {
     /// `identity_url` resolves to.
     fn identity_channel(&self, identity_url: &str, key: &'static str) -> anyhow::Result<Channel> {
         let balanced =
-            BalancedChannel::new(identity_url, self.settings.grpc_client.options()).context(key)?;
+            BalancedChannel::new(identity_url, client_options(self.settings)?).context(key)?;
         Ok(balanced.channel)
     }
 
@@ -317,15 +328,58 @@ pub(super) fn consumer_of(
     Ok(Some((consumer, options, producer)))
 }
 
-/// The key principals are signed with: the configured one, or (all-in-one,
+/// Adds `consumer`'s counters (and, on JetStream, its lag) to `metrics`.
+pub(super) fn register_consumer(metrics: &Metrics, consumer: &EventConsumer, source: &EventSource) {
+    let jetstream = match source {
+        EventSource::JetStream(bus) => Some(bus.clone()),
+        EventSource::Outbox(_) => None,
+    };
+    metrics
+        .sources()
+        .add_consumer(consumer.name(), consumer.stats(), jetstream);
+}
+
+/// The keys principals are signed with: the configured ones, or (all-in-one,
 /// whose callers are all in-process) a random one.
 pub(super) fn internal_auth(settings: &Settings) -> anyhow::Result<InternalAuth> {
-    match &settings.internal_auth.secret {
-        Some(secret) => Ok(InternalAuth::new(secret.expose_secret().as_bytes())),
+    match settings.internal_auth.internal_auth() {
+        Some(auth) => Ok(auth),
         None => InternalAuth::random().map_err(|e| anyhow::anyhow!("no randomness: {e}")),
     }
 }
 
-pub(super) fn url_of(addr: SocketAddr) -> String {
-    format!("http://{addr}")
+/// How the services authenticate their gRPC callers: principals signed with
+/// `internal`, and bearer tokens verified as the gateway verifies them (the
+/// development key while development credentials are on).
+pub(super) fn caller_auth(
+    settings: &Settings,
+    internal: InternalAuth,
+    dev_jwt: Option<JwtConfig>,
+) -> anyhow::Result<CallerAuth> {
+    let config = dev_jwt.or_else(|| JwtConfig::from_settings(&settings.auth.jwt));
+    let jwt = match config {
+        Some(config) => Some(Arc::new(JwtVerifier::new(config)?)),
+        None => None,
+    };
+    Ok(CallerAuth::new(internal, jwt))
+}
+
+/// How this process's gRPC clients connect: `[grpc_client]` and the client
+/// side of `[grpc_tls]`.
+pub(super) fn client_options(settings: &Settings) -> anyhow::Result<grpc::ClientOptions> {
+    let mut options = settings.grpc_client.options();
+    options.tls = settings.grpc_tls.client()?;
+    Ok(options)
+}
+
+/// The URL this process's clients reach one of its own services at:
+/// `https://` when `[grpc_tls]` puts its ports on TLS (the certificate must
+/// then name the address, e.g. an IP subject alternative name 127.0.0.1).
+pub(super) fn url_of(settings: &Settings, addr: SocketAddr) -> String {
+    let scheme = if settings.grpc_tls.cert_file.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{addr}")
 }

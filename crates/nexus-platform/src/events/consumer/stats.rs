@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Outcome;
+use crate::metrics::counters::Latency;
 
 /// Counters of one consumer since its process started.
 #[derive(Debug, Default)]
@@ -12,6 +13,7 @@ pub struct ConsumerStats {
     ignored: AtomicU64,
     failed_attempts: AtomicU64,
     dead_lettered: AtomicU64,
+    pub(crate) latency: Latency,
 }
 
 /// A snapshot of [`ConsumerStats`].
@@ -33,6 +35,11 @@ impl ConsumerStats {
             failed_attempts: self.failed_attempts.load(Ordering::Relaxed),
             dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
         }
+    }
+
+    /// How long applying an event took, each attempt.
+    pub fn latency(&self) -> &Latency {
+        &self.latency
     }
 
     pub(crate) fn count(&self, outcome: Outcome) {
