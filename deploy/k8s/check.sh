@@ -3,9 +3,11 @@
 #   1. kustomize renders both overlays (dev, production);
 #   2. every rendered object validates strictly against the Kubernetes 1.33
 #      schemas (kubernetes-validate);
-#   3. checkov (framework kubernetes) finds no failed check in either overlay;
-#   4. hadolint passes the Dockerfile;
-#   5. secrets.example.yaml holds no values and no kustomization includes it.
+#   3. every component's admin_listen is its port `admin`, which its Service,
+#      the ServiceMonitor and the NetworkPolicy nexus-metrics use;
+#   4. checkov (framework kubernetes) finds no failed check in either overlay;
+#   5. hadolint passes the Dockerfile;
+#   6. secrets.example.yaml holds no values and no kustomization includes it.
 # Exits non-zero on the first failure. Needs no cluster and no Docker.
 #
 #   bash deploy/k8s/check.sh
@@ -83,6 +85,51 @@ for overlay in dev production; do
 done
 kubernetes-validate --strict --quiet --kubernetes-version "$KUBERNETES_VERSION" deploy/k8s/secrets.example.yaml
 echo "secrets.example.yaml: valid"
+
+log "admin ports"
+# What the ServiceMonitor scrapes must be where nexus serves /metrics: each
+# component's config sets <section>.admin_listen to its container's port
+# `admin`, the Service exposes that port by name, and the NetworkPolicy
+# nexus-metrics admits it.
+"$venv/bin/python" - "$out" <<'PY'
+import sys, pathlib, tomllib, yaml
+out = pathlib.Path(sys.argv[1])
+sections = {"gateway": "gateway", "identity": "identity", "upn": "upn", "tenant-access": "tenant_access"}
+bad = []
+for overlay in ("dev", "production"):
+    docs = [d for d in yaml.safe_load_all((out / f"{overlay}.yaml").read_text()) if d]
+    by_kind = lambda kind: [d for d in docs if d["kind"] == kind]
+    maps = {d["metadata"]["name"]: d for d in by_kind("ConfigMap")}
+    policy = next(d for d in by_kind("NetworkPolicy") if d["metadata"]["name"] == "nexus-metrics")
+    admitted = {p["port"] for rule in policy["spec"]["ingress"] for p in rule["ports"]}
+    services = {d["metadata"]["labels"].get("app.kubernetes.io/component"): d for d in by_kind("Service")}
+    for deployment in by_kind("Deployment"):
+        component = deployment["metadata"]["labels"].get("app.kubernetes.io/component")
+        if component not in sections:
+            continue
+        where = f"{overlay}: {component}"
+        spec = deployment["spec"]["template"]["spec"]
+        ports = {p["name"]: p["containerPort"] for p in spec["containers"][0].get("ports", [])}
+        config = next(v["configMap"]["name"] for v in spec["volumes"] if "configMap" in v)
+        toml = tomllib.loads(maps[config]["data"]["nexus.toml"])
+        listen = toml.get(sections[component], {}).get("admin_listen")
+        if listen is None:
+            bad.append(f"{where}: {sections[component]}.admin_listen is not set")
+        elif int(listen.rsplit(":", 1)[1]) != ports.get("admin"):
+            bad.append(f"{where}: admin_listen {listen} is not the container port admin {ports.get('admin')}")
+        if ports.get("admin") not in admitted:
+            bad.append(f"{where}: the NetworkPolicy nexus-metrics does not admit port {ports.get('admin')}")
+        service_ports = {p["name"] for p in services.get(component, {}).get("spec", {}).get("ports", [])}
+        if "admin" not in service_ports:
+            bad.append(f"{where}: its Service has no port admin")
+    for monitor in by_kind("ServiceMonitor"):
+        for endpoint in monitor["spec"]["endpoints"]:
+            if endpoint.get("port") != "admin" or endpoint.get("path") != "/metrics":
+                bad.append(f"{overlay}: ServiceMonitor scrapes {endpoint.get('port')} {endpoint.get('path')}, not admin /metrics")
+if bad:
+    sys.exit("admin ports: " + "; ".join(bad))
+print("every component serves /metrics on its Service's port admin, which nexus-metrics admits")
+PY
 
 log "checkov"
 for overlay in production dev; do

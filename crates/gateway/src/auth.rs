@@ -7,9 +7,7 @@ mod authenticator;
 mod basic;
 mod credentials;
 mod error;
-mod jwks;
 pub mod jwt;
-mod jwt_crypto;
 pub mod scope;
 
 pub use authenticator::{Authenticator, authenticate, authenticate_oauth, client_address};

@@ -17,12 +17,13 @@ use std::sync::Arc;
 use axum::Router;
 use nexus_domain::Principal;
 use nexus_platform::grpc::{BalancedChannel, ClientOptions};
+use nexus_platform::internal_auth::{SignedChannel, act_as};
+use nexus_platform::metrics::grpc::Recorded;
 use nexus_platform::{InternalAuth, Shutdown};
 use nexus_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use nexus_proto::tenant_access::v1::tenant_access_service_client::TenantAccessServiceClient;
 use nexus_proto::upn::v1::upn_service_client::UpnServiceClient;
 use tokio::net::TcpListener;
-use tonic::transport::Channel;
 
 pub use auth::{Credentials, jwt};
 pub use routes::{router, router_with};
@@ -37,7 +38,7 @@ pub struct GatewayConfig {
     pub upn_url: String,
     pub tenant_access_url: String,
     pub internal_auth: InternalAuth,
-    /// Timeouts and re-resolution of the service clients; every call carries
+    /// Timeouts, re-resolution and TLS of the service clients; every call carries
     /// `call_timeout` as its deadline.
     pub clients: ClientOptions,
     pub credentials: Credentials,
@@ -47,6 +48,8 @@ pub struct GatewayConfig {
     pub rate_limit_burst: u32,
     /// The tenant roles of this deployment, stated in the OpenAPI document.
     pub tenant_roles: Vec<String>,
+    /// Where requests and authentication failures are counted.
+    pub metrics: nexus_platform::Metrics,
 }
 
 /// Shared by every handler: the service clients and the signing key.
@@ -55,12 +58,14 @@ pub struct AppState {
     inner: Arc<Inner>,
 }
 
+/// A channel to a service whose calls are counted as client calls.
+pub type ServiceChannel = Recorded<SignedChannel>;
+
 struct Inner {
-    identity: IdentityServiceClient<Channel>,
-    tenant_access: TenantAccessServiceClient<Channel>,
-    upn: UpnServiceClient<Channel>,
+    identity: IdentityServiceClient<ServiceChannel>,
+    tenant_access: TenantAccessServiceClient<ServiceChannel>,
+    upn: UpnServiceClient<ServiceChannel>,
     routing: Vec<(&'static str, BalancedChannel)>,
-    internal_auth: InternalAuth,
     call_timeout: std::time::Duration,
 }
 
@@ -74,9 +79,9 @@ pub enum GatewayError {
 fn channel(
     key: &'static str,
     urls: &str,
-    options: ClientOptions,
+    options: &ClientOptions,
 ) -> Result<BalancedChannel, GatewayError> {
-    BalancedChannel::new(urls, options).map_err(|e| GatewayError::BadUrl {
+    BalancedChannel::new(urls, options.clone()).map_err(|e| GatewayError::BadUrl {
         key,
         message: e.to_string(),
     })
@@ -89,35 +94,40 @@ impl AppState {
     /// # Errors
     /// A malformed service URL.
     pub fn new(config: &GatewayConfig) -> Result<Self, GatewayError> {
-        let options = config.clients;
+        let options = &config.clients;
         let identity = channel("identity_url", &config.identity_url, options)?;
         let upn = channel("upn_url", &config.upn_url, options)?;
         let tenant_access = channel("tenant_access_url", &config.tenant_access_url, options)?;
+        let auth = &config.internal_auth;
+        let calls = config.metrics.grpc();
         Ok(Self {
             inner: Arc::new(Inner {
-                identity: IdentityServiceClient::new(identity.channel.clone()),
-                tenant_access: TenantAccessServiceClient::new(tenant_access.channel.clone()),
-                upn: UpnServiceClient::new(upn.channel.clone()),
+                identity: IdentityServiceClient::new(
+                    calls.client(auth.signed(identity.channel.clone())),
+                ),
+                tenant_access: TenantAccessServiceClient::new(
+                    calls.client(auth.signed(tenant_access.channel.clone())),
+                ),
+                upn: UpnServiceClient::new(calls.client(auth.signed(upn.channel.clone()))),
                 routing: vec![
                     ("identity", identity),
                     ("upn", upn),
                     ("tenant-access", tenant_access),
                 ],
-                internal_auth: config.internal_auth.clone(),
                 call_timeout: options.call_timeout,
             }),
         })
     }
 
-    pub fn identity(&self) -> IdentityServiceClient<Channel> {
+    pub fn identity(&self) -> IdentityServiceClient<ServiceChannel> {
         self.inner.identity.clone()
     }
 
-    pub fn tenant_access(&self) -> TenantAccessServiceClient<Channel> {
+    pub fn tenant_access(&self) -> TenantAccessServiceClient<ServiceChannel> {
         self.inner.tenant_access.clone()
     }
 
-    pub fn upn(&self) -> UpnServiceClient<Channel> {
+    pub fn upn(&self) -> UpnServiceClient<ServiceChannel> {
         self.inner.upn.clone()
     }
 
@@ -130,15 +140,14 @@ impl AppState {
             .map(|(name, channel)| (*name, channel.routed()))
     }
 
-    /// A gRPC request carrying the signed acting principal and the call
+    /// A gRPC request acting for `principal` (signed for the method it is
+    /// sent to, see [`nexus_platform::internal_auth`]) with the call
     /// deadline (sent as `grpc-timeout`, so the service stops working on a
     /// call its caller has given up on).
     pub fn identity_request<T>(&self, principal: &Principal, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
         request.set_timeout(self.inner.call_timeout);
-        self.inner
-            .internal_auth
-            .attach(request.metadata_mut(), principal);
+        act_as(&mut request, principal);
         request
     }
 }

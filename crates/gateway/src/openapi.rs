@@ -3,12 +3,15 @@
 //! self-contained reference page at `/docs` (no external assets, so it works
 //! offline). Nothing in the gateway imports this file but the route table.
 
+mod links;
+
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes,
     SecurityScheme,
 };
 use utoipa::{Modify, OpenApi};
 
+use self::links::Links;
 use crate::api::problem::ProblemJson;
 use crate::api::schema::expand_patterns;
 use crate::auth::scope::Scope;
@@ -75,7 +78,7 @@ impl Modify for Security {
         description = "Identity backend: users, identity-provider tenants and links, the login-time sync, attributes, roles, organizations. Every `/v1` operation takes a bearer JWT together with an `ApplicationToken` header, or HTTP Basic, and needs the one scope its security requirement names. Errors are RFC 9457 problem details. Timestamps are RFC 3339 UTC. `subscriptions`, `products` and `applicationDeployments` belong to a product catalogue outside Nexus and are always empty lists."
     ),
     servers((url = "/", description = "This deployment")),
-    modifiers(&Security),
+    modifiers(&Security, &Links),
     security(("bearer" = [], "applicationToken" = []), ("basic" = [])),
     paths(
         users::create_user,

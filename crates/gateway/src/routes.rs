@@ -28,7 +28,7 @@ use crate::auth::scope::Scope::{
     UsersRead, UsersSync, UsersWrite,
 };
 use crate::auth::scope::needs;
-use crate::middleware::{limits, rate_limit, request_id};
+use crate::middleware::{limits, metrics, rate_limit, request_id};
 use crate::server::ServerLimits;
 use crate::{AppState, GatewayConfig, auth, openapi};
 
@@ -39,7 +39,9 @@ pub fn router(state: AppState, config: &GatewayConfig) -> Router {
 
 /// The whole REST surface.
 pub fn router_with(state: AppState, config: &GatewayConfig, server: &ServerLimits) -> Router {
-    let authenticator = Arc::new(auth::Authenticator::new(config.credentials.clone()));
+    let authenticator = Arc::new(
+        auth::Authenticator::new(config.credentials.clone()).with_metrics(config.metrics.clone()),
+    );
     let limiter =
         rate_limit::RateLimiter::new(config.rate_limit_per_second, config.rate_limit_burst);
     let per_address =
@@ -209,6 +211,10 @@ pub fn router_with(state: AppState, config: &GatewayConfig, server: &ServerLimit
         .layer(middleware::from_fn_with_state(
             server.request_timeout,
             limits::request_timeout,
+        ))
+        .layer(middleware::from_fn_with_state(
+            config.metrics.clone(),
+            metrics::record,
         ))
         .layer(middleware::from_fn(request_id::request_id))
         .with_state(state)

@@ -37,10 +37,12 @@ pub fn config(body_limit_bytes: usize) -> GatewayConfig {
         rate_limit_per_second: 0.0,
         rate_limit_burst: 1,
         tenant_roles: vec!["admin".to_owned()],
+        metrics: nexus_platform::Metrics::new(),
         clients: nexus_platform::grpc::ClientOptions {
             connect_timeout: Duration::from_secs(1),
             call_timeout: Duration::from_secs(2),
             resolve_interval: Duration::from_secs(10),
+            tls: nexus_platform::grpc::ClientTls::default(),
         },
     }
 }

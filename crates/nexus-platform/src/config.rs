@@ -4,11 +4,15 @@
 //! and validated at start, one section at a time; secrets are
 //! [`secrecy::SecretString`]s and never printed.
 
+mod admin;
 mod auth;
 mod auth0;
 mod component;
+mod internal_auth;
+mod nats;
 mod runtime;
 mod services;
+mod tls;
 
 use std::path::{Path, PathBuf};
 
@@ -20,14 +24,18 @@ pub use auth::{
 };
 pub use auth0::Auth0Settings;
 pub use component::{Component, UnknownComponent};
+pub use internal_auth::{
+    InternalAuthSettings, InternalKeySetting, MAX_INTERNAL_KEYS, MIN_INTERNAL_SECRET_LEN,
+};
+pub use nats::NatsConnectSettings;
 pub use runtime::{
-    DatabaseSettings, EventBackend, EventSettings, GrpcClientSettings, InternalAuthSettings,
-    LogFormat, MIN_INTERNAL_SECRET_LEN, TelemetrySettings,
+    DatabaseSettings, EventBackend, EventSettings, GrpcClientSettings, LogFormat, TelemetrySettings,
 };
 pub use services::{
     GatewaySettings, IDENTITY_KEYS, ServiceKeys, ServiceSettings, TENANT_ACCESS_KEYS,
     TenantAccessSettings, UPN_KEYS,
 };
+pub use tls::GrpcTlsSettings;
 
 /// Why the configuration was refused. The message names the key.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +62,9 @@ impl ConfigError {
 pub struct Settings {
     /// Where the all-in-one keeps its SQLite files and development keys.
     pub data_dir: PathBuf,
+    /// On SIGTERM, how long each server may take to finish its in-flight
+    /// requests before it is stopped, in seconds.
+    pub shutdown_drain_secs: u64,
     pub gateway: GatewaySettings,
     pub identity: ServiceSettings,
     pub upn: ServiceSettings,
@@ -64,10 +75,13 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub grpc_client: GrpcClientSettings,
+    #[serde(default)]
+    pub grpc_tls: GrpcTlsSettings,
 }
 
 const DEFAULTS: &str = r#"
 data_dir = "./nexus-data"
+shutdown_drain_secs = 30
 
 [gateway]
 listen = "127.0.0.1:8080"
@@ -104,11 +118,12 @@ stream_max_msgs = 0
 relay_batch_size = 256
 relay_poll_interval_ms = 1000
 outbox_retention_secs = 604800
+max_version_jump = 1000
 
 [telemetry]
 filter = "info"
 format = "text"
-service_name = "nexus"
+sample_ratio = 1.0
 
 [internal_auth]
 
@@ -164,6 +179,12 @@ impl Settings {
     /// # Errors
     /// A [`ConfigError::Invalid`] naming the key.
     pub fn validate(&self, mode: Mode) -> Result<(), ConfigError> {
+        if !(1..=3600).contains(&self.shutdown_drain_secs) {
+            return Err(ConfigError::invalid(
+                "shutdown_drain_secs",
+                "must be 1 to 3600",
+            ));
+        }
         self.gateway.validate()?;
         self.identity.validate(&IDENTITY_KEYS)?;
         self.upn.validate(&UPN_KEYS)?;
@@ -174,6 +195,8 @@ impl Settings {
         let all_in_one_listen = (mode == Mode::AllInOne).then_some(self.gateway.listen);
         self.auth.validate(all_in_one_listen)?;
         self.grpc_client.validate()?;
+        self.grpc_tls.validate()?;
+        self.validate_admin_listeners(mode)?;
         self.telemetry.validate()
     }
 
@@ -186,5 +209,7 @@ impl Settings {
     }
 }
 
+#[cfg(test)]
+mod security_tests;
 #[cfg(test)]
 mod tests;

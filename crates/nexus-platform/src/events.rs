@@ -1,8 +1,11 @@
 //! The event-bus port and its two adapters: NATS JetStream for deployments,
-//! in-process delivery for the all-in-one. The outbox relay is the only
-//! publisher; [`consumer`] applies events from either adapter.
+//! in-process delivery for observers of the all-in-one. The outbox relay is
+//! the only publisher; [`consumer`] applies events from JetStream or, in the
+//! all-in-one, straight from the producer's outbox table ([`feed`]).
 
 pub mod consumer;
+pub mod dead_letters;
+pub mod feed;
 pub mod memory;
 pub mod nats;
 
@@ -35,12 +38,17 @@ pub struct BusMessage {
 }
 
 /// The outbox message of one event: the protobuf `EventEnvelope` built from
-/// `meta` and `payload`, with the CloudEvents attributes for the headers.
+/// `meta` and `payload`, with the CloudEvents attributes for the headers. Its
+/// `traceparent` is the current span's unless `meta` names one.
 pub fn envelope_message(
     meta: &nexus_domain::EventMetadata,
     payload: nexus_proto::events::v1::event_envelope::Payload,
 ) -> BusMessage {
     use prost::Message as _;
+    let traceparent = meta
+        .traceparent
+        .clone()
+        .or_else(crate::telemetry::propagation::current_traceparent);
     let envelope = nexus_proto::events::v1::EventEnvelope {
         id: meta.id.to_string(),
         r#type: meta.event_type.to_owned(),
@@ -51,7 +59,7 @@ pub fn envelope_message(
         tenant: meta.tenant.clone(),
         occurred_at: Some(crate::time::to_timestamp(meta.occurred_at)),
         actor: meta.actor.clone(),
-        traceparent: meta.traceparent.clone(),
+        traceparent: traceparent.clone(),
         tracestate: None,
         payload: Some(payload),
     };
@@ -61,7 +69,7 @@ pub fn envelope_message(
         event_type: meta.event_type.to_owned(),
         source: meta.source.to_owned(),
         time: meta.occurred_at,
-        traceparent: meta.traceparent.clone(),
+        traceparent,
         payload: envelope.encode_to_vec().into(),
     }
 }

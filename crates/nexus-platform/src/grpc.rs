@@ -2,7 +2,12 @@
 //! (tonic-health), reflection over every Nexus proto, and serving until
 //! shutdown on a listener bound beforehand (so port 0 works and the bound
 //! address is known); for clients, a channel balanced over every replica of
-//! the service it calls.
+//! the service it calls. Both speak TLS when configured ([`ServerTls`],
+//! [`ClientTls`]; `https://` URLs), mutual TLS when the server names client CAs.
+
+mod tls;
+
+pub use tls::{ClientTls, ServerTls};
 
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
@@ -17,9 +22,10 @@ use tonic::transport::channel::Change;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Endpoint};
 use tonic_health::server::HealthReporter;
-use tower::util::MapRequestLayer;
 
+use crate::metrics::grpc::GrpcServerLayer;
 use crate::shutdown::Shutdown;
+use crate::telemetry::grpc::{ServerTraceLayer, TracedChannel};
 
 /// Binds `addr` (port 0 picks a free port).
 ///
@@ -46,8 +52,10 @@ pub fn standard_routes() -> Result<(Routes, HealthReporter), tonic_reflection::s
 /// Serves `routes` on `listener` until `shutdown`, then drains in-flight calls.
 /// Accepted sockets have `TCP_NODELAY`: a unary answer is one small write, and
 /// Nagle's algorithm would hold it until the client's delayed ACK. Each call
-/// is logged at debug level with its method (`nexus_platform::grpc=debug`),
-/// which shows how calls spread over replicas.
+/// runs in a server span that continues the caller's trace, is logged at
+/// debug level with its method (`nexus_platform::grpc=debug`), which shows
+/// how calls spread over replicas, and is recorded by `calls`
+/// (from [`GrpcMetrics::layer`](crate::metrics::grpc::GrpcMetrics::layer)).
 ///
 /// # Errors
 /// The transport failed.
@@ -55,10 +63,32 @@ pub async fn serve(
     listener: TcpListener,
     routes: Routes,
     shutdown: Shutdown,
+    calls: GrpcServerLayer,
+) -> Result<(), tonic::transport::Error> {
+    serve_with_tls(listener, routes, shutdown, calls, None).await
+}
+
+/// As [`serve`], over TLS when `tls` is given: then clear-text connections
+/// fail their handshake, and with client CAs so do clients without a
+/// certificate those CAs signed.
+///
+/// # Errors
+/// The certificate or key is unusable, or the transport failed.
+pub async fn serve_with_tls(
+    listener: TcpListener,
+    routes: Routes,
+    shutdown: Shutdown,
+    calls: GrpcServerLayer,
+    tls: Option<&ServerTls>,
 ) -> Result<(), tonic::transport::Error> {
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
-    tonic::transport::Server::builder()
-        .layer(MapRequestLayer::new(log_call))
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls.config())?;
+    }
+    builder
+        .layer(ServerTraceLayer)
+        .layer(calls)
         .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, async move { shutdown.wait().await })
         .await
@@ -70,19 +100,16 @@ pub async fn serve(
 /// dependency to wait for, instead of the gateway's generic 503 text.
 pub const DEPENDENCY_METADATA: &str = "x-nexus-dependency";
 
-fn log_call(request: http::Request<tonic::body::Body>) -> http::Request<tonic::body::Body> {
-    tracing::debug!(method = request.uri().path(), "gRPC call");
-    request
-}
-
 /// How a client of a Nexus service connects, re-resolves and waits.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// The deadline of every call made through the channel.
     pub call_timeout: Duration,
     /// How often host names are looked up again.
     pub resolve_interval: Duration,
+    /// What `https://` URLs are verified against and present.
+    pub tls: ClientTls,
 }
 
 /// Why a client channel could not be built.
@@ -95,10 +122,11 @@ pub enum ClientError {
 }
 
 /// A channel balanced over every address its URLs resolve to, and how many
-/// addresses it currently routes to.
+/// addresses it currently routes to. Each call through it runs in a client
+/// span whose trace context travels in the call's metadata.
 #[derive(Debug, Clone)]
 pub struct BalancedChannel {
-    pub channel: Channel,
+    pub channel: TracedChannel,
     routed: Arc<AtomicUsize>,
 }
 
@@ -139,7 +167,10 @@ impl BalancedChannel {
         // round trip through the resolver task.
         resolver.apply_static();
         tokio::spawn(resolver.run());
-        Ok(Self { channel, routed })
+        Ok(Self {
+            channel: TracedChannel::new(channel),
+            routed,
+        })
     }
 
     /// How many addresses calls are balanced over now.
@@ -187,7 +218,17 @@ impl Target {
     }
 
     fn endpoint(&self, addr: SocketAddr, options: &ClientOptions) -> Option<Endpoint> {
-        let endpoint = Endpoint::from_shared(format!("{}://{addr}", self.scheme)).ok()?;
+        let mut endpoint = Endpoint::from_shared(format!("{}://{addr}", self.scheme)).ok()?;
+        if self.scheme == "https" {
+            // The replica is reached by address; its certificate must name the host.
+            let host = self.host.trim_start_matches('[').trim_end_matches(']');
+            endpoint = endpoint
+                .tls_config(options.tls.config(host))
+                .inspect_err(
+                    |e| tracing::error!(host, error = %e, "unusable gRPC client TLS settings"),
+                )
+                .ok()?;
+        }
         Some(
             endpoint
                 // Requests keep naming the service, not the replica.

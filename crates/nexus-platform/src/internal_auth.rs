@@ -1,8 +1,18 @@
-//! The principal the gateway passes to the services: JSON in the
-//! `x-nexus-principal` metadata (base64url), HMAC-SHA256-signed with a secret
-//! shared by the gateway and the services, valid for a short time. A service
-//! refuses a call whose principal is missing, forged or stale.
+//! The principal a trusted component passes to a service: the gateway for
+//! its REST callers, a service for the user it acts for when it calls
+//! another. JSON in the `x-nexus-principal` metadata (base64url),
+//! HMAC-SHA256-signed with a key shared by the components. The MAC covers the
+//! principal, the gRPC method path it is for (`/package.Service/Method`, which
+//! names the target service too) and a short expiry, so a captured header
+//! cannot be replayed on another method or service, nor for long. The
+//! signature names its key (`<key id>.<mac>`): a service accepts every
+//! configured key and the first one signs, so keys rotate without downtime
+//! (add the new key second everywhere, then move it first, then drop the
+//! old one).
 
+use std::sync::Arc;
+
+use crate::telemetry::grpc::TracedChannel as Channel;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
@@ -10,11 +20,15 @@ use nexus_domain::Principal;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use tonic::metadata::{MetadataMap, MetadataValue};
+use tonic::service::interceptor::InterceptedService;
 
 pub const PRINCIPAL_HEADER: &str = "x-nexus-principal";
 pub const SIGNATURE_HEADER: &str = "x-nexus-principal-signature";
-/// How long a signed principal is accepted after signing.
-const VALIDITY_SECS: i64 = 300;
+/// How long a signed principal is accepted after signing: one call, with
+/// room for clock skew between hosts.
+pub const VALIDITY_SECS: i64 = 30;
+/// The id of the key made from a single `internal_auth.secret`.
+pub const DEFAULT_KEY_ID: &str = "default";
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -23,56 +37,118 @@ struct Signed {
     #[serde(flatten)]
     principal: Principal,
     exp: i64,
+    /// The gRPC method path the principal is signed for.
+    mth: String,
 }
 
-/// Signs and verifies principals with the shared secret.
+struct Key {
+    id: String,
+    secret: Vec<u8>,
+}
+
+/// Why a key set cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("at least one key is needed")]
+    None,
+    #[error("key id `{0}` must be 1 to 32 letters, digits, '-' or '_', and unique")]
+    BadId(String),
+}
+
+/// Whether `id` can name a key: it travels in metadata before the MAC.
+pub fn is_key_id(id: &str) -> bool {
+    (1..=32).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Signs principals with the first key and verifies them with any.
 #[derive(Clone)]
 pub struct InternalAuth {
-    key: Vec<u8>,
+    keys: Arc<[Key]>,
 }
 
 impl std::fmt::Debug for InternalAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("InternalAuth { key: [redacted] }")
+        let ids: Vec<&str> = self.keys.iter().map(|k| k.id.as_str()).collect();
+        f.debug_struct("InternalAuth")
+            .field("key_ids", &ids)
+            .finish_non_exhaustive()
     }
 }
 
 impl InternalAuth {
+    /// One key, with the id [`DEFAULT_KEY_ID`].
     pub fn new(secret: &[u8]) -> Self {
         Self {
-            key: secret.to_vec(),
+            keys: Arc::new([Key {
+                id: DEFAULT_KEY_ID.to_owned(),
+                secret: secret.to_vec(),
+            }]),
         }
     }
 
-    /// A random secret, for an all-in-one process whose callers are in-process.
+    /// Keys by id: the first signs, every one verifies.
+    ///
+    /// # Errors
+    /// No key, or an id that is malformed or repeated.
+    pub fn with_keys(keys: Vec<(String, Vec<u8>)>) -> Result<Self, KeyError> {
+        if keys.is_empty() {
+            return Err(KeyError::None);
+        }
+        for (i, (id, _)) in keys.iter().enumerate() {
+            if !is_key_id(id) || keys[..i].iter().any(|(other, _)| other == id) {
+                return Err(KeyError::BadId(id.clone()));
+            }
+        }
+        Ok(Self {
+            keys: keys
+                .into_iter()
+                .map(|(id, secret)| Key { id, secret })
+                .collect(),
+        })
+    }
+
+    /// A random key, for an all-in-one process whose callers are in-process.
     ///
     /// # Errors
     /// The operating system's random source failed.
     pub fn random() -> Result<Self, getrandom::Error> {
         let mut key = vec![0u8; 32];
         getrandom::fill(&mut key)?;
-        Ok(Self { key })
+        Ok(Self::new(&key))
     }
 
-    fn mac(&self) -> HmacSha256 {
+    fn mac(key: &Key, value: &str, method: &str) -> HmacSha256 {
         // HMAC accepts keys of any length.
         #[allow(clippy::expect_used)]
-        HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length")
+        let mut mac = HmacSha256::new_from_slice(&key.secret).expect("HMAC takes any key length");
+        mac.update(value.as_bytes());
+        // The method is in the signed JSON already; binding the request's own
+        // path as well means a verifier never trusts the JSON's claim alone.
+        mac.update(b"\n");
+        mac.update(method.as_bytes());
+        mac
     }
 
-    /// Adds the signed `principal` to outgoing gRPC metadata.
-    pub fn attach(&self, metadata: &mut MetadataMap, principal: &Principal) {
+    /// Adds `principal`, signed for a call of `method` (its path,
+    /// `/package.Service/Method`), to outgoing metadata.
+    pub fn sign(&self, metadata: &mut MetadataMap, principal: &Principal, method: &str) {
+        let Some(key) = self.keys.first() else {
+            return;
+        };
         let signed = Signed {
             principal: principal.clone(),
             exp: chrono::Utc::now().timestamp() + VALIDITY_SECS,
+            mth: method.to_owned(),
         };
         let Ok(json) = serde_json::to_vec(&signed) else {
             return;
         };
         let value = URL_SAFE_NO_PAD.encode(json);
-        let mut mac = self.mac();
-        mac.update(value.as_bytes());
-        let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        let mac = Self::mac(key, &value, method).finalize().into_bytes();
+        let signature = format!("{}.{}", key.id, URL_SAFE_NO_PAD.encode(mac));
         if let (Ok(v), Ok(s)) = (
             MetadataValue::try_from(value.as_str()),
             MetadataValue::try_from(signature.as_str()),
@@ -82,56 +158,112 @@ impl InternalAuth {
         }
     }
 
-    /// The principal of an incoming call.
+    /// Whether `headers` carry a signed principal at all.
+    pub fn is_presented(headers: &http::HeaderMap) -> bool {
+        headers.contains_key(PRINCIPAL_HEADER) || headers.contains_key(SIGNATURE_HEADER)
+    }
+
+    /// The principal of an incoming call of `method` (the request's path).
     ///
     /// # Errors
-    /// `UNAUTHENTICATED` when it is missing, forged, malformed or expired.
-    pub fn verify(&self, metadata: &MetadataMap) -> Result<Principal, tonic::Status> {
+    /// `UNAUTHENTICATED` when it is missing, forged, signed for another
+    /// method, signed with an unknown key, malformed or expired.
+    pub fn verify(
+        &self,
+        headers: &http::HeaderMap,
+        method: &str,
+    ) -> Result<Principal, tonic::Status> {
         let unauthenticated =
             || tonic::Status::unauthenticated("missing or invalid caller principal");
-        let value = metadata
-            .get(PRINCIPAL_HEADER)
-            .and_then(|v| v.to_str().ok())
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let value = text(PRINCIPAL_HEADER).ok_or_else(unauthenticated)?;
+        let (key_id, signature) = text(SIGNATURE_HEADER)
+            .and_then(|s| s.split_once('.'))
             .ok_or_else(unauthenticated)?;
-        let signature = metadata
-            .get(SIGNATURE_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|s| URL_SAFE_NO_PAD.decode(s).ok())
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| unauthenticated())?;
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.id == key_id)
             .ok_or_else(unauthenticated)?;
-        let mut mac = self.mac();
-        mac.update(value.as_bytes());
-        mac.verify_slice(&signature)
+        Self::mac(key, value, method)
+            .verify_slice(&signature)
             .map_err(|_| unauthenticated())?;
         let json = URL_SAFE_NO_PAD
             .decode(value)
             .map_err(|_| unauthenticated())?;
         let signed: Signed = serde_json::from_slice(&json).map_err(|_| unauthenticated())?;
-        if signed.exp < chrono::Utc::now().timestamp() || signed.principal.subject.is_empty() {
+        if signed.exp < chrono::Utc::now().timestamp()
+            || signed.mth != method
+            || signed.principal.subject.is_empty()
+        {
             return Err(unauthenticated());
         }
         Ok(signed.principal)
     }
 
-    /// A tonic interceptor that verifies the principal and stores it in the
-    /// request's extensions for the handler.
-    pub fn interceptor(
-        &self,
-    ) -> impl FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Clone + use<>
-    {
-        let auth = self.clone();
-        move |mut request: tonic::Request<()>| {
-            let principal = auth.verify(request.metadata())?;
-            request.extensions_mut().insert(principal);
-            Ok(request)
-        }
+    /// The interceptor of a client channel that signs, for the method being
+    /// called, the principal each request was given with [`act_as`].
+    pub fn signer(&self) -> PrincipalSigner {
+        PrincipalSigner { auth: self.clone() }
+    }
+
+    /// `channel`, signing the principal of every request made with [`act_as`].
+    pub fn signed(&self, channel: Channel) -> SignedChannel {
+        InterceptedService::new(channel, self.signer())
     }
 }
 
-/// The verified principal of a request that went through
-/// [`InternalAuth::interceptor`].
+/// The principal a request acts for, until the client signs it.
+#[derive(Clone)]
+struct Acting(Principal);
+
+/// Makes `request` act for `principal`: a [`SignedChannel`] signs it for the
+/// method the request is sent to.
+pub fn act_as<T>(request: &mut tonic::Request<T>, principal: &Principal) {
+    request.extensions_mut().insert(Acting(principal.clone()));
+}
+
+/// See [`InternalAuth::signer`].
+#[derive(Clone)]
+pub struct PrincipalSigner {
+    auth: InternalAuth,
+}
+
+impl std::fmt::Debug for PrincipalSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrincipalSigner").finish_non_exhaustive()
+    }
+}
+
+impl tonic::service::Interceptor for PrincipalSigner {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        // Generated clients name the method they call in this extension.
+        let method = request
+            .extensions()
+            .get::<tonic::GrpcMethod<'static>>()
+            .map(|m| format!("/{}/{}", m.service(), m.method()));
+        let acting = request.extensions_mut().remove::<Acting>();
+        if let (Some(method), Some(Acting(principal))) = (method, acting) {
+            self.auth.sign(request.metadata_mut(), &principal, &method);
+        }
+        Ok(request)
+    }
+}
+
+/// A client channel that signs each request's principal.
+pub type SignedChannel = InterceptedService<Channel, PrincipalSigner>;
+
+/// The verified principal of a request that went through the service's
+/// caller authentication (`caller_auth`).
 ///
 /// # Errors
-/// `UNAUTHENTICATED` when the interceptor did not run.
+/// `UNAUTHENTICATED` when it did not run.
 pub fn principal_of<T>(request: &tonic::Request<T>) -> Result<Principal, tonic::Status> {
     request
         .extensions()
@@ -141,50 +273,4 @@ pub fn principal_of<T>(request: &tonic::Request<T>) -> Result<Principal, tonic::
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn alice() -> Principal {
-        Principal {
-            subject: "alice".into(),
-            client: Some("console".into()),
-            scopes: vec!["tenant.access:read".into()],
-            tenants: vec!["t1".into()],
-        }
-    }
-
-    #[test]
-    fn a_signed_principal_verifies_with_the_same_secret_only() {
-        let auth = InternalAuth::new(b"0123456789abcdef0123456789abcdef");
-        let mut md = MetadataMap::new();
-        auth.attach(&mut md, &alice());
-        assert_eq!(auth.verify(&md).unwrap(), alice());
-
-        let other = InternalAuth::new(b"another-secret-another-secret-xx");
-        assert_eq!(
-            other.verify(&md).unwrap_err().code(),
-            tonic::Code::Unauthenticated
-        );
-    }
-
-    #[test]
-    fn a_tampered_or_missing_principal_is_refused() {
-        let auth = InternalAuth::new(b"0123456789abcdef0123456789abcdef");
-        assert!(auth.verify(&MetadataMap::new()).is_err());
-
-        let mut md = MetadataMap::new();
-        auth.attach(&mut md, &alice());
-        let mut forged = alice();
-        forged.tenants.push("t2".into());
-        let forged_json = serde_json::to_vec(&Signed {
-            principal: forged,
-            exp: i64::MAX,
-        })
-        .unwrap();
-        md.insert(
-            PRINCIPAL_HEADER,
-            MetadataValue::try_from(URL_SAFE_NO_PAD.encode(forged_json).as_str()).unwrap(),
-        );
-        assert!(auth.verify(&md).is_err());
-    }
-}
+mod tests;

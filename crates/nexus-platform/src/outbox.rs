@@ -13,7 +13,7 @@ use std::sync::Arc;
 use sea_orm::DeriveIden;
 use sea_orm::sea_query::Query;
 use sea_orm::{ConnectionTrait, DbErr};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 use crate::events::BusMessage;
 
@@ -35,7 +35,8 @@ pub enum Outbox {
 }
 
 /// Writes `message` into the outbox through `conn`, which should be the
-/// transaction that makes the change.
+/// transaction that makes the change. A message without a `traceparent`
+/// gets the current span's.
 ///
 /// # Errors
 /// The database refused the row.
@@ -57,7 +58,11 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, message: &BusMessage) -> Resu
             message.event_type.clone().into(),
             message.source.clone().into(),
             message.time.into(),
-            message.traceparent.clone().into(),
+            message
+                .traceparent
+                .clone()
+                .or_else(crate::telemetry::propagation::current_traceparent)
+                .into(),
             message.payload.to_vec().into(),
         ])
         .map_err(|e| DbErr::Custom(e.to_string()))?
@@ -67,10 +72,22 @@ pub async fn enqueue<C: ConnectionTrait>(conn: &C, message: &BusMessage) -> Resu
     Ok(())
 }
 
-/// Wakes the relay right after a commit, so events leave without waiting for
-/// the next poll.
-#[derive(Debug, Clone, Default)]
-pub struct OutboxSignal(Arc<Notify>);
+/// Wakes the relay, and every consumer reading the outbox directly, right
+/// after a commit, so events leave without waiting for the next poll.
+#[derive(Debug, Clone)]
+pub struct OutboxSignal {
+    relay: Arc<Notify>,
+    readers: Arc<watch::Sender<u64>>,
+}
+
+impl Default for OutboxSignal {
+    fn default() -> Self {
+        Self {
+            relay: Arc::default(),
+            readers: Arc::new(watch::channel(0).0),
+        }
+    }
+}
 
 impl OutboxSignal {
     pub fn new() -> Self {
@@ -79,10 +96,16 @@ impl OutboxSignal {
 
     /// Call after committing a transaction that wrote to the outbox.
     pub fn notify(&self) {
-        self.0.notify_one();
+        self.relay.notify_one();
+        self.readers.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     pub(crate) async fn notified(&self) {
-        self.0.notified().await;
+        self.relay.notified().await;
+    }
+
+    /// A receiver that changes at every [`OutboxSignal::notify`].
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.readers.subscribe()
     }
 }

@@ -15,6 +15,7 @@ fn options(call_timeout: Duration) -> ClientOptions {
         connect_timeout: Duration::from_secs(1),
         call_timeout,
         resolve_interval: Duration::from_millis(100),
+        tls: nexus_platform::grpc::ClientTls::default(),
     }
 }
 
@@ -23,7 +24,12 @@ async fn health_server(shutdown: &Shutdown) -> u16 {
     let listener = grpc::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let (routes, _reporter) = grpc::standard_routes().unwrap();
-    tokio::spawn(grpc::serve(listener, routes, shutdown.clone()));
+    tokio::spawn(grpc::serve(
+        listener,
+        routes,
+        shutdown.clone(),
+        nexus_platform::Metrics::new().grpc().layer(),
+    ));
     port
 }
 

@@ -3,8 +3,11 @@
 //! configuration is decided in one place, [`check_config`], which `nexus
 //! check-config` runs too, so that both refuse the same files.
 
+mod admin;
 mod all_in_one;
 mod component;
+pub mod events;
+mod events_nats;
 mod gateway;
 mod migrate;
 mod running;
@@ -45,6 +48,8 @@ fn checked(
     }
     match component {
         None | Some(Component::Gateway) => gateway::configured_credentials(settings).map(Some),
-        Some(_) => Ok(None),
+        // Services verify bearer tokens with the same [auth.jwt]: a key
+        // source the gateway could not use is refused for them too.
+        Some(_) => gateway::configured_credentials(settings).map(|_| None),
     }
 }

@@ -51,6 +51,12 @@ enum Command {
         #[command(subcommand)]
         command: DevCommand,
     },
+    /// The all-in-one's event consumers: their dead letters (kept in each
+    /// consumer's database), redriving them, replaying a consumer.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
     /// Loads and validates the configuration, then exits; it refuses what
     /// start-up would refuse.
     CheckConfig {
@@ -70,6 +76,71 @@ fn migrate_target_parser() -> impl clap::builder::TypedValueParser<Value = nexus
         nexus::MigrateTarget::ALL.map(nexus::MigrateTarget::name),
     )
     .try_map(|name| nexus::MigrateTarget::from_name(&name).ok_or("unknown target"))
+}
+
+#[derive(Debug, Subcommand)]
+enum EventsCommand {
+    /// Lists the kept dead letters, one per line: id, consumer, event type,
+    /// event id, when, failures, the last error.
+    DeadLetters {
+        /// Only this consumer's (identity-custom-upns, upn-users,
+        /// tenant-access-users).
+        #[arg(long)]
+        consumer: Option<String>,
+    },
+    /// Applies kept dead letters again, once their cause is fixed; each one
+    /// applied is forgotten, the others stay (exit status 1).
+    Redrive {
+        #[arg(long)]
+        consumer: Option<String>,
+        /// Only the dead letter with this id.
+        #[arg(long)]
+        id: Option<i64>,
+    },
+    /// Rebuilds a consumer's copy: moves its cursor back so that the running
+    /// all-in-one applies again every event from an outbox sequence number or
+    /// a time (RFC 3339) on.
+    Replay {
+        #[arg(long)]
+        consumer: String,
+        #[arg(long, value_name = "SEQ|TIME")]
+        from: nexus::compose::events::ReplayFrom,
+    },
+}
+
+async fn events(settings: &Settings, command: EventsCommand) -> anyhow::Result<ExitCode> {
+    use nexus::compose::events;
+    match command {
+        EventsCommand::DeadLetters { consumer } => {
+            for line in events::dead_letters(settings, consumer.as_deref()).await? {
+                println!("{line}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        EventsCommand::Redrive { consumer, id } => {
+            let done = events::redrive(settings, consumer.as_deref(), id).await?;
+            println!(
+                "redriven: {} put back, {} failed again",
+                done.applied,
+                done.failed.len()
+            );
+            for line in &done.failed {
+                println!("{line}");
+            }
+            Ok(if done.failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        EventsCommand::Replay { consumer, from } => {
+            let at = events::replay(settings, &consumer, from).await?;
+            println!(
+                "{consumer}: cursor moved to {at}; the running all-in-one applies the events after it again"
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,7 +207,10 @@ fn main() -> ExitCode {
     let component = match &command {
         // `migrate` reads database URLs only: the all-in-one's mode asks for
         // no internal-auth secret.
-        Command::AllInOne | Command::Dev { .. } | Command::Migrate { .. } => None,
+        Command::AllInOne
+        | Command::Dev { .. }
+        | Command::Migrate { .. }
+        | Command::Events { .. } => None,
         Command::Serve { component } => Some(*component),
         Command::CheckConfig { serve } => *serve,
     };
@@ -161,7 +235,10 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Command::AllInOne | Command::Serve { .. } | Command::Migrate { .. } => {}
+        Command::AllInOne
+        | Command::Serve { .. }
+        | Command::Migrate { .. }
+        | Command::Events { .. } => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -174,7 +251,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(&settings, command)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         // Start-up refuses the configuration as check-config does.
         Err(e) if e.downcast_ref::<ConfigError>().is_some() => {
             eprintln!("nexus: {e:#}");
@@ -187,10 +264,20 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
-    let _telemetry = telemetry::init(&settings.telemetry)?;
-    if let Command::Migrate { target } = command {
-        return nexus::migrate(settings, target).await;
+async fn run(settings: &Settings, command: Command) -> anyhow::Result<ExitCode> {
+    let service_name = match &command {
+        Command::Serve { component } => format!("nexus-{}", component.name()),
+        _ => "nexus".to_owned(),
+    };
+    let _telemetry = telemetry::init(&settings.telemetry, &service_name)?;
+    match command {
+        Command::Migrate { target } => {
+            return nexus::migrate(settings, target)
+                .await
+                .map(|()| ExitCode::SUCCESS);
+        }
+        Command::Events { command } => return events(settings, command).await,
+        _ => {}
     }
     let shutdown = Shutdown::new();
     shutdown.trigger_on_signals();
@@ -201,7 +288,8 @@ async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
         Command::AllInOne
         | Command::CheckConfig { .. }
         | Command::Dev { .. }
-        | Command::Migrate { .. } => {
+        | Command::Migrate { .. }
+        | Command::Events { .. } => {
             let running = nexus::start_all_in_one(settings, shutdown).await?;
             if let (Some(addr), Some(_)) = (running.gateway_addr, &running.dev_application_token) {
                 println!(
@@ -221,5 +309,5 @@ async fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             running
         }
     };
-    running.wait().await
+    running.wait().await.map(|()| ExitCode::SUCCESS)
 }

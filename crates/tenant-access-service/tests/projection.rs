@@ -135,7 +135,7 @@ async fn outbox_types(db: &DatabaseConnection) -> Vec<String> {
 async fn events_apply_only_when_newer_and_logins_keep_the_latest_time() {
     let (store, db) = store().await;
     attach(&store, "acme", &user(2, "Ann", false)).await;
-    let projection = consumer(db).unwrap();
+    let projection = consumer(db, 0).unwrap();
     let acme = TenantId::parse("acme").unwrap();
 
     apply(&projection, &changed(&user(1, "Older", true))).await;
@@ -164,7 +164,7 @@ async fn a_deleted_user_leaves_every_tenant_and_stays_deleted() {
     let (store, db) = store().await;
     attach(&store, "acme", &user(1, "Ann", false)).await;
     attach(&store, "globex", &user(1, "Ann", false)).await;
-    let projection = consumer(db.clone()).unwrap();
+    let projection = consumer(db.clone(), 0).unwrap();
 
     apply(&projection, &deleted("u1", 2)).await;
     // Applying it again changes nothing and records nothing more.

@@ -5,6 +5,7 @@
 //! scopes and tenants are checked by the handlers ([`authenticate_oauth`]).
 //! Anything else is 401 problem+json with `WWW-Authenticate`, saying what is
 //! wrong in a few fixed words. Tokens, passwords and secrets are never logged.
+//! Each refusal is counted by a fixed reason (`nexus_auth_failures_total`).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -17,16 +18,33 @@ use axum::response::{IntoResponse as _, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use nexus_domain::Principal;
+use nexus_platform::Metrics;
 use subtle::ConstantTimeEq;
 
 use crate::api::problem::ApiError;
 use crate::auth::basic::BasicGuard;
 use crate::auth::credentials::{APPLICATION_TOKEN_HEADER, Credentials, Presented, presented};
+use crate::auth::jwt::JwtError;
 
 /// The configured credentials and the state Basic checks share.
 pub struct Authenticator {
     credentials: Credentials,
     basic: BasicGuard,
+    metrics: Metrics,
+}
+
+/// The reason a refused token is counted under.
+fn jwt_reason(e: JwtError) -> &'static str {
+    match e {
+        JwtError::Malformed => "jwt_malformed",
+        JwtError::Expired => "jwt_expired",
+        JwtError::NotYetValid => "jwt_not_yet_valid",
+        JwtError::BadSignature => "jwt_bad_signature",
+        JwtError::WrongAudience => "jwt_wrong_audience",
+        JwtError::WrongIssuer => "jwt_wrong_issuer",
+        JwtError::UnknownKey => "jwt_unknown_key",
+        JwtError::UnsupportedAlgorithm => "jwt_unsupported_algorithm",
+    }
 }
 
 impl Authenticator {
@@ -34,7 +52,22 @@ impl Authenticator {
         Self {
             credentials,
             basic: BasicGuard::new(),
+            metrics: Metrics::new(),
         }
+    }
+
+    /// Counts refusals into `metrics` (the process's) instead of a registry
+    /// of its own.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Counts a refusal under `reason` and hands back its answer.
+    fn refused(&self, reason: &'static str, error: ApiError) -> ApiError {
+        self.metrics.auth_failure(reason);
+        error
     }
 
     /// The principal of a `/v1` request from `client`: a bearer JWT with an
@@ -48,18 +81,24 @@ impl Authenticator {
         headers: &HeaderMap,
         client: Option<IpAddr>,
     ) -> Result<Principal, ApiError> {
-        match presented(headers)? {
+        match presented(headers).map_err(|e| self.refused("credentials", e))? {
             Presented::Basic(encoded) => self.basic(encoded, client).await,
             Presented::Bearer(token) => {
                 let app_token = headers
                     .get(APPLICATION_TOKEN_HEADER)
                     .and_then(|v| v.to_str().ok())
                     .ok_or_else(|| {
-                        ApiError::unauthorized(
-                            "an ApplicationToken header is required with a bearer token",
+                        self.refused(
+                            "application_token_missing",
+                            ApiError::unauthorized(
+                                "an ApplicationToken header is required with a bearer token",
+                            ),
                         )
                     })?;
-                let app = self.credentials.application(app_token)?;
+                let app = self
+                    .credentials
+                    .application(app_token)
+                    .map_err(|e| self.refused("application_token", e))?;
                 let mut principal = self.bearer(token).await?;
                 principal.scopes.retain(|s| app.scopes().contains(s));
                 if principal.client.is_none() {
@@ -75,26 +114,35 @@ impl Authenticator {
     /// # Errors
     /// 401 when the token is missing or not valid.
     pub async fn authenticate_oauth(&self, headers: &HeaderMap) -> Result<Principal, ApiError> {
-        match presented(headers)? {
+        match presented(headers).map_err(|e| self.refused("credentials", e))? {
             Presented::Bearer(token) => self.bearer(token).await,
-            Presented::Basic(_) => Err(ApiError::unauthorized("a bearer token is required")),
+            Presented::Basic(_) => Err(self.refused(
+                "bearer_required",
+                ApiError::unauthorized("a bearer token is required"),
+            )),
         }
     }
 
     async fn bearer(&self, token: &str) -> Result<Principal, ApiError> {
-        let verifier = self
-            .credentials
-            .jwt
-            .as_ref()
-            .ok_or_else(|| ApiError::unauthorized("bearer tokens are not accepted"))?;
+        let verifier = self.credentials.jwt.as_ref().ok_or_else(|| {
+            self.refused(
+                "bearer_not_accepted",
+                ApiError::unauthorized("bearer tokens are not accepted"),
+            )
+        })?;
         verifier.verify(token).await.map_err(|e| {
             tracing::debug!(reason = %e, "bearer token refused");
-            ApiError::unauthorized(e.to_string())
+            self.refused(jwt_reason(e), ApiError::unauthorized(e.to_string()))
         })
     }
 
     async fn basic(&self, encoded: &str, client: Option<IpAddr>) -> Result<Principal, ApiError> {
-        let bad = || ApiError::unauthorized("the Basic credentials are not valid");
+        let bad = || {
+            self.refused(
+                "basic",
+                ApiError::unauthorized("the Basic credentials are not valid"),
+            )
+        };
         let users = &self.credentials.basic_users;
         // With no Basic user there is no password to guess and no hash to
         // check: refuse without counting, so no caller is throttled for it.
@@ -127,7 +175,9 @@ impl Authenticator {
         if let Some(name) = self.basic.cached(user, password) {
             return Ok(principal(&name));
         }
-        self.basic.admit(user, client)?;
+        self.basic
+            .admit(user, client)
+            .map_err(|e| self.refused("basic_throttled", e))?;
         // An unknown name is checked against another user's hash and refused,
         // so that the time taken does not reveal which names exist.
         let (target, exists) = match (known, users.first()) {
@@ -135,7 +185,11 @@ impl Authenticator {
             (None, None) => return Err(bad()),
             (None, Some(first)) => (first, false),
         };
-        let permit = self.basic.turn().await?;
+        let permit = self
+            .basic
+            .turn()
+            .await
+            .map_err(|e| self.refused("basic_throttled", e))?;
         let hash = target.hash.clone();
         let candidate = password.to_owned();
         // argon2 is deliberately slow: keep it off the async workers, and hold
@@ -178,6 +232,7 @@ pub async fn authenticate(
     let client = client_address(&request);
     match auth.authenticate(request.headers(), client).await {
         Ok(principal) => {
+            crate::middleware::trace::record_principal(request.headers(), &principal);
             request.extensions_mut().insert(principal);
             next.run(request).await
         }
@@ -194,6 +249,7 @@ pub async fn authenticate_oauth(
 ) -> Response {
     match auth.authenticate_oauth(request.headers()).await {
         Ok(principal) => {
+            crate::middleware::trace::record_principal(request.headers(), &principal);
             request.extensions_mut().insert(principal);
             next.run(request).await
         }

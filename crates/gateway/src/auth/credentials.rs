@@ -5,12 +5,10 @@
 //! secrets are never logged.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use argon2::PasswordHash;
 use axum::http::{HeaderMap, header};
 use nexus_platform::config::{AuthSettings, BasicUserSetting};
-use secrecy::ExposeSecret as _;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -176,26 +174,10 @@ impl Credentials {
     /// # Errors
     /// A key that cannot be read or parsed, named.
     pub fn from_settings(settings: &AuthSettings) -> Result<Self, AuthError> {
-        let jwt = &settings.jwt;
-        let verifier =
-            if jwt.jwks_file.is_some() || jwt.jwks_url.is_some() || jwt.hs256_secret.is_some() {
-                Some(Arc::new(JwtVerifier::new(JwtConfig {
-                    jwks_file: jwt.jwks_file.clone(),
-                    jwks_url: jwt.jwks_url.clone(),
-                    hs256_secret: jwt
-                        .hs256_secret
-                        .as_ref()
-                        .map(|s| s.expose_secret().as_bytes().to_vec()),
-                    issuer: jwt.issuer.clone(),
-                    audience: jwt.audience.clone(),
-                    leeway_secs: jwt.leeway_secs,
-                    tenants_claim: jwt.tenants_claim.clone(),
-                    jwks_max_age: Duration::from_secs(jwt.jwks_max_age_secs),
-                    jwks_timeout: Duration::from_secs(jwt.jwks_timeout_secs),
-                })?))
-            } else {
-                None
-            };
+        let verifier = match JwtConfig::from_settings(&settings.jwt) {
+            Some(config) => Some(Arc::new(JwtVerifier::new(config)?)),
+            None => None,
+        };
         let application_tokens = settings
             .application_tokens
             .iter()

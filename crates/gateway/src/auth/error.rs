@@ -15,3 +15,12 @@ impl AuthError {
         }
     }
 }
+
+impl From<nexus_platform::jwt::JwtSetupError> for AuthError {
+    fn from(e: nexus_platform::jwt::JwtSetupError) -> Self {
+        Self::Invalid {
+            key: e.key,
+            message: e.message,
+        }
+    }
+}

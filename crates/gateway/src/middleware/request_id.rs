@@ -1,6 +1,7 @@
 //! Request ids: every response carries `X-Request-Id` (the caller's, when it
-//! sent a sane one, else a new UUIDv7), and the request runs in a span with
-//! it. Also the answers for unknown paths and methods.
+//! sent a sane one, else a new UUIDv7), and the request runs in its span
+//! ([`crate::middleware::trace`]) with it. Also the answers for unknown paths
+//! and methods.
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode};
@@ -10,6 +11,7 @@ use tracing::Instrument as _;
 
 use crate::api::problem::ApiError;
 use crate::middleware::problem::as_problem;
+use crate::middleware::trace;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -30,12 +32,13 @@ pub async fn request_id(request: Request, next: Next) -> Response {
         .and_then(accepted_id)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let path = request.uri().path().to_owned();
-    let method = request.method().clone();
-    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+    let span = trace::request_span(&request, &id);
+    let recorded = span.clone();
     async move {
         let response = next.run(request).await;
         tracing::debug!(status = response.status().as_u16(), "answered");
         let mut response = as_problem(response, &path).await;
+        trace::record_status(&recorded, response.status());
         if let Ok(v) = HeaderValue::from_str(&id) {
             response.headers_mut().insert(REQUEST_ID_HEADER, v);
         }

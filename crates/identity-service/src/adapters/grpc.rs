@@ -1,21 +1,23 @@
-//! Inbound gRPC: `nexus.identity.v1.IdentityService` on tonic. Every call must
-//! carry the gateway's signed principal (checked by an interceptor).
+//! Inbound gRPC: `nexus.identity.v1.IdentityService` on tonic. Every call
+//! must carry a bearer JWT holding the method's scope ([`scopes`]) or a
+//! trusted component's signed principal, checked before any handler runs.
 
 mod convert;
 mod idp_tenants;
 mod organizations;
 mod profile;
 mod provisioning;
+pub mod scopes;
 
 use std::sync::Arc;
 
 use nexus_domain::{Clock, IdGenerator, SystemClock, UuidV7Ids};
-use nexus_platform::internal_auth::{InternalAuth, principal_of};
+use nexus_platform::caller_auth::{Authenticated, CallerAuth};
+use nexus_platform::internal_auth::principal_of;
 use nexus_platform::outbox::OutboxSignal;
 use nexus_proto::identity::v1 as pb;
 use nexus_proto::identity::v1::identity_service_server::{IdentityService, IdentityServiceServer};
 use sea_orm::DatabaseConnection;
-use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status};
 
 use crate::adapters::db::SeaOrmIdentityStore;
@@ -29,11 +31,8 @@ use crate::domain::{DirectoryError, SyncFields};
 pub fn grpc_service(
     db: DatabaseConnection,
     signal: OutboxSignal,
-    auth: &InternalAuth,
-) -> InterceptedService<
-    IdentityServiceServer<IdentityGrpc>,
-    impl tonic::service::Interceptor + Clone + use<>,
-> {
+    auth: &CallerAuth,
+) -> Authenticated<IdentityServiceServer<IdentityGrpc>> {
     let store = SeaOrmIdentityStore::new(db, signal);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Ids);
@@ -45,7 +44,7 @@ pub fn grpc_service(
         provisioning: ProvisioningService::new(store.clone(), clock.clone(), ids.clone()),
         organizations: OrganizationService::new(store, clock, ids),
     });
-    InterceptedService::new(server, auth.interceptor())
+    auth.layer(server, scopes::of_method)
 }
 
 /// Handlers of `IdentityService`.

@@ -12,12 +12,14 @@
 //! event overwrite a newer one: the row is inserted with `ON CONFLICT DO
 //! NOTHING`, otherwise updated only `WHERE version < $new`. A deletion stays
 //! as a tombstone at its version, so a late older `created` or `updated` does
-//! not bring the UPN back.
+//! not bring the UPN back. An event more than the configured bound above the
+//! copy's version is refused and dead-lettered with that reason.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_platform::events::consumer::{
     ConsumerError, ConsumerOptions, EventConsumer, EventHandler, HandlerError, HandlerRegistry,
+    check_version_jump,
 };
 use nexus_proto::events::v1::EventEnvelope;
 use nexus_proto::events::v1::event_envelope::Payload;
@@ -34,7 +36,9 @@ pub fn options() -> ConsumerOptions {
     ConsumerOptions::new("nexus.upn.custom_upn.>")
 }
 
-struct CustomUpnEvents;
+struct CustomUpnEvents {
+    max_version_jump: u64,
+}
 
 fn time(t: Option<&prost_types::Timestamp>) -> DateTime<Utc> {
     t.and_then(nexus_platform::time::from_timestamp)
@@ -53,6 +57,11 @@ impl EventHandler for CustomUpnEvents {
             Some(Payload::CustomUpnDeleted(u)) => (u, true),
             _ => return Ok(()),
         };
+        let held = custom_upns::Entity::find_by_id(upn.id.clone())
+            .one(txn)
+            .await?
+            .map(|row| row.version);
+        check_version_jump(held, upn.version, self.max_version_jump)?;
         let at = time(event.occurred_at.as_ref());
         let version = i64::try_from(upn.version).unwrap_or(i64::MAX);
         let row = custom_upns::Model {
@@ -108,12 +117,18 @@ impl EventHandler for CustomUpnEvents {
     }
 }
 
-/// The consumer of the upn service's events for identity's copy.
+/// The consumer of the upn service's events for identity's copy; it refuses
+/// an event more than `max_version_jump` versions above the copy's (0: no
+/// bound).
 ///
 /// # Errors
 /// Never in practice: the consumer name is a valid constant.
-pub fn consumer(db: sea_orm::DatabaseConnection) -> Result<EventConsumer, ConsumerError> {
-    let handler: std::sync::Arc<dyn EventHandler> = std::sync::Arc::new(CustomUpnEvents);
+pub fn consumer(
+    db: sea_orm::DatabaseConnection,
+    max_version_jump: u64,
+) -> Result<EventConsumer, ConsumerError> {
+    let handler: std::sync::Arc<dyn EventHandler> =
+        std::sync::Arc::new(CustomUpnEvents { max_version_jump });
     let mut handlers = HandlerRegistry::new();
     for event_type in [
         "custom_upn.created",

@@ -1,14 +1,12 @@
-//! The `[database]`, `[events]`, `[telemetry]`, `[internal_auth]` and
-//! `[grpc_client]` sections: what every process shares, whichever part it
+//! The `[database]`, `[events]`, `[telemetry]` and `[grpc_client]` sections: what every process shares, whichever part it
 //! runs.
 
 use std::time::Duration;
 
-use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
+use super::ConfigError;
 use super::services::check_http_url;
-use super::{ConfigError, Mode};
 
 /// Connection-pool settings shared by every service.
 #[derive(Debug, Clone, Deserialize)]
@@ -73,6 +71,12 @@ pub struct EventSettings {
     pub relay_poll_interval_ms: u64,
     /// How long published outbox rows are kept before they are pruned, in seconds.
     pub outbox_retention_secs: u64,
+    /// An event more than this many versions above a copy's version is
+    /// refused and dead-lettered (0: no bound).
+    pub max_version_jump: u64,
+    /// Credentials and TLS of the NATS connection.
+    #[serde(default)]
+    pub nats: super::NatsConnectSettings,
 }
 
 fn is_token(t: &str) -> bool {
@@ -93,6 +97,7 @@ impl EventSettings {
                 "must start with nats:// or tls://",
             ));
         }
+        self.nats.validate()?;
         if !is_token(&self.stream) {
             return Err(ConfigError::invalid(
                 "events.stream",
@@ -143,7 +148,12 @@ pub struct TelemetrySettings {
     pub format: LogFormat,
     /// OTLP/gRPC endpoint (`http://collector:4317`); traces are exported when set.
     pub otlp_endpoint: Option<String>,
-    pub service_name: String,
+    /// The share of traces started here that are recorded, 0.0 to 1.0. A
+    /// trace whose caller sent a `traceparent` follows the caller's decision.
+    pub sample_ratio: f64,
+    /// The `service.name` of exported traces; unset, each process names
+    /// itself (`nexus-gateway`, `nexus-identity`, …, `nexus` for the all-in-one).
+    pub service_name: Option<String>,
 }
 
 impl TelemetrySettings {
@@ -152,41 +162,24 @@ impl TelemetrySettings {
     /// # Errors
     /// A [`ConfigError::Invalid`] naming the key.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        check_http_url("telemetry.otlp_endpoint", self.otlp_endpoint.as_deref())
-    }
-}
-
-/// The shared key with which the gateway signs the principal it passes to the
-/// services. The all-in-one makes a random one at start.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InternalAuthSettings {
-    pub secret: Option<SecretString>,
-}
-
-/// Smallest accepted internal-auth secret, in bytes.
-pub const MIN_INTERNAL_SECRET_LEN: usize = 32;
-
-impl InternalAuthSettings {
-    /// The checks serde cannot make; every component of a deployment needs
-    /// the secret, since each one either signs or verifies principals.
-    ///
-    /// # Errors
-    /// A [`ConfigError::Invalid`] naming the key.
-    pub fn validate(&self, mode: Mode) -> Result<(), ConfigError> {
-        match &self.secret {
-            Some(secret) if secret.expose_secret().len() < MIN_INTERNAL_SECRET_LEN => {
-                Err(ConfigError::invalid(
-                    "internal_auth.secret",
-                    format!("must be at least {MIN_INTERNAL_SECRET_LEN} bytes"),
-                ))
-            }
-            None if mode == Mode::Component => Err(ConfigError::invalid(
-                "internal_auth.secret",
-                "is required for `nexus serve` (the same value on the gateway and every service)",
-            )),
-            _ => Ok(()),
+        check_http_url("telemetry.otlp_endpoint", self.otlp_endpoint.as_deref())?;
+        if !(0.0..=1.0).contains(&self.sample_ratio) {
+            return Err(ConfigError::invalid(
+                "telemetry.sample_ratio",
+                "must be from 0.0 to 1.0",
+            ));
         }
+        if self
+            .service_name
+            .as_deref()
+            .is_some_and(|n| n.trim().is_empty())
+        {
+            return Err(ConfigError::invalid(
+                "telemetry.service_name",
+                "must not be empty",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -225,12 +218,14 @@ impl GrpcClientSettings {
         Ok(())
     }
 
-    /// As the client channels take them.
+    /// As the client channels take them, without TLS settings (those are
+    /// `[grpc_tls]`'s).
     pub fn options(&self) -> crate::grpc::ClientOptions {
         crate::grpc::ClientOptions {
             connect_timeout: Duration::from_millis(self.connect_timeout_ms),
             call_timeout: Duration::from_millis(self.call_timeout_ms),
             resolve_interval: Duration::from_secs(self.resolve_interval_secs),
+            tls: crate::grpc::ClientTls::default(),
         }
     }
 }

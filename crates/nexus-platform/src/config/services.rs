@@ -14,6 +14,10 @@ use super::{ConfigError, Mode, Settings};
 #[serde(deny_unknown_fields)]
 pub struct GatewaySettings {
     pub listen: SocketAddr,
+    /// Where `/metrics` and `/healthz` are served (unset: no admin listener).
+    /// In the all-in-one this one listener serves every part's metrics.
+    #[serde(default)]
+    pub admin_listen: Option<SocketAddr>,
     /// gRPC address of the identity service (`http://host:port`, or several
     /// separated by commas); calls are balanced over every address the
     /// host names resolve to. The all-in-one fills it in itself.
@@ -103,6 +107,11 @@ impl GatewaySettings {
 #[serde(deny_unknown_fields)]
 pub struct ServiceSettings {
     pub listen: SocketAddr,
+    /// Where `nexus serve <service>` serves `/metrics` and `/healthz` (unset:
+    /// no admin listener). The all-in-one refuses it: its metrics are all on
+    /// `gateway.admin_listen`.
+    #[serde(default)]
+    pub admin_listen: Option<SocketAddr>,
     /// `sqlite:PATH`, `sqlite::memory:` or `postgres://…`. Unset in the
     /// all-in-one: a SQLite file under `data_dir`.
     pub database_url: Option<SecretString>,
@@ -124,6 +133,7 @@ pub struct ServiceSettings {
 #[derive(Debug, Clone, Copy)]
 pub struct ServiceKeys {
     pub listen: &'static str,
+    pub admin_listen: &'static str,
     pub database_url: &'static str,
     pub identity_url: &'static str,
     /// Whether the service calls the identity service (else `identity_url`
@@ -135,6 +145,7 @@ pub struct ServiceKeys {
 
 pub const IDENTITY_KEYS: ServiceKeys = ServiceKeys {
     listen: "identity.listen",
+    admin_listen: "identity.admin_listen",
     database_url: "identity.database_url",
     identity_url: "identity.identity_url",
     migrate_on_start: "identity.migrate_on_start",
@@ -144,6 +155,7 @@ pub const IDENTITY_KEYS: ServiceKeys = ServiceKeys {
 
 pub const UPN_KEYS: ServiceKeys = ServiceKeys {
     listen: "upn.listen",
+    admin_listen: "upn.admin_listen",
     database_url: "upn.database_url",
     identity_url: "upn.identity_url",
     migrate_on_start: "upn.migrate_on_start",
@@ -153,6 +165,7 @@ pub const UPN_KEYS: ServiceKeys = ServiceKeys {
 
 pub const TENANT_ACCESS_KEYS: ServiceKeys = ServiceKeys {
     listen: "tenant_access.listen",
+    admin_listen: "tenant_access.admin_listen",
     database_url: "tenant_access.database_url",
     identity_url: "tenant_access.identity_url",
     migrate_on_start: "tenant_access.migrate_on_start",
@@ -209,6 +222,9 @@ impl ServiceSettings {
 #[serde(deny_unknown_fields)]
 pub struct TenantAccessSettings {
     pub listen: SocketAddr,
+    /// As [`ServiceSettings::admin_listen`].
+    #[serde(default)]
+    pub admin_listen: Option<SocketAddr>,
     pub database_url: Option<SecretString>,
     /// gRPC address of the identity service (`http://host:port`), which
     /// tenant-access calls to find, create and rename users; required for
@@ -229,6 +245,7 @@ impl TenantAccessSettings {
     pub fn service(&self) -> ServiceSettings {
         ServiceSettings {
             listen: self.listen,
+            admin_listen: self.admin_listen,
             database_url: self.database_url.clone(),
             identity_url: self.identity_url.clone(),
             migrate_on_start: self.migrate_on_start,

@@ -286,3 +286,74 @@ fn development_credentials_are_refused_off_loopback_but_configured_auth_is_not()
     let settings = Settings::load(Some(&path), Mode::AllInOne).unwrap();
     assert_eq!(settings.auth.application_tokens[0].scopes, ["users:read"]);
 }
+
+#[test]
+fn the_shutdown_drain_and_the_version_bound_default_and_are_checked() {
+    let settings = Settings::load(None, Mode::AllInOne).unwrap();
+    assert_eq!(settings.shutdown_drain_secs, 30);
+    assert_eq!(settings.events.max_version_jump, 1000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nexus.toml");
+    for bad in ["0", "3601"] {
+        std::fs::write(&path, format!("shutdown_drain_secs = {bad}\n")).unwrap();
+        let err = Settings::load(Some(&path), Mode::AllInOne)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("shutdown_drain_secs"), "{bad}: {err}");
+    }
+    std::fs::write(&path, "[events]\nmax_version_jump = -1\n").unwrap();
+    let err = Settings::load(Some(&path), Mode::AllInOne)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("max_version_jump"), "{err}");
+}
+
+#[test]
+fn admin_listeners_are_off_by_default_and_kept_apart_from_the_apis() {
+    let settings = Settings::load(None, Mode::AllInOne).unwrap();
+    assert_eq!(settings.admin_listen(None), None);
+    assert_eq!(settings.admin_listen(Some(Component::Upn)), None);
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nexus.toml");
+    let secret = "[internal_auth]\nsecret = \"0123456789abcdef0123456789abcdef\"\n";
+    std::fs::write(
+        &path,
+        format!("{secret}[upn]\nlisten = \"0.0.0.0:50052\"\nadmin_listen = \"0.0.0.0:9090\"\n"),
+    )
+    .unwrap();
+    let settings = Settings::load(Some(&path), Mode::Component).unwrap();
+    assert_eq!(
+        settings.admin_listen(Some(Component::Upn)),
+        Some("0.0.0.0:9090".parse().unwrap())
+    );
+    // The all-in-one has one admin listener, the gateway's.
+    let err = Settings::load(Some(&path), Mode::AllInOne)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("upn.admin_listen"), "{err}");
+
+    std::fs::write(
+        &path,
+        "[gateway]\nlisten = \"127.0.0.1:8080\"\nadmin_listen = \"127.0.0.1:8080\"\n",
+    )
+    .unwrap();
+    let err = Settings::load(Some(&path), Mode::AllInOne)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("gateway.admin_listen") && err.contains("gateway.listen"),
+        "{err}"
+    );
+    std::fs::write(&path, "[gateway]\nadmin_listen = \"127.0.0.1:50051\"\n").unwrap();
+    let err = Settings::load(Some(&path), Mode::AllInOne)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("identity.listen"), "{err}");
+    std::fs::write(&path, "[gateway]\nadmin_listen = \"127.0.0.1:9090\"\n").unwrap();
+    let settings = Settings::load(Some(&path), Mode::AllInOne).unwrap();
+    assert_eq!(
+        settings.admin_listen(None),
+        Some("127.0.0.1:9090".parse().unwrap())
+    );
+}

@@ -1,8 +1,15 @@
 //! Event consumers: a registry of handlers by event type, applied at most once
 //! per consumer through the `processed_events` inbox written in the handler's
 //! own transaction. The same [`EventConsumer`] runs on a durable JetStream pull
-//! consumer ([`jetstream`]) or on the all-in-one's in-process bus
-//! ([`memory`]), so a service's projection code is identical in both modes.
+//! consumer ([`jetstream`]) or, in the all-in-one, on the producer's outbox
+//! table read through a durable cursor ([`outbox`]), so a service's projection
+//! code is identical in both modes.
+//!
+//! Failures are of two kinds. A transient one (a database or bus that is
+//! unavailable, a lock or pool timeout) is retried without limit, pausing with
+//! backoff, and never dead-lettered. A repeatable one (the handler refused the
+//! event, it cannot be decoded) counts toward `max_deliver`, after which the
+//! event is dead-lettered and kept until redriven.
 //!
 //! ```no_run
 //! # async fn start(
@@ -27,45 +34,45 @@
 //! # }
 //! ```
 
+mod classify;
+mod error;
 pub mod jetstream;
-pub mod memory;
+mod options;
+pub mod outbox;
+mod stats;
+pub mod version;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 use nexus_proto::events::v1::EventEnvelope;
 use prost::Message as _;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use tracing::Instrument as _;
 
-use super::{InProcessEventBus, NatsEventBus};
+use super::NatsEventBus;
+use super::feed::{self, OutboxFeed, Position};
 use crate::inbox;
 use crate::shutdown::Shutdown;
 
+pub use error::{ConsumerError, HandlerError};
 pub use jetstream::JetStreamConsumer;
-pub use memory::InProcessConsumer;
+pub use options::ConsumerOptions;
+pub use outbox::OutboxConsumer;
+pub use stats::{ConsumerCounts, ConsumerStats};
+pub use version::{DEFAULT_MAX_VERSION_JUMP, check_version_jump};
 
-/// The subject a consumer's dead letters go to (before any subject prefix).
-/// It lies under `nexus.>`, so the Nexus stream keeps it.
+/// The subject a consumer's dead letters go to on NATS (before any subject
+/// prefix). It lies outside `nexus.>`: the dead-letter stream keeps it,
+/// without the Nexus stream's max age.
 pub fn dead_letter_subject(consumer: &str) -> String {
     format!("{DEAD_LETTER_PREFIX}{consumer}")
 }
 
 /// Subjects of dead letters; consumers never apply them.
-pub const DEAD_LETTER_PREFIX: &str = "nexus.dlq.";
-
-/// Why a handler did not apply an event. Its transaction is rolled back and
-/// the event is delivered again, up to the consumer's `max_deliver`.
-#[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    #[error("database: {0}")]
-    Db(#[from] DbErr),
-    #[error("{0}")]
-    Failed(String),
-}
+pub const DEAD_LETTER_PREFIX: &str = "nexus-dlq.";
 
 /// Applies one event type inside the transaction that also records it in the
 /// inbox. The handler may read its projection's aggregate version through
@@ -171,116 +178,6 @@ pub enum Outcome {
     Ignored,
 }
 
-/// Why an event was not applied.
-#[derive(Debug, thiserror::Error)]
-pub enum ConsumerError {
-    #[error("invalid consumer name {0:?}: use letters, digits, '-' and '_'")]
-    InvalidName(String),
-    /// The message is not an `EventEnvelope`; retrying cannot help.
-    #[error("undecodable event: {0}")]
-    Undecodable(String),
-    #[error("handler failed: {0}")]
-    Handler(#[from] HandlerError),
-    #[error("inbox database: {0}")]
-    Db(#[from] DbErr),
-    #[error("event bus: {0}")]
-    Bus(String),
-}
-
-impl ConsumerError {
-    /// Whether a redelivery may succeed.
-    pub fn is_permanent(&self) -> bool {
-        matches!(self, Self::Undecodable(_))
-    }
-}
-
-/// Counters of one consumer since its process started.
-#[derive(Debug, Default)]
-pub struct ConsumerStats {
-    applied: AtomicU64,
-    duplicates: AtomicU64,
-    ignored: AtomicU64,
-    failed_attempts: AtomicU64,
-    dead_lettered: AtomicU64,
-}
-
-/// A snapshot of [`ConsumerStats`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ConsumerCounts {
-    pub applied: u64,
-    pub duplicates: u64,
-    pub ignored: u64,
-    pub failed_attempts: u64,
-    pub dead_lettered: u64,
-}
-
-impl ConsumerStats {
-    pub fn snapshot(&self) -> ConsumerCounts {
-        ConsumerCounts {
-            applied: self.applied.load(Ordering::Relaxed),
-            duplicates: self.duplicates.load(Ordering::Relaxed),
-            ignored: self.ignored.load(Ordering::Relaxed),
-            failed_attempts: self.failed_attempts.load(Ordering::Relaxed),
-            dead_lettered: self.dead_lettered.load(Ordering::Relaxed),
-        }
-    }
-
-    fn count(&self, outcome: Outcome) {
-        let counter = match outcome {
-            Outcome::Applied => &self.applied,
-            Outcome::Duplicate => &self.duplicates,
-            Outcome::Ignored => &self.ignored,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn failed(&self) {
-        self.failed_attempts.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn dead_lettered(&self) {
-        self.dead_lettered.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-/// How a consumer reads and retries.
-#[derive(Debug, Clone)]
-pub struct ConsumerOptions {
-    /// The Nexus subjects it reads (`nexus.identity.>`), without any prefix.
-    pub filter: String,
-    /// Deliveries of one event before it goes to the dead-letter subject.
-    pub max_deliver: u32,
-    /// Delay before the first redelivery; doubled each time, up to 30 s.
-    pub retry_backoff: Duration,
-    /// How long JetStream waits for an ack before redelivering.
-    pub ack_wait: Duration,
-    /// Messages pulled per JetStream request.
-    pub batch: usize,
-    /// How often lag and dead letters are logged (at debug).
-    pub metrics_interval: Duration,
-}
-
-impl ConsumerOptions {
-    pub fn new(filter: impl Into<String>) -> Self {
-        Self {
-            filter: filter.into(),
-            max_deliver: 5,
-            retry_backoff: Duration::from_millis(500),
-            ack_wait: Duration::from_secs(30),
-            batch: 64,
-            metrics_interval: Duration::from_secs(30),
-        }
-    }
-
-    /// The delay before delivery number `delivered + 1`.
-    fn backoff(&self, delivered: u32) -> Duration {
-        let factor = 1u32 << delivered.saturating_sub(1).min(16);
-        self.retry_backoff
-            .saturating_mul(factor)
-            .min(Duration::from_secs(30))
-    }
-}
-
 /// One named consumer of one service: its handlers, its database (where the
 /// inbox and its projections live) and its counters.
 #[derive(Clone)]
@@ -349,7 +246,25 @@ impl EventConsumer {
     /// # Errors
     /// The handler or the database failed; nothing was committed.
     pub async fn apply(&self, event: &EventEnvelope) -> Result<Outcome, ConsumerError> {
-        let outcome = self.apply_once(event).await;
+        self.apply_at(event, None).await
+    }
+
+    /// [`EventConsumer::apply`], also setting the consumer's cursor to `at`
+    /// in the same transaction when it is given (an applied or duplicate
+    /// event; an ignored one leaves the cursor to the caller).
+    ///
+    /// # Errors
+    /// The handler or the database failed; nothing was committed.
+    pub async fn apply_at(
+        &self,
+        event: &EventEnvelope,
+        at: Option<Position>,
+    ) -> Result<Outcome, ConsumerError> {
+        let handled = self.handlers.handles(&event.r#type);
+        let span = crate::telemetry::spans::event_handling(&self.name, event, handled);
+        let started = std::time::Instant::now();
+        let outcome = self.apply_once(event, at).instrument(span).await;
+        self.stats.latency.observe(started.elapsed());
         match &outcome {
             Ok(o) => self.stats.count(*o),
             Err(_) => self.stats.failed(),
@@ -357,7 +272,11 @@ impl EventConsumer {
         outcome
     }
 
-    async fn apply_once(&self, event: &EventEnvelope) -> Result<Outcome, ConsumerError> {
+    async fn apply_once(
+        &self,
+        event: &EventEnvelope,
+        at: Option<Position>,
+    ) -> Result<Outcome, ConsumerError> {
         let Some(handler) = self.handlers.handlers.get(&event.r#type) else {
             return Ok(Outcome::Ignored);
         };
@@ -366,15 +285,28 @@ impl EventConsumer {
         }
         let txn = self.db.begin().await?;
         if !inbox::record(&txn, &self.name, &event.id).await? {
-            txn.rollback().await?;
+            if let Some(at) = at {
+                feed::save(&txn, &self.name, at).await?;
+                txn.commit().await?;
+            } else {
+                txn.rollback().await?;
+            }
             return Ok(Outcome::Duplicate);
         }
         if let Err(e) = handler.handle(&txn, event).await {
             txn.rollback().await?;
             return Err(e.into());
         }
+        if let Some(at) = at {
+            feed::save(&txn, &self.name, at).await?;
+        }
         txn.commit().await?;
         Ok(Outcome::Applied)
+    }
+
+    /// The database of its inbox, cursor and dead letters.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
     }
 
     /// Runs this consumer on `source` until `shutdown`.
@@ -388,18 +320,19 @@ impl EventConsumer {
             EventSource::JetStream(bus) => {
                 JetStreamConsumer::new(self, bus.clone(), options).spawn(shutdown)
             }
-            EventSource::InProcess(bus) => {
-                InProcessConsumer::new(self, bus, options).spawn(shutdown)
+            EventSource::Outbox(feed) => {
+                OutboxConsumer::new(self, feed.clone(), options).spawn(shutdown)
             }
         }
     }
 }
 
-/// Where a process's consumers read events: what the process publishes to.
+/// Where a consumer reads events: JetStream, or (all-in-one) the producing
+/// service's outbox table.
 #[derive(Debug, Clone)]
 pub enum EventSource {
     JetStream(Arc<NatsEventBus>),
-    InProcess(InProcessEventBus),
+    Outbox(OutboxFeed),
 }
 
 /// Whether NATS `subject` matches `filter` (`*` one token, `>` the rest).
@@ -442,13 +375,5 @@ mod tests {
         for bad in ["", "a.b", "a*", "a b", "a>"] {
             assert!(EventConsumer::new(bad, db.clone(), registry()).is_err());
         }
-    }
-
-    #[test]
-    fn backoff_doubles_up_to_a_bound() {
-        let options = ConsumerOptions::new("nexus.>");
-        assert_eq!(options.backoff(1), Duration::from_millis(500));
-        assert_eq!(options.backoff(2), Duration::from_secs(1));
-        assert_eq!(options.backoff(40), Duration::from_secs(30));
     }
 }

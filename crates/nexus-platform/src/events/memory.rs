@@ -1,6 +1,7 @@
-//! In-process event delivery for the all-in-one: a broadcast channel. Consumers
-//! that lag behind its capacity miss messages, which the all-in-one accepts
-//! (its consumers also read their source of truth over gRPC).
+//! In-process event delivery for observers of the all-in-one (tests, tools):
+//! a broadcast channel. A subscriber that lags behind its capacity misses
+//! messages, so no projection reads it: the all-in-one's consumers read the
+//! producers' outbox tables through durable cursors (see `events::feed`).
 
 use async_trait::async_trait;
 use tokio::sync::broadcast;

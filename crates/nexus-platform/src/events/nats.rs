@@ -9,7 +9,9 @@ use async_nats::jetstream::{self, consumer, stream};
 use async_trait::async_trait;
 
 use super::{BusMessage, EventBus, EventBusError};
-use crate::config::EventSettings;
+use secrecy::ExposeSecret as _;
+
+use crate::config::{EventSettings, NatsConnectSettings};
 
 /// The duplicate window of the stream: a relay that republishes after a crash
 /// within this window is de-duplicated by JetStream itself.
@@ -33,8 +35,8 @@ impl NatsEventBus {
     /// # Errors
     /// An unusable URL.
     pub async fn connect(settings: &EventSettings) -> Result<Self, EventBusError> {
-        let client = async_nats::ConnectOptions::new()
-            .name("nexus")
+        let client = connect_options(settings)
+            .await?
             .retry_on_initial_connect()
             .connection_timeout(Duration::from_secs(5))
             .connect(settings.nats_url.as_str())
@@ -148,6 +150,45 @@ impl NatsEventBus {
 }
 
 /// A configured stream limit as JetStream wants it: 0 (no limit) becomes -1.
+/// How a process connects to NATS: its name, the configured credentials
+/// (`[events.nats]`) and TLS.
+///
+/// # Errors
+/// A credentials or nkey seed file that cannot be read.
+pub async fn connect_options(
+    settings: &EventSettings,
+) -> Result<async_nats::ConnectOptions, EventBusError> {
+    let nats = &settings.nats;
+    let unreadable = |what: &str, e: std::io::Error| {
+        EventBusError::Unavailable(format!("events.nats.{what}: {e}"))
+    };
+    let mut options = match (&nats.credentials_file, &nats.nkey_seed_file, &nats.user) {
+        (Some(path), _, _) => async_nats::ConnectOptions::with_credentials_file(path)
+            .await
+            .map_err(|e| unreadable("credentials_file", e))?,
+        (None, Some(path), _) => async_nats::ConnectOptions::with_nkey(
+            NatsConnectSettings::nkey_seed(path).map_err(|e| unreadable("nkey_seed_file", e))?,
+        ),
+        (None, None, Some(user)) => async_nats::ConnectOptions::with_user_and_password(
+            user.clone(),
+            nats.password
+                .as_ref()
+                .map(|p| p.expose_secret().to_owned())
+                .unwrap_or_default(),
+        ),
+        (None, None, None) => async_nats::ConnectOptions::new(),
+    };
+    if let Some(ca) = &nats.tls_ca_file {
+        options = options.add_root_certificates(ca.clone());
+    }
+    if let (Some(cert), Some(key)) = (&nats.tls_cert_file, &nats.tls_key_file) {
+        options = options.add_client_certificate(cert.clone(), key.clone());
+    }
+    let tls =
+        nats.require_tls || nats.tls_ca_file.is_some() || settings.nats_url.starts_with("tls://");
+    Ok(options.name("nexus").require_tls(tls))
+}
+
 fn limit(configured: u64) -> i64 {
     if configured == 0 {
         -1

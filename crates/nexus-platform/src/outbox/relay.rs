@@ -2,8 +2,10 @@
 //! ack, then marks them sent. On PostgreSQL a transaction-scoped advisory lock
 //! makes one replica publish at a time, so order holds with N replicas; a crash
 //! between publish and mark republishes, and JetStream drops the duplicate by
-//! its `Nats-Msg-Id`. Sent rows are pruned after the retention time, and so
-//! are old rows of the `processed_events` inbox in the same database.
+//! its `Nats-Msg-Id`. Sent rows are pruned after the retention time, except
+//! those a consumer reading the outbox directly has not passed yet (see
+//! [`OutboxRelay::keep_for`]), and so are old rows of the `processed_events`
+//! inbox in the same database.
 //!
 //! A row the bus refuses for good (see [`parked::is_permanent`]) on
 //! [`PARK_AFTER_REFUSALS`] tries in a row is moved to `outbox_parked` with the
@@ -17,10 +19,13 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Order, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
+use tracing::Instrument as _;
 
 use super::{Outbox, OutboxSignal, parked};
+use crate::events::feed::{self, CursorReader};
 use crate::events::{BusMessage, EventBus};
 use crate::inbox;
+use crate::metrics::counters::RelayCounters;
 use crate::shutdown::Shutdown;
 
 /// Key of the PostgreSQL advisory lock held while a relay publishes.
@@ -32,6 +37,8 @@ const METRICS_EVERY: Duration = Duration::from_secs(30);
 /// parked. More than one: after a refusal the bus re-creates its stream, so a
 /// stream deleted under the relay costs a retry, not a parked event.
 pub const PARK_AFTER_REFUSALS: u32 = 3;
+/// Batches the relay may still publish after shutdown.
+const LAST_ROUNDS: u32 = 20;
 
 /// Publishes one service's outbox.
 pub struct OutboxRelay {
@@ -44,6 +51,9 @@ pub struct OutboxRelay {
     /// The head row refused for good, and how many times in a row.
     refused: Mutex<Option<(i64, u32)>>,
     parked: Arc<AtomicU64>,
+    /// Consumers reading this outbox directly: pruning keeps their rows.
+    readers: Vec<CursorReader>,
+    counters: RelayCounters,
 }
 
 /// What one relay round did.
@@ -70,7 +80,22 @@ impl OutboxRelay {
             retention,
             refused: Mutex::new(None),
             parked: Arc::new(AtomicU64::new(0)),
+            readers: Vec::new(),
+            counters: RelayCounters::default(),
         }
+    }
+
+    /// Pruning keeps every row one of `readers` (consumers reading this
+    /// outbox through a cursor) has not passed yet.
+    #[must_use]
+    pub fn keep_for(mut self, readers: Vec<CursorReader>) -> Self {
+        self.readers = readers;
+        self
+    }
+
+    /// What this relay has published, and its failed rounds, since it started.
+    pub fn counters(&self) -> RelayCounters {
+        self.counters.clone()
     }
 
     /// How many rows this relay has parked since it started.
@@ -125,6 +150,24 @@ impl OutboxRelay {
                 () = shutdown.wait() => break,
                 () = self.signal.notified() => {},
                 () = tokio::time::sleep(wait) => {},
+            }
+        }
+        self.last_rounds().await;
+    }
+
+    /// After shutdown (the servers have stopped, so nothing more is
+    /// committed): publishes what is pending, up to [`LAST_ROUNDS`] batches,
+    /// unless the bus is unavailable; what is left waits for the next start.
+    async fn last_rounds(&self) {
+        for _ in 0..LAST_ROUNDS {
+            match self.round().await {
+                Ok(Round::Parked) => {}
+                Ok(Round::Sent(n)) if n as u64 >= self.batch_size => {}
+                Ok(Round::Sent(_)) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "last outbox relay round at shutdown failed; the rows are published at the next start");
+                    return;
+                }
             }
         }
     }
@@ -197,9 +240,13 @@ impl OutboxRelay {
                 payload: row.try_get::<Vec<u8>>("", "payload")?.into(),
             });
         }
-        let sent = match self.bus.publish_all(&messages).await {
+        let span = crate::telemetry::spans::relay_publish(
+            messages.iter().map(|m| m.traceparent.as_deref()),
+        );
+        let sent = match self.bus.publish_all(&messages).instrument(span).await {
             Ok(n) => n,
             Err(e) => {
+                self.counters.failed();
                 let reason = e.to_string();
                 if let (Some(&seq), Some(head)) = (seqs.first(), messages.first())
                     && parked::is_permanent(&reason)
@@ -237,6 +284,7 @@ impl OutboxRelay {
             txn.execute(backend.build(&update)).await?;
         }
         txn.commit().await?;
+        self.counters.published(sent);
         Ok(Round::Sent(sent))
     }
 
@@ -284,10 +332,13 @@ impl OutboxRelay {
     async fn prune_outbox(&self) -> Result<u64, RelayError> {
         let cutoff = Utc::now()
             - chrono::Duration::from_std(self.retention).unwrap_or(chrono::Duration::days(7));
-        let delete = Query::delete()
+        let mut delete = Query::delete()
             .from_table(Outbox::Table)
             .and_where(Expr::col(Outbox::SentAt).lt(cutoff))
             .to_owned();
+        if let Some(lowest) = feed::lowest(&self.readers).await? {
+            delete.and_where(Expr::col(Outbox::Seq).lt(lowest.seq));
+        }
         let backend = self.db.get_database_backend();
         Ok(self
             .db

@@ -312,7 +312,16 @@ async fn an_event_failing_max_deliver_times_is_dead_lettered_and_the_next_is_app
         jetstream::dead_letter_count(&bus, CONSUMER).await.unwrap(),
         1
     );
-    let stream = bus.jetstream().get_stream(bus.stream_name()).await.unwrap();
+    let stream = bus
+        .jetstream()
+        .get_stream(jetstream::dlq::stream_name(&bus))
+        .await
+        .unwrap();
+    assert_eq!(
+        stream.cached_info().config.max_age,
+        Duration::ZERO,
+        "dead letters are kept without max age"
+    );
     let letter = stream
         .get_last_raw_message_by_subject(&bus.subject(&dead_letter_subject(CONSUMER)))
         .await

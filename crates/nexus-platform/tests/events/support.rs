@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use nexus_platform::config::{EventSettings, Mode, Settings};
 use nexus_platform::events::consumer::{EventConsumer, HandlerError, HandlerRegistry};
+use nexus_platform::events::feed::migration::CreateEventCursors;
 use nexus_platform::events::{BusMessage, EventBus, EventBusError, NatsEventBus};
 use nexus_platform::inbox::migration::CreateProcessedEvents;
 use nexus_platform::outbox::migration::CreateOutbox;
@@ -277,6 +278,7 @@ impl MigratorTrait for Migrator {
             Box::new(CreateOutboxParked),
             Box::new(CreateProcessedEvents),
             Box::new(CreateUsers),
+            Box::new(CreateEventCursors),
         ]
     }
 }
@@ -336,14 +338,6 @@ impl TestDb {
             .await
             .expect("drop test database");
     }
-}
-
-/// A fresh, migrated in-memory SQLite database.
-pub async fn sqlite() -> DatabaseConnection {
-    let settings = Settings::load(None, Mode::AllInOne).unwrap().database;
-    nexus_platform::db::connect_and_migrate::<Migrator>("sqlite::memory:", &settings)
-        .await
-        .unwrap()
 }
 
 /// A `user.updated` event of `user` at `version`.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use gateway::auth::AuthError;
 use nexus_platform::config::{ConfigError, Settings};
-use nexus_platform::{InternalAuth, Shutdown};
+use nexus_platform::{InternalAuth, Metrics, Shutdown};
 use secrecy::{ExposeSecret as _, SecretString};
 use tokio::task::JoinHandle;
 
@@ -29,6 +29,18 @@ impl DevCredentials {
             application_token: crate::dev::application_token(settings)?,
             jwt_key: crate::dev::jwt_key(&settings.data_dir)?,
         }))
+    }
+
+    /// How development tokens (`nexus dev token`) are verified, by the
+    /// gateway and the services alike.
+    pub fn jwt_config(&self, settings: &Settings) -> gateway::jwt::JwtConfig {
+        gateway::jwt::JwtConfig {
+            hs256_secret: Some(self.jwt_key.expose_secret().as_bytes().to_vec()),
+            issuer: Some(gateway::jwt::DEV_ISSUER.to_owned()),
+            leeway_secs: settings.auth.jwt.leeway_secs,
+            tenants_claim: "tenants".to_owned(),
+            ..gateway::jwt::JwtConfig::default()
+        }
     }
 }
 
@@ -70,13 +82,7 @@ fn credentials(
         }
         return Ok(configured);
     };
-    let verifier = gateway::jwt::JwtVerifier::new(gateway::jwt::JwtConfig {
-        hs256_secret: Some(dev.jwt_key.expose_secret().as_bytes().to_vec()),
-        issuer: Some(gateway::jwt::DEV_ISSUER.to_owned()),
-        leeway_secs: settings.auth.jwt.leeway_secs,
-        tenants_claim: "tenants".to_owned(),
-        ..gateway::jwt::JwtConfig::default()
-    })?;
+    let verifier = gateway::jwt::JwtVerifier::new(dev.jwt_config(settings))?;
     Ok(gateway::Credentials {
         jwt: Some(Arc::new(verifier)),
         application_tokens: vec![gateway::auth::ApplicationToken::from_token(
@@ -94,6 +100,7 @@ pub(super) struct GatewayStart<'a> {
     pub auth: InternalAuth,
     pub configured: gateway::Credentials,
     pub dev: Option<&'a DevCredentials>,
+    pub metrics: Metrics,
 }
 
 pub(super) async fn start_gateway(
@@ -108,12 +115,13 @@ pub(super) async fn start_gateway(
         upn_url,
         tenant_access_url,
         internal_auth: start.auth,
-        clients: settings.grpc_client.options(),
+        clients: super::service::client_options(settings)?,
         credentials,
         body_limit_bytes: settings.gateway.body_limit_bytes,
         rate_limit_per_second: settings.gateway.rate_limit_per_second,
         rate_limit_burst: settings.gateway.rate_limit_burst,
         tenant_roles: settings.tenant_access.roles.clone(),
+        metrics: start.metrics,
     };
     let state = gateway::AppState::new(&config)?;
     let limits = gateway::ServerLimits {

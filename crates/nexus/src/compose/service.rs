@@ -6,16 +6,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use nexus_platform::caller_auth::CallerAuth;
 use nexus_platform::config::{
     Component, EventBackend, IDENTITY_KEYS, Mode, ServiceKeys, ServiceSettings, Settings,
     TENANT_ACCESS_KEYS, UPN_KEYS,
 };
-use nexus_platform::events::consumer::EventSource;
+use nexus_platform::events::consumer::{ConsumerOptions, EventConsumer, EventSource};
+use nexus_platform::events::feed::CursorReader;
 use nexus_platform::events::{InProcessEventBus, NatsEventBus};
 use nexus_platform::grpc::BalancedChannel;
 use nexus_platform::health::Probes;
+use nexus_platform::jwt::{JwtConfig, JwtVerifier};
 use nexus_platform::outbox::{OutboxRelay, OutboxSignal};
-use nexus_platform::{EventBus, InternalAuth, Shutdown, db, grpc};
+use nexus_platform::telemetry::grpc::TracedChannel as Channel;
+use nexus_platform::{EventBus, InternalAuth, Metrics, Shutdown, db, grpc};
 use nexus_proto::identity::v1 as pb_identity;
 use nexus_proto::tenant_access::v1 as pb_tenant_access;
 use nexus_proto::upn::v1 as pb_upn;
@@ -24,26 +28,38 @@ use sea_orm_migration::MigratorTrait;
 use secrecy::ExposeSecret as _;
 use tokio::task::JoinHandle;
 use tonic::service::Routes;
-use tonic::transport::Channel;
 
 /// A service that listens.
 pub(super) struct Started {
     pub addr: SocketAddr,
     pub db: DatabaseConnection,
+    /// Raised after each commit that wrote to its outbox.
+    pub signal: OutboxSignal,
     pub task: JoinHandle<anyhow::Result<()>>,
+    /// Its outbox relay.
+    pub relay: JoinHandle<()>,
 }
 
 /// Everything a service needs from its process.
 pub(super) struct ServiceContext<'a> {
     pub settings: &'a Settings,
     pub bus: Arc<dyn EventBus>,
-    pub auth: InternalAuth,
+    pub auth: CallerAuth,
+    /// Stops the gRPC servers.
     pub shutdown: Shutdown,
+    /// Stops relays, probes and consumers, after the servers.
+    pub background: Shutdown,
+    /// Consumers reading a component's outbox directly (all-in-one), by
+    /// producing component: its relay's pruning keeps what they still need.
+    pub readers: Vec<(Component, CursorReader)>,
+    pub metrics: Metrics,
 }
 
 impl ServiceContext<'_> {
+    #[allow(clippy::too_many_arguments)]
     async fn start(
         &self,
+        component: Component,
         db: DatabaseConnection,
         keys: &ServiceKeys,
         svc: &ServiceSettings,
@@ -53,12 +69,18 @@ impl ServiceContext<'_> {
             Routes,
             DatabaseConnection,
             OutboxSignal,
-            &InternalAuth,
+            &CallerAuth,
         ) -> anyhow::Result<Routes>,
     ) -> anyhow::Result<Started> {
         let signal = OutboxSignal::new();
         let events = &self.settings.events;
-        OutboxRelay::new(
+        let readers = self
+            .readers
+            .iter()
+            .filter(|(producer, _)| *producer == component)
+            .map(|(_, reader)| reader.clone())
+            .collect();
+        let relay = OutboxRelay::new(
             db.clone(),
             self.bus.clone(),
             signal.clone(),
@@ -66,7 +88,14 @@ impl ServiceContext<'_> {
             Duration::from_millis(events.relay_poll_interval_ms),
             Duration::from_secs(events.outbox_retention_secs),
         )
-        .spawn(self.shutdown.clone());
+        .keep_for(readers);
+        self.metrics.sources().add_service(
+            service_name,
+            db.clone(),
+            relay.counters(),
+            relay.parked_counter(),
+        );
+        let relay = relay.spawn(self.background.clone());
 
         let (routes, reporter) = grpc::standard_routes()?;
         let routes = add(routes, db.clone(), signal.clone(), &self.auth)?;
@@ -76,7 +105,7 @@ impl ServiceContext<'_> {
             db: db.clone(),
             bus: self.bus.clone(),
         }
-        .spawn(self.shutdown.clone());
+        .spawn(self.background.clone());
 
         let listener = grpc::bind(svc.listen)
             .await
@@ -84,17 +113,26 @@ impl ServiceContext<'_> {
         let addr = listener.local_addr()?;
         tracing::info!(service = service_name, %addr, "gRPC service listening");
         let shutdown = self.shutdown.clone();
+        let tls = self.settings.grpc_tls.server()?;
+        let calls = self.metrics.grpc().layer();
         let task = tokio::spawn(async move {
-            grpc::serve(listener, routes, shutdown)
+            grpc::serve_with_tls(listener, routes, shutdown, calls, tls.as_ref())
                 .await
                 .with_context(|| format!("{service_name} gRPC server"))
         });
-        Ok(Started { addr, db, task })
+        Ok(Started {
+            addr,
+            db,
+            signal,
+            task,
+            relay,
+        })
     }
 
     /// The identity service, on `db` (from [`open_database`]).
     pub async fn identity(&self, db: DatabaseConnection) -> anyhow::Result<Started> {
         self.start(
+            Component::Identity,
             db,
             &IDENTITY_KEYS,
             &self.settings.identity,
@@ -111,7 +149,7 @@ impl ServiceContext<'_> {
     /// `identity_url` resolves to.
     fn identity_channel(&self, identity_url: &str, key: &'static str) -> anyhow::Result<Channel> {
         let balanced =
-            BalancedChannel::new(identity_url, self.settings.grpc_client.options()).context(key)?;
+            BalancedChannel::new(identity_url, client_options(self.settings)?).context(key)?;
         Ok(balanced.channel)
     }
 
@@ -120,6 +158,7 @@ impl ServiceContext<'_> {
     pub async fn upn(&self, db: DatabaseConnection, identity_url: &str) -> anyhow::Result<Started> {
         let identity = self.identity_channel(identity_url, UPN_KEYS.identity_url)?;
         self.start(
+            Component::Upn,
             db,
             &UPN_KEYS,
             &self.settings.upn,
@@ -146,6 +185,7 @@ impl ServiceContext<'_> {
             auth0: settings.auth0.clone(),
         };
         self.start(
+            Component::TenantAccess,
             db,
             &TENANT_ACCESS_KEYS,
             &settings.service(),
@@ -224,61 +264,122 @@ async fn open<M: MigratorTrait>(
     Ok(db)
 }
 
-/// The bus the relays publish to, and where the consumers read from.
-pub(super) async fn event_bus(
-    settings: &Settings,
-    mode: Mode,
-) -> anyhow::Result<(Arc<dyn EventBus>, EventSource)> {
+/// The bus the relays publish to, and the source consumers read when it is
+/// NATS. With in-process events there is none: the all-in-one's consumers
+/// read the producers' outbox tables (see [`consumer_of`]).
+pub(super) async fn event_bus(settings: &Settings, mode: Mode) -> anyhow::Result<Events> {
     Ok(match settings.event_backend(mode) {
         EventBackend::Memory => {
             let bus = InProcessEventBus::new();
-            (Arc::new(bus.clone()), EventSource::InProcess(bus))
+            Events {
+                bus: Arc::new(bus.clone()),
+                source: None,
+                in_process: Some(bus),
+            }
         }
         EventBackend::Nats => {
             let bus = Arc::new(NatsEventBus::connect(&settings.events).await?);
-            (bus.clone(), EventSource::JetStream(bus))
+            Events {
+                bus: bus.clone(),
+                source: Some(EventSource::JetStream(bus)),
+                in_process: None,
+            }
         }
     })
 }
 
-/// The event consumers of a component's service: identity's copy of custom
-/// UPNs, upn's clean-up of deleted users' UPNs, tenant-access's user
-/// projection.
-pub(super) fn spawn_consumers(
-    source: &EventSource,
+/// A process's events: where relays publish, and where consumers read.
+pub(super) struct Events {
+    pub bus: Arc<dyn EventBus>,
+    /// JetStream; `None` when consumers read outbox tables.
+    pub source: Option<EventSource>,
+    /// The bus observers subscribe to, when events stay in-process.
+    pub in_process: Option<InProcessEventBus>,
+}
+
+/// The event consumer of a component's service, and the component whose
+/// events it reads: identity's copy of custom UPNs (upn's events), upn's
+/// clean-up of deleted users' UPNs and tenant-access's user projection
+/// (identity's events). `None` for the gateway.
+pub(super) fn consumer_of(
+    settings: &Settings,
     component: Component,
-    started: &Started,
-    shutdown: &Shutdown,
-) -> anyhow::Result<()> {
-    let db = started.db.clone();
-    let (consumer, options) = match component {
+    db: DatabaseConnection,
+) -> anyhow::Result<Option<(EventConsumer, ConsumerOptions, Component)>> {
+    let (consumer, mut options, producer) = match component {
         Component::Identity => (
-            identity_service::event_consumer(db)?,
+            identity_service::event_consumer(db, settings.events.max_version_jump)?,
             identity_service::event_consumer_options(),
+            Component::Upn,
         ),
         Component::Upn => (
             upn_service::event_consumer(db)?,
             upn_service::event_consumer_options(),
+            Component::Identity,
         ),
         Component::TenantAccess => (
-            tenant_access_service::event_consumer(db)?,
+            tenant_access_service::event_consumer(db, settings.events.max_version_jump)?,
             tenant_access_service::event_consumer_options(),
+            Component::Identity,
         ),
-        Component::Gateway => return Ok(()),
+        Component::Gateway => return Ok(None),
     };
-    consumer.spawn(source, options, shutdown.clone());
-    Ok(())
+    options.poll_interval = Duration::from_millis(settings.events.relay_poll_interval_ms);
+    Ok(Some((consumer, options, producer)))
 }
 
-/// The key principals are signed with: the configured one, or (all-in-one,
+/// Adds `consumer`'s counters (and, on JetStream, its lag) to `metrics`.
+pub(super) fn register_consumer(metrics: &Metrics, consumer: &EventConsumer, source: &EventSource) {
+    let jetstream = match source {
+        EventSource::JetStream(bus) => Some(bus.clone()),
+        EventSource::Outbox(_) => None,
+    };
+    metrics
+        .sources()
+        .add_consumer(consumer.name(), consumer.stats(), jetstream);
+}
+
+/// The keys principals are signed with: the configured ones, or (all-in-one,
 /// whose callers are all in-process) a random one.
 pub(super) fn internal_auth(settings: &Settings) -> anyhow::Result<InternalAuth> {
-    match &settings.internal_auth.secret {
-        Some(secret) => Ok(InternalAuth::new(secret.expose_secret().as_bytes())),
+    match settings.internal_auth.internal_auth() {
+        Some(auth) => Ok(auth),
         None => InternalAuth::random().map_err(|e| anyhow::anyhow!("no randomness: {e}")),
     }
 }
 
-pub(super) fn url_of(addr: SocketAddr) -> String {
-    format!("http://{addr}")
+/// How the services authenticate their gRPC callers: principals signed with
+/// `internal`, and bearer tokens verified as the gateway verifies them (the
+/// development key while development credentials are on).
+pub(super) fn caller_auth(
+    settings: &Settings,
+    internal: InternalAuth,
+    dev_jwt: Option<JwtConfig>,
+) -> anyhow::Result<CallerAuth> {
+    let config = dev_jwt.or_else(|| JwtConfig::from_settings(&settings.auth.jwt));
+    let jwt = match config {
+        Some(config) => Some(Arc::new(JwtVerifier::new(config)?)),
+        None => None,
+    };
+    Ok(CallerAuth::new(internal, jwt))
+}
+
+/// How this process's gRPC clients connect: `[grpc_client]` and the client
+/// side of `[grpc_tls]`.
+pub(super) fn client_options(settings: &Settings) -> anyhow::Result<grpc::ClientOptions> {
+    let mut options = settings.grpc_client.options();
+    options.tls = settings.grpc_tls.client()?;
+    Ok(options)
+}
+
+/// The URL this process's clients reach one of its own services at:
+/// `https://` when `[grpc_tls]` puts its ports on TLS (the certificate must
+/// then name the address, e.g. an IP subject alternative name 127.0.0.1).
+pub(super) fn url_of(settings: &Settings, addr: SocketAddr) -> String {
+    let scheme = if settings.grpc_tls.cert_file.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{addr}")
 }

@@ -547,7 +547,11 @@ async fn delete_user_upns_removes_only_that_users_upns(backend: crate::helpers::
         subject: "user-deleted-consumer".into(),
         ..nexus_domain::Principal::default()
     };
-    InternalAuth::new(INTERNAL_SECRET.as_bytes()).attach(request.metadata_mut(), &principal);
+    InternalAuth::new(INTERNAL_SECRET.as_bytes()).sign(
+        request.metadata_mut(),
+        &principal,
+        "/nexus.upn.v1.UpnService/DeleteUserUpns",
+    );
     let answer = client.delete_user_upns(request).await.unwrap().into_inner();
     assert_eq!(answer.deleted, 2);
 

@@ -184,6 +184,7 @@ impl TenantMemberRepository for SeaOrmTenantAccessStore {
         ctx: &ChangeContext<'_>,
     ) -> Result<TenantUser, TenantAccessError> {
         let txn = self.begin().await?;
+        projection::lock_user(&txn, &member.user_id).await?;
         let row = tenant_members::ActiveModel {
             tenant_id: Set(member.tenant.to_string()),
             user_id: Set(member.user_id.clone()),
@@ -213,6 +214,14 @@ impl TenantMemberRepository for SeaOrmTenantAccessStore {
             ));
         }
         projection::upsert(&txn, user).await?;
+        // A deletion applied first left its tombstone: attach nothing.
+        if projection::is_deleted(&txn, &member.user_id).await? {
+            txn.rollback().await.map_err(|e| unavailable(&e))?;
+            return Err(TenantAccessError::NotFound(format!(
+                "email: user {} was deleted",
+                member.user_id
+            )));
+        }
         record(&txn, ctx, TenantMemberEvent::Attached(member.clone())).await?;
         let answer = get_in(&txn, &member.tenant, &member.user_id)
             .await?

@@ -5,16 +5,17 @@
 use std::sync::Arc;
 
 use nexus_domain::{Clock, IdGenerator, SystemClock, UuidV7Ids};
+use nexus_platform::caller_auth::{Authenticated, CallerAuth};
 use nexus_platform::config::Auth0Settings;
-use nexus_platform::internal_auth::{InternalAuth, principal_of};
+use nexus_platform::internal_auth::principal_of;
 use nexus_platform::outbox::OutboxSignal;
+use nexus_platform::scope::{Scope, TENANT_ACCESS_READ, TENANT_ACCESS_WRITE};
+use nexus_platform::telemetry::grpc::TracedChannel as Channel;
 use nexus_proto::tenant_access::v1 as pb;
 use nexus_proto::tenant_access::v1::tenant_access_service_server::{
     TenantAccessService, TenantAccessServiceServer,
 };
 use sea_orm::DatabaseConnection;
-use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
 use crate::adapters::auth0::Auth0Provisioning;
@@ -50,16 +51,10 @@ pub enum TenantAccessConfigError {
 pub fn grpc_service(
     db: DatabaseConnection,
     signal: OutboxSignal,
-    auth: &InternalAuth,
+    auth: &CallerAuth,
     config: &TenantAccessConfig,
-) -> Result<
-    InterceptedService<
-        TenantAccessServiceServer<TenantAccessGrpc>,
-        impl tonic::service::Interceptor + Clone + use<>,
-    >,
-    TenantAccessConfigError,
-> {
-    let directory = GrpcUserDirectory::new(config.identity.clone(), auth.clone());
+) -> Result<Authenticated<TenantAccessServiceServer<TenantAccessGrpc>>, TenantAccessConfigError> {
+    let directory = GrpcUserDirectory::new(config.identity.clone(), auth.internal());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Ids);
     let mut members = TenantUserService::new(
@@ -72,10 +67,21 @@ pub fn grpc_service(
     if let Some(auth0) = &config.auth0 {
         members = members.with_idp(Arc::new(Auth0Provisioning::new(auth0)));
     }
-    Ok(InterceptedService::new(
+    Ok(auth.layer(
         TenantAccessServiceServer::new(TenantAccessGrpc { members }),
-        auth.interceptor(),
+        scope_of_method,
     ))
+}
+
+/// The scope a bearer token needs for `method`: that of the REST route it
+/// serves (the tenant itself is checked by the use case).
+pub fn scope_of_method(method: &str) -> Option<&'static str> {
+    match method {
+        "ListTenantUsers" | "GetTenantUser" => Some(TENANT_ACCESS_READ),
+        "AttachTenantUser" | "UpdateTenantUser" | "RemoveTenantUser" => Some(TENANT_ACCESS_WRITE),
+        "ListUserTenants" => Some(Scope::UsersRead.as_str()),
+        _ => None,
+    }
 }
 
 /// Handlers of `TenantAccessService`.

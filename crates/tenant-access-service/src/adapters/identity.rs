@@ -5,10 +5,11 @@
 use async_trait::async_trait;
 use nexus_domain::Principal;
 use nexus_platform::InternalAuth;
+use nexus_platform::internal_auth::{SignedChannel, act_as};
+use nexus_platform::telemetry::grpc::TracedChannel as Channel;
 use nexus_proto::common::v1 as common;
 use nexus_proto::identity::v1 as pb;
 use nexus_proto::identity::v1::identity_service_client::IdentityServiceClient;
-use tonic::transport::Channel;
 
 use crate::adapters::events::time_of;
 use crate::domain::{MemberUser, TenantAccessError};
@@ -17,21 +18,21 @@ use crate::ports::{IdpLinkTarget, UserDirectory};
 /// The identity service, over a channel its process builds.
 #[derive(Debug, Clone)]
 pub struct GrpcUserDirectory {
-    client: IdentityServiceClient<Channel>,
-    auth: InternalAuth,
+    client: IdentityServiceClient<SignedChannel>,
 }
 
 impl GrpcUserDirectory {
-    pub fn new(identity: Channel, auth: InternalAuth) -> Self {
+    /// Calls on `identity`, signing the acting principal with `auth`'s
+    /// current key for each method called.
+    pub fn new(identity: Channel, auth: &InternalAuth) -> Self {
         Self {
-            client: IdentityServiceClient::new(identity),
-            auth,
+            client: IdentityServiceClient::new(auth.signed(identity)),
         }
     }
 
     fn request<T>(&self, actor: &Principal, message: T) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
-        self.auth.attach(request.metadata_mut(), actor);
+        act_as(&mut request, actor);
         request
     }
 }

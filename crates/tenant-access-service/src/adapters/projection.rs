@@ -2,7 +2,9 @@
 //! durable consumer (JetStream, or the all-in-one's in-process bus): each
 //! event is decoded here and applied by [`ProjectionService`] in the
 //! transaction that records it in the inbox, so it counts once; version checks
-//! make redeliveries and late older events harmless as well.
+//! make redeliveries and late older events harmless as well. An event more
+//! than the configured bound above the copy's version is refused and
+//! dead-lettered with that reason.
 
 use std::sync::Arc;
 
@@ -10,11 +12,13 @@ use async_trait::async_trait;
 use nexus_domain::{SystemClock, UuidV7Ids};
 use nexus_platform::events::consumer::{
     ConsumerError, ConsumerOptions, EventConsumer, EventHandler, HandlerError, HandlerRegistry,
+    check_version_jump,
 };
 use nexus_proto::events::v1::EventEnvelope;
-use sea_orm::{DatabaseConnection, DatabaseTransaction};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, EntityTrait as _};
 
 use crate::adapters::db::SeaOrmMemberUserProjection;
+use crate::adapters::db::entities::member_users;
 use crate::adapters::events::identity_user_event;
 use crate::application::ProjectionService;
 
@@ -28,6 +32,7 @@ pub fn options() -> ConsumerOptions {
 
 struct UserEvents {
     service: ProjectionService,
+    max_version_jump: u64,
 }
 
 #[async_trait]
@@ -37,9 +42,15 @@ impl EventHandler for UserEvents {
         txn: &DatabaseTransaction,
         event: &EventEnvelope,
     ) -> Result<(), HandlerError> {
-        let Some(event) = identity_user_event(event) else {
+        let Some(decoded) = identity_user_event(event) else {
             return Ok(());
         };
+        let held = member_users::Entity::find_by_id(event.aggregate_id.clone())
+            .one(txn)
+            .await?
+            .map(|row| row.version);
+        check_version_jump(held, event.aggregate_version, self.max_version_jump)?;
+        let event = decoded;
         self.service
             .apply(&SeaOrmMemberUserProjection::new(txn), &event)
             .await
@@ -47,13 +58,19 @@ impl EventHandler for UserEvents {
     }
 }
 
-/// The consumer of identity user events for the projection in `db`.
+/// The consumer of identity user events for the projection in `db`; it
+/// refuses an event more than `max_version_jump` versions above the copy's
+/// (0: no bound).
 ///
 /// # Errors
 /// Never in practice: the consumer name is a valid constant.
-pub fn consumer(db: DatabaseConnection) -> Result<EventConsumer, ConsumerError> {
+pub fn consumer(
+    db: DatabaseConnection,
+    max_version_jump: u64,
+) -> Result<EventConsumer, ConsumerError> {
     let handler = Arc::new(UserEvents {
         service: ProjectionService::new(Arc::new(SystemClock), Arc::new(UuidV7Ids)),
+        max_version_jump,
     });
     let mut handlers = HandlerRegistry::new();
     for event_type in [

@@ -169,6 +169,7 @@ impl<R: TenantMemberRepository, D: UserDirectory> TenantUserService<R, D> {
         {
             return Err(TenantAccessError::already_attached(&tenant, &user.user_id));
         }
+        let new_email = found.is_none();
         let user = match (&self.idp, found) {
             (Some(idp), found) => {
                 provisioning::provision(
@@ -183,9 +184,21 @@ impl<R: TenantMemberRepository, D: UserDirectory> TenantUserService<R, D> {
             }
             (None, Some(user)) => user,
             (None, None) => {
-                self.directory
+                match self
+                    .directory
                     .create(email.as_str(), name.as_deref(), actor)
-                    .await?
+                    .await
+                {
+                    Ok(user) => user,
+                    // Another attach of the same new email made the user
+                    // meanwhile: this one attaches that user too.
+                    Err(TenantAccessError::Conflict(message)) => self
+                        .directory
+                        .find_by_email(email.as_str(), actor)
+                        .await?
+                        .ok_or(TenantAccessError::Conflict(message))?,
+                    Err(e) => return Err(e),
+                }
             }
         };
         let member = TenantMember {
@@ -194,7 +207,19 @@ impl<R: TenantMemberRepository, D: UserDirectory> TenantUserService<R, D> {
             role,
             version: 1,
         };
-        self.repo.attach(&member, &user, &self.ctx(actor)).await
+        match self.repo.attach(&member, &user, &self.ctx(actor)).await {
+            // The email was new when this request began, so the membership is
+            // a concurrent attach's: with the same role, both succeed.
+            Err(TenantAccessError::Conflict(message)) if new_email => {
+                match self.repo.get(&member.tenant, &member.user_id).await? {
+                    Some(existing) if existing.tenant_role == member.role.to_string() => {
+                        Ok(existing)
+                    }
+                    _ => Err(TenantAccessError::Conflict(message)),
+                }
+            }
+            answer => answer,
+        }
     }
 
     /// Replaces the role when given and the identity user's display name when

@@ -2,6 +2,7 @@
 //! migrations and the repository. sea-orm types stay inside this module.
 
 pub mod custom_upns;
+mod deleted_users;
 pub mod migrations;
 pub mod upn_repository;
 

@@ -6,14 +6,15 @@ mod convert;
 use std::sync::Arc;
 
 use nexus_domain::{Clock, IdGenerator, SystemClock, UuidV7Ids};
-use nexus_platform::internal_auth::{InternalAuth, principal_of};
+use nexus_platform::caller_auth::{Authenticated, CallerAuth};
+use nexus_platform::internal_auth::principal_of;
 use nexus_platform::outbox::OutboxSignal;
+use nexus_platform::scope::Scope;
+use nexus_platform::telemetry::grpc::TracedChannel as Channel;
 use nexus_proto::common::v1 as common;
 use nexus_proto::upn::v1 as pb;
 use nexus_proto::upn::v1::upn_service_server::{UpnService, UpnServiceServer};
 use sea_orm::DatabaseConnection;
-use tonic::service::interceptor::InterceptedService;
-use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
 use crate::adapters::db::SeaOrmUpnRepository;
@@ -27,18 +28,29 @@ pub fn grpc_service(
     db: DatabaseConnection,
     signal: OutboxSignal,
     identity: Channel,
-    auth: &InternalAuth,
-) -> InterceptedService<UpnServiceServer<UpnGrpc>, impl tonic::service::Interceptor + Clone + use<>>
-{
+    auth: &CallerAuth,
+) -> Authenticated<UpnServiceServer<UpnGrpc>> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Ids);
     let upns = Upns::new(
         SeaOrmUpnRepository::new(db, signal),
-        GrpcUserDirectory::new(identity, auth.clone()),
+        GrpcUserDirectory::new(identity, auth.internal()),
         clock,
         ids,
     );
-    InterceptedService::new(UpnServiceServer::new(UpnGrpc { upns }), auth.interceptor())
+    auth.layer(UpnServiceServer::new(UpnGrpc { upns }), scope_of_method)
+}
+
+/// The scope a bearer token needs for `method`: that of the `/v1` route it
+/// serves. `DeleteUserUpns` follows a user's deletion.
+pub fn scope_of_method(method: &str) -> Option<&'static str> {
+    let scope = match method {
+        "ListCustomUpns" | "GetCustomUpn" => Scope::UsersRead,
+        "CreateCustomUpn" | "UpdateCustomUpn" | "DeleteCustomUpn" => Scope::CustomUpnsWrite,
+        "DeleteUserUpns" => Scope::UsersDelete,
+        _ => return None,
+    };
+    Some(scope.as_str())
 }
 
 /// Handlers of `UpnService`.

@@ -4,9 +4,10 @@
 use async_trait::async_trait;
 use nexus_domain::{Principal, UserId};
 use nexus_platform::InternalAuth;
+use nexus_platform::internal_auth::{SignedChannel, act_as};
+use nexus_platform::telemetry::grpc::TracedChannel as Channel;
 use nexus_proto::identity::v1 as pb;
 use nexus_proto::identity::v1::identity_service_client::IdentityServiceClient;
-use tonic::transport::Channel;
 
 use crate::domain::UpnError;
 use crate::ports::UserDirectory;
@@ -14,15 +15,15 @@ use crate::ports::UserDirectory;
 /// Asks the identity service whether a user exists.
 #[derive(Debug, Clone)]
 pub struct GrpcUserDirectory {
-    client: IdentityServiceClient<Channel>,
-    auth: InternalAuth,
+    client: IdentityServiceClient<SignedChannel>,
 }
 
 impl GrpcUserDirectory {
-    pub fn new(identity: Channel, auth: InternalAuth) -> Self {
+    /// Calls on `identity`, signing the acting principal with `auth`'s
+    /// current key for each method called.
+    pub fn new(identity: Channel, auth: &InternalAuth) -> Self {
         Self {
-            client: IdentityServiceClient::new(identity),
-            auth,
+            client: IdentityServiceClient::new(auth.signed(identity)),
         }
     }
 }
@@ -33,7 +34,7 @@ impl UserDirectory for GrpcUserDirectory {
         let mut request = tonic::Request::new(pb::GetUserRequest {
             user_id: user.to_string(),
         });
-        self.auth.attach(request.metadata_mut(), actor);
+        act_as(&mut request, actor);
         match self.client.clone().get_user(request).await {
             Ok(_) => Ok(true),
             Err(s) if s.code() == tonic::Code::NotFound => Ok(false),

@@ -15,7 +15,9 @@ pub mod write;
 mod tests;
 
 use nexus_domain::{ChangeContext, UserId};
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use nexus_platform::telemetry::spans::db_transaction;
+use sea_orm::{ConnectionTrait as _, DatabaseTransaction, DbBackend, TransactionTrait};
+use tracing::Instrument as _;
 
 use super::{SeaOrmIdentityStore, locked_user, record, touch, unavailable};
 use crate::adapters::events::user_event_message;
@@ -40,7 +42,9 @@ impl SeaOrmIdentityStore {
         {
             return Ok(view);
         }
-        self.locked_sync(user_id, fields, ctx).await
+        self.locked_sync(user_id, fields, ctx)
+            .instrument(db_transaction("locked_sync", None))
+            .await
     }
 
     /// The login of a user read at `view.user.version`, unless the user has
@@ -53,7 +57,15 @@ impl SeaOrmIdentityStore {
         let read_version = view.user.version;
         view.user.last_login = Some(login_time(view.user.last_login, ctx.now));
         let message = user_event_message(&ctx.record(UserEvent::LoggedIn(view.user.clone())));
-        if write::record_login(&self.db, &view.user.id, read_version, ctx.now, &message).await? {
+        // One statement on PostgreSQL; an update and an insert on SQLite.
+        let statements = match self.db.get_database_backend() {
+            DbBackend::Postgres => 1,
+            _ => 2,
+        };
+        let written = write::record_login(&self.db, &view.user.id, read_version, ctx.now, &message)
+            .instrument(db_transaction("record_login", Some(statements)))
+            .await?;
+        if written {
             self.signal.notify();
             Ok(Some(view))
         } else {

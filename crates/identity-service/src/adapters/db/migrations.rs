@@ -23,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_create_custom_upns::Migration),
             Box::new(nexus_platform::inbox::migration::CreateProcessedEvents),
             Box::new(nexus_platform::outbox::parked::migration::CreateOutboxParked),
+            Box::new(nexus_platform::events::feed::migration::CreateEventCursors),
             Box::new(m20261130_000006_index_attribute_values::Migration),
         ]
     }

@@ -106,7 +106,12 @@ fn event(kind: Kind, version: u64) -> EventEnvelope {
 /// Applies one event in its own transaction, as the consumer does.
 async fn apply(db: &DatabaseConnection, event: &EventEnvelope) {
     let txn = db.begin().await.unwrap();
-    CustomUpnEvents.handle(&txn, event).await.unwrap();
+    CustomUpnEvents {
+        max_version_jump: 0,
+    }
+    .handle(&txn, event)
+    .await
+    .unwrap();
     txn.commit().await.unwrap();
 }
 

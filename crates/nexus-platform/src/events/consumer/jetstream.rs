@@ -1,10 +1,15 @@
 //! Runs an [`EventConsumer`] on a durable JetStream pull consumer: acks after
-//! the handler's commit, naks with backoff on failure, and after `max_deliver`
-//! deliveries publishes the message to the consumer's dead-letter subject and
-//! terminates it, so the consumer goes on with the next event. Also the
+//! the handler's commit and naks with backoff on failure. A transient failure
+//! (database unavailable, lock or pool timeout) is redelivered without limit;
+//! after `max_deliver` repeatable failures the message is published to the
+//! consumer's subject in the dead-letter stream ([`dlq`], kept without max
+//! age) and terminated, so the consumer goes on with the next event. Also the
 //! consumer's metrics (lag, dead letters) and its replay from the stream's start.
 
-use std::sync::Arc;
+pub mod dlq;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, consumer, stream};
@@ -21,6 +26,8 @@ use crate::inbox;
 use crate::shutdown::Shutdown;
 
 const MAX_RECONNECT_BACKOFF: Duration = Duration::from_secs(10);
+/// The longest pause before redelivering after a transient failure.
+const MAX_PAUSE: Duration = Duration::from_secs(30);
 
 /// An [`EventConsumer`] reading a durable JetStream consumer of the same name.
 #[derive(Debug)]
@@ -28,6 +35,9 @@ pub struct JetStreamConsumer {
     consumer: EventConsumer,
     bus: Arc<NatsEventBus>,
     options: ConsumerOptions,
+    /// Repeatable failures of the messages being retried, by stream sequence
+    /// (JetStream's delivery count also counts transient failures).
+    failures: Mutex<HashMap<u64, u32>>,
 }
 
 impl JetStreamConsumer {
@@ -36,7 +46,23 @@ impl JetStreamConsumer {
             consumer,
             bus,
             options,
+            failures: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Counts one more repeatable failure of message `seq`; returns the total.
+    fn failed_again(&self, seq: u64) -> u32 {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let n = failures.entry(seq).or_insert(0);
+        *n += 1;
+        *n
+    }
+
+    fn forget(&self, seq: u64) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&seq);
     }
 
     /// Runs until `shutdown`, re-creating the pull subscription (with backoff)
@@ -102,6 +128,7 @@ impl JetStreamConsumer {
         let delivered = message
             .info()
             .map_or(1, |i| u32::try_from(i.delivered).unwrap_or(u32::MAX));
+        let seq = message.info().map_or(0, |i| i.stream_sequence);
         let unprefixed = message
             .subject
             .as_str()
@@ -120,26 +147,37 @@ impl JetStreamConsumer {
             }
         };
         let ack = match result {
-            Ok(_) => message.ack().await,
-            Err(e) if e.is_permanent() || delivered >= self.options.max_deliver => {
-                match self.dead_letter(&message, &e).await {
-                    Ok(()) => {
-                        self.consumer.stats.dead_lettered();
-                        tracing::error!(consumer = name, subject = %message.subject, delivered, error = %e, "event dead-lettered");
-                        message.ack_with(AckKind::Term).await
-                    }
-                    Err(dlq) => {
-                        tracing::warn!(consumer = name, error = %dlq, "cannot dead-letter; retrying later");
-                        message
-                            .ack_with(AckKind::Nak(Some(self.options.backoff(delivered))))
-                            .await
-                    }
-                }
+            Ok(_) => {
+                self.forget(seq);
+                message.ack().await
+            }
+            Err(e) if e.is_transient() => {
+                let delay = (self.options.retry_backoff * delivered.min(60)).min(MAX_PAUSE);
+                tracing::warn!(consumer = name, subject = %message.subject, delivered, retry_in_ms = delay.as_millis(), error = %e, "event not applied: unavailable; retrying");
+                message.ack_with(AckKind::Nak(Some(delay))).await
             }
             Err(e) => {
-                let delay = self.options.backoff(delivered);
-                tracing::warn!(consumer = name, subject = %message.subject, delivered, retry_in_ms = delay.as_millis(), error = %e, "event handler failed");
-                message.ack_with(AckKind::Nak(Some(delay))).await
+                let failures = self.failed_again(seq);
+                if e.is_permanent() || failures >= self.options.max_deliver {
+                    match self.dead_letter(&message, &e, failures).await {
+                        Ok(()) => {
+                            self.forget(seq);
+                            self.consumer.stats.dead_lettered();
+                            tracing::error!(consumer = name, subject = %message.subject, failures, error = %e, "event dead-lettered");
+                            message.ack_with(AckKind::Term).await
+                        }
+                        Err(dlq) => {
+                            tracing::warn!(consumer = name, error = %dlq, "cannot dead-letter; retrying later");
+                            message
+                                .ack_with(AckKind::Nak(Some(self.options.backoff(failures))))
+                                .await
+                        }
+                    }
+                } else {
+                    let delay = self.options.backoff(failures);
+                    tracing::warn!(consumer = name, subject = %message.subject, failures, retry_in_ms = delay.as_millis(), error = %e, "event handler failed");
+                    message.ack_with(AckKind::Nak(Some(delay))).await
+                }
             }
         };
         if let Err(e) = ack {
@@ -148,14 +186,16 @@ impl JetStreamConsumer {
         }
     }
 
-    /// Publishes `message` to the dead-letter subject with its headers, the
+    /// Publishes `message` to the dead-letter stream with its headers, the
     /// error and where it came from. Its `Nats-Msg-Id` is derived from the
     /// original, so a dead letter published twice is stored once.
     async fn dead_letter(
         &self,
         message: &jetstream::Message,
         error: &ConsumerError,
+        failures: u32,
     ) -> Result<(), ConsumerError> {
+        dlq::ensure_stream(&self.bus).await?;
         let name = self.consumer.name();
         let mut headers = message.headers.clone().unwrap_or_default();
         let origin = headers
@@ -167,6 +207,7 @@ impl JetStreamConsumer {
         headers.insert("nexus-dlq-consumer", name);
         headers.insert("nexus-dlq-subject", message.subject.as_str());
         headers.insert("nexus-dlq-error", header_value(&error.to_string()).as_str());
+        headers.insert("nexus-dlq-failures", failures.to_string().as_str());
         if let Ok(info) = message.info() {
             headers.insert(
                 "nexus-dlq-stream-seq",
@@ -269,27 +310,12 @@ pub async fn consumer_lag(bus: &NatsEventBus, name: &str) -> Result<u64, Consume
     Ok(info.num_pending)
 }
 
-/// How many dead letters of consumer `name` the stream holds.
+/// How many dead letters of consumer `name` the dead-letter stream holds.
 ///
 /// # Errors
 /// NATS unreachable.
 pub async fn dead_letter_count(bus: &NatsEventBus, name: &str) -> Result<u64, ConsumerError> {
-    let stream = bus
-        .jetstream()
-        .get_stream(bus.stream_name())
-        .await
-        .map_err(|e| ConsumerError::Bus(e.to_string()))?;
-    let subject = bus.subject(&dead_letter_subject(name));
-    let mut subjects = stream
-        .info_with_subjects(&subject)
-        .await
-        .map_err(|e| ConsumerError::Bus(e.to_string()))?;
-    let mut total = 0u64;
-    while let Some(entry) = subjects.next().await {
-        let (_, n) = entry.map_err(|e| ConsumerError::Bus(e.to_string()))?;
-        total += n as u64;
-    }
-    Ok(total)
+    dlq::count(bus, name).await
 }
 
 /// Rebuilds a projection from the stream's start: in one transaction runs

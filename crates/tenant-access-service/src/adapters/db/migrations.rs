@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_create_tenant_members::Migration),
             Box::new(nexus_platform::inbox::migration::CreateProcessedEvents),
             Box::new(nexus_platform::outbox::parked::migration::CreateOutboxParked),
+            Box::new(nexus_platform::events::feed::migration::CreateEventCursors),
         ]
     }
 }

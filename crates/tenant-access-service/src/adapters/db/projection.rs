@@ -103,6 +103,7 @@ async fn delete_user(
     version: u64,
     ctx: &ChangeContext<'_>,
 ) -> Result<(), TenantAccessError> {
+    lock_user(txn, user_id).await?;
     let mut query =
         tenant_members::Entity::find().filter(tenant_members::Column::UserId.eq(user_id));
     if txn.get_database_backend() == DbBackend::Postgres {
@@ -143,6 +144,48 @@ async fn delete_user(
         .await
         .map_err(|e| unavailable(&e))?;
     Ok(())
+}
+
+/// On PostgreSQL, orders an attach of `user_id` with the deletion of its
+/// memberships (a transaction-scoped advisory lock), so that a deletion
+/// either sees the new membership or leaves the tombstone the attach finds;
+/// SQLite has one writer anyway.
+///
+/// # Errors
+/// Storage failure.
+pub(crate) async fn lock_user(
+    txn: &DatabaseTransaction,
+    user_id: &str,
+) -> Result<(), TenantAccessError> {
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    txn.execute(sea_orm::Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+        [USER_LOCK_SPACE.into(), user_id.into()],
+    ))
+    .await
+    .map_err(|e| unavailable(&e))?;
+    Ok(())
+}
+
+/// The first key of the users' advisory locks ("tnau").
+const USER_LOCK_SPACE: i32 = 0x746e_6175;
+
+/// Whether the copy of `user_id` is a deletion's tombstone (no email).
+///
+/// # Errors
+/// Storage failure.
+pub(crate) async fn is_deleted(
+    txn: &DatabaseTransaction,
+    user_id: &str,
+) -> Result<bool, TenantAccessError> {
+    Ok(member_users::Entity::find_by_id(user_id.to_owned())
+        .one(txn)
+        .await
+        .map_err(|e| unavailable(&e))?
+        .is_some_and(|row| row.email.is_empty()))
 }
 
 /// The user projection within one transaction.

@@ -12,6 +12,7 @@ use sea_orm::{
 };
 
 use super::custom_upns;
+use super::deleted_users::{is_deleted, lock_user, mark_deleted};
 use super::{SeaOrmUpnRepository, unavailable};
 use crate::adapters::events::upn_event_message;
 use crate::domain::custom_upn::normalize;
@@ -188,6 +189,7 @@ impl UpnRepository for SeaOrmUpnRepository {
 
     async fn create(&self, upn: &CustomUpn, event: &Recorded<UpnEvent>) -> Result<(), UpnError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
+        lock_user(&txn, &upn.user_id).await?;
         find_conflict(&txn, upn).await?;
         let mut row = changed_columns(upn);
         row.id = ActiveValue::Set(upn.id.clone());
@@ -198,6 +200,13 @@ impl UpnRepository for SeaOrmUpnRepository {
             .exec_without_returning(&txn)
             .await
             .map_err(|e| write_error(&e, upn))?;
+        // Checked after the insert: on SQLite this transaction now holds the
+        // write lock and reads the latest state; on PostgreSQL the user's lock
+        // orders it with the deletion's consumer.
+        if is_deleted(&txn, &upn.user_id).await? {
+            txn.rollback().await.map_err(|e| unavailable(&e))?;
+            return Err(UpnError::user_not_found(&upn.user_id));
+        }
         self.commit_with(txn, std::slice::from_ref(event)).await
     }
 
@@ -281,6 +290,8 @@ pub async fn delete_all_of_user_in(
     user: &UserId,
     ctx: &ChangeContext<'_>,
 ) -> Result<u64, UpnError> {
+    lock_user(txn, user).await?;
+    mark_deleted(txn, user, ctx.now).await?;
     let mut query = custom_upns::Entity::find()
         .filter(custom_upns::Column::UserId.eq(user.as_str()))
         .order_by_asc(custom_upns::Column::Created)

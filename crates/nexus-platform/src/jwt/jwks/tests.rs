@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt as _;
 
-use crate::auth::jwt::{Algorithm, JwtConfig, JwtError, JwtVerifier, sign_der};
+use crate::jwt::{Algorithm, JwtConfig, JwtError, JwtVerifier, sign_der};
 
 const ISSUER: &str = "https://issuer.example/";
 const AUDIENCE: &str = "nexus-api";

@@ -19,7 +19,7 @@ use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
 
-use crate::auth::jwt_crypto::family_of;
+use crate::jwt::crypto::family_of;
 
 /// Shortest time between two fetches: unknown `kid`s cannot make the gateway
 /// hammer the key server.
