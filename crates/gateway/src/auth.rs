@@ -9,6 +9,7 @@ mod credentials;
 mod error;
 mod jwks;
 pub mod jwt;
+mod jwt_cache;
 mod jwt_crypto;
 pub mod scope;
 

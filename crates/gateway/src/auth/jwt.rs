@@ -16,6 +16,7 @@ use serde_json::Value;
 
 use crate::auth::error::AuthError;
 use crate::auth::jwks::{self, Key, Remote};
+use crate::auth::jwt_cache::{self, PrincipalCache};
 use crate::auth::jwt_crypto::family_of;
 
 /// The issuer of development tokens.
@@ -101,6 +102,8 @@ pub struct JwtVerifier {
     audience: Option<String>,
     leeway_secs: u64,
     tenants_claim: String,
+    /// Principals of tokens already verified.
+    cache: PrincipalCache,
 }
 
 impl JwtVerifier {
@@ -146,6 +149,7 @@ impl JwtVerifier {
             audience: config.audience,
             leeway_secs: config.leeway_secs,
             tenants_claim: config.tenants_claim,
+            cache: PrincipalCache::new(jwt_cache::DEFAULT_CAPACITY),
         })
     }
 
@@ -173,11 +177,32 @@ impl JwtVerifier {
         v
     }
 
-    /// The principal of a valid token.
+    /// The principal of a valid token. A token verified before is served
+    /// from the cache until its `exp` (at most a minute), while the keys it
+    /// was verified with are current.
     ///
     /// # Errors
     /// Why the token is refused.
     pub async fn verify(&self, token: &str) -> Result<Principal, JwtError> {
+        let key = jwt_cache::hash(token);
+        let now = jwt_cache::unix_now();
+        let keys_current = self.remote.as_ref().is_none_or(|r| !r.stale());
+        if keys_current && let Some(principal) = self.cache.get(&key, now) {
+            return Ok(principal);
+        }
+        let claims = self.verified_claims(token).await?;
+        let principal = self.principal(&claims)?;
+        let expires = claims.get("exp").and_then(Value::as_u64);
+        self.cache.put(key, &principal, expires, now);
+        Ok(principal)
+    }
+
+    /// How many verified tokens are kept.
+    pub fn cached(&self) -> usize {
+        self.cache.len()
+    }
+
+    async fn verified_claims(&self, token: &str) -> Result<Value, JwtError> {
         // `alg: none` and unknown algorithms fail here: `Algorithm` has no such variant.
         let header: Header = jsonwebtoken::decode_header(token).map_err(|e| match e.kind() {
             ErrorKind::InvalidAlgorithmName => JwtError::UnsupportedAlgorithm,
@@ -198,7 +223,7 @@ impl JwtVerifier {
                 other => other?,
             }
         };
-        self.principal(&claims)
+        Ok(claims)
     }
 
     fn check_keys(
@@ -234,6 +259,8 @@ impl JwtVerifier {
             }
         }
         remote.refresh().await;
+        // Tokens verified with keys that may be gone are verified again.
+        self.cache.clear();
         with_current()
     }
 

@@ -12,7 +12,10 @@ pub mod profile_repository;
 pub mod queries;
 pub mod rows;
 pub mod user_repository;
+pub mod views;
 
+#[cfg(test)]
+mod list_tests;
 #[cfg(test)]
 pub(crate) mod test_databases;
 #[cfg(test)]

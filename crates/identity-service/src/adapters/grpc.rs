@@ -100,7 +100,7 @@ impl IdentityService for IdentityGrpc {
     ) -> Answer<pb::ListUsersResponse> {
         principal_of(&request)?;
         let r = request.get_ref();
-        let page = self
+        let listing = self
             .users
             .list_users(
                 u64::from(r.limit),
@@ -111,8 +111,9 @@ impl IdentityService for IdentityGrpc {
             .await
             .map_err(status)?;
         Ok(Response::new(pb::ListUsersResponse {
-            users: page.items.iter().map(convert::user).collect(),
-            next_cursor: page.next_cursor,
+            users: listing.page.items.iter().map(convert::user).collect(),
+            next_cursor: listing.page.next_cursor,
+            owners: listing.owners.iter().map(convert::user).collect(),
         }))
     }
 
