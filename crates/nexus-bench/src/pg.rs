@@ -61,11 +61,15 @@ pub fn login_script() -> String {
     )
 }
 
-/// `GET /v1/users/{id}`: the same one-statement read of a random user.
+/// `GET /v1/users/{id}`: the same one-statement read of a random user,
+/// then of its owner (the answer embeds it; most seeded users have one).
 pub fn get_user_script() -> String {
-    let read =
-        identity_service::adapters::db::login::read::postgres_statement().replace("$1", USER_N);
-    format!("\\set n random(0, :users - 1)\n{read};\n")
+    let read = identity_service::adapters::db::login::read::postgres_statement();
+    format!(
+        "\\set n random(0, :users - 1)\n{} \\gset\n{};\n",
+        read.replace("$1", USER_N),
+        read.replace("$1", ":owner_id"),
+    )
 }
 
 /// The tables a page's views read, by the users' ids in `:{ids}`.
