@@ -118,8 +118,12 @@ pub async fn get_user(
     Path(user_id): Path<String>,
 ) -> Result<axum::Json<UserJson>, ApiError> {
     let request = state.identity_request(&principal, pb::GetUserRequest { user_id });
-    let user = state.identity().get_user(request).await?.into_inner();
-    Ok(axum::Json(user_json(&state, &principal, user).await?))
+    let mut user = state.identity().get_user(request).await?.into_inner();
+    // Identity answers with the owner embedded: one call.
+    let owner = user.owner.take();
+    let mut json = UserJson::from(user);
+    json.owner = owner.map(|o| Box::new(UserJson::from(*o)));
+    Ok(axum::Json(json))
 }
 
 /// List users.

@@ -86,12 +86,14 @@ impl IdentityService for IdentityGrpc {
 
     async fn get_user(&self, request: Request<pb::GetUserRequest>) -> Answer<pb::User> {
         principal_of(&request)?;
-        let view = self
+        let (view, owner) = self
             .users
-            .get_user(&request.get_ref().user_id)
+            .get_user_with_owner(&request.get_ref().user_id)
             .await
             .map_err(status)?;
-        Ok(Response::new(convert::user(&view)))
+        let mut user = convert::user(&view);
+        user.owner = owner.as_ref().map(|o| Box::new(convert::user(o)));
+        Ok(Response::new(user))
     }
 
     async fn list_users(

@@ -134,6 +134,26 @@ impl<R: UserRepository> UserService<R> {
         self.repo.delete(&id, &self.ctx(actor)).await
     }
 
+    /// The user and, when its `ownerId` names a user, that owner.
+    ///
+    /// # Errors
+    /// As [`Self::get_user`].
+    pub async fn get_user_with_owner(
+        &self,
+        id: &str,
+    ) -> Result<(UserView, Option<UserView>), DirectoryError> {
+        let view = self.get_user(id).await?;
+        let owner = match &view.user.owner_id {
+            Some(owner) => self
+                .repo
+                .view(owner)
+                .await?
+                .map(|o| o.unexpired(self.clock.now())),
+            None => None,
+        };
+        Ok((view, owner))
+    }
+
     /// The user with its identities, attributes and roles.
     ///
     /// # Errors
