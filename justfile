@@ -15,6 +15,13 @@ up:
 down:
     deploy/local/down.sh
 
+# Measures the login path against pgbench running the same SQL and writes
+# BENCHMARKS.md (the four components, 10,000 users; `just bench --quick`
+# runs a few seconds, `--all-in-one` measures the all-in-one on SQLite,
+# `--users N` seeds fewer users).
+bench *ARGS:
+    cargo run --release -p nexus-bench -- {{ARGS}}
+
 # Runs every test (PostgreSQL and NATS tests skip when those are down).
 test:
     cargo test --workspace

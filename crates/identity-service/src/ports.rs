@@ -75,6 +75,12 @@ pub trait UserRepository: Send + Sync + 'static {
     /// Storage failure.
     async fn list(&self, query: &UserQuery) -> Result<Vec<UserView>, DirectoryError>;
 
+    /// The users with these ids that exist, by id.
+    ///
+    /// # Errors
+    /// Storage failure.
+    async fn views(&self, ids: &[UserId]) -> Result<Vec<UserView>, DirectoryError>;
+
     /// Applies `patch` to the user (under its row lock) and records
     /// `user.updated` when anything changed.
     ///

@@ -6,6 +6,7 @@
 //! tokens with it, and every service its gRPC callers' (same issuer, audience
 //! and keys: see `[auth.jwt]`).
 
+mod cache;
 mod crypto;
 mod jwks;
 
@@ -21,6 +22,7 @@ use serde_json::Value;
 
 use secrecy::ExposeSecret as _;
 
+use self::cache::PrincipalCache;
 use self::crypto::family_of;
 use self::jwks::{Key, Remote};
 use crate::config::JwtSettings;
@@ -150,6 +152,8 @@ pub struct JwtVerifier {
     audience: Option<String>,
     leeway_secs: u64,
     tenants_claim: String,
+    /// Principals of tokens already verified.
+    cache: PrincipalCache,
 }
 
 impl JwtVerifier {
@@ -195,6 +199,7 @@ impl JwtVerifier {
             audience: config.audience,
             leeway_secs: config.leeway_secs,
             tenants_claim: config.tenants_claim,
+            cache: PrincipalCache::new(cache::DEFAULT_CAPACITY),
         })
     }
 
@@ -222,11 +227,32 @@ impl JwtVerifier {
         v
     }
 
-    /// The principal of a valid token.
+    /// The principal of a valid token. A token verified before is served
+    /// from the cache until its `exp` (at most a minute), while the keys it
+    /// was verified with are current.
     ///
     /// # Errors
     /// Why the token is refused.
     pub async fn verify(&self, token: &str) -> Result<Principal, JwtError> {
+        let key = cache::hash(token);
+        let now = cache::unix_now();
+        let keys_current = self.remote.as_ref().is_none_or(|r| !r.stale());
+        if keys_current && let Some(principal) = self.cache.get(&key, now) {
+            return Ok(principal);
+        }
+        let claims = self.verified_claims(token).await?;
+        let principal = self.principal(&claims)?;
+        let expires = claims.get("exp").and_then(Value::as_u64);
+        self.cache.put(key, &principal, expires, now);
+        Ok(principal)
+    }
+
+    /// How many verified tokens are kept.
+    pub fn cached(&self) -> usize {
+        self.cache.len()
+    }
+
+    async fn verified_claims(&self, token: &str) -> Result<Value, JwtError> {
         // `alg: none` and unknown algorithms fail here: `Algorithm` has no such variant.
         let header: Header = jsonwebtoken::decode_header(token).map_err(|e| match e.kind() {
             ErrorKind::InvalidAlgorithmName => JwtError::UnsupportedAlgorithm,
@@ -247,7 +273,7 @@ impl JwtVerifier {
                 other => other?,
             }
         };
-        self.principal(&claims)
+        Ok(claims)
     }
 
     fn check_keys(
@@ -283,6 +309,8 @@ impl JwtVerifier {
             }
         }
         remote.refresh().await;
+        // Tokens verified with keys that may be gone are verified again.
+        self.cache.clear();
         with_current()
     }
 

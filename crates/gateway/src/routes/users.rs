@@ -3,6 +3,8 @@
 
 mod body;
 
+use std::collections::HashMap;
+
 use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -116,8 +118,12 @@ pub async fn get_user(
     Path(user_id): Path<String>,
 ) -> Result<axum::Json<UserJson>, ApiError> {
     let request = state.identity_request(&principal, pb::GetUserRequest { user_id });
-    let user = state.identity().get_user(request).await?.into_inner();
-    Ok(axum::Json(user_json(&state, &principal, user).await?))
+    let mut user = state.identity().get_user(request).await?.into_inner();
+    // Identity answers with the owner embedded: one call.
+    let owner = user.owner.take();
+    let mut json = UserJson::from(user);
+    json.owner = owner.map(|o| Box::new(UserJson::from(*o)));
+    Ok(axum::Json(json))
 }
 
 /// List users.
@@ -151,10 +157,27 @@ pub async fn list_users(
         },
     );
     let page = state.identity().list_users(request).await?.into_inner();
-    let mut items = Vec::with_capacity(page.users.len());
-    for user in page.users {
-        items.push(user_json(&state, &principal, user).await?);
-    }
+    // The answer carries the owners that are not on the page; together with
+    // the page they are every owner the page refers to.
+    let owners: HashMap<&str, &pb::User> = page
+        .users
+        .iter()
+        .chain(&page.owners)
+        .map(|u| (u.id.as_str(), u))
+        .collect();
+    let items = page
+        .users
+        .iter()
+        .map(|user| {
+            let mut json = UserJson::from(user.clone());
+            json.owner = user
+                .owner_id
+                .as_deref()
+                .and_then(|id| owners.get(id))
+                .map(|owner| Box::new(UserJson::from((*owner).clone())));
+            json
+        })
+        .collect();
     Ok(axum::Json(Page {
         items,
         next_cursor: page.next_cursor,

@@ -13,7 +13,10 @@ pub mod provisioning_repository;
 pub mod queries;
 pub mod rows;
 pub mod user_repository;
+pub mod views;
 
+#[cfg(test)]
+mod list_tests;
 #[cfg(test)]
 mod provisioning_tests;
 #[cfg(test)]

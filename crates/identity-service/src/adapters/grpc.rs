@@ -89,12 +89,14 @@ impl IdentityService for IdentityGrpc {
 
     async fn get_user(&self, request: Request<pb::GetUserRequest>) -> Answer<pb::User> {
         principal_of(&request)?;
-        let view = self
+        let (view, owner) = self
             .users
-            .get_user(&request.get_ref().user_id)
+            .get_user_with_owner(&request.get_ref().user_id)
             .await
             .map_err(status)?;
-        Ok(Response::new(convert::user(&view)))
+        let mut user = convert::user(&view);
+        user.owner = owner.as_ref().map(|o| Box::new(convert::user(o)));
+        Ok(Response::new(user))
     }
 
     async fn list_users(
@@ -103,7 +105,7 @@ impl IdentityService for IdentityGrpc {
     ) -> Answer<pb::ListUsersResponse> {
         principal_of(&request)?;
         let r = request.get_ref();
-        let page = self
+        let listing = self
             .users
             .list_users(
                 u64::from(r.limit),
@@ -114,8 +116,9 @@ impl IdentityService for IdentityGrpc {
             .await
             .map_err(status)?;
         Ok(Response::new(pb::ListUsersResponse {
-            users: page.items.iter().map(convert::user).collect(),
-            next_cursor: page.next_cursor,
+            users: listing.page.items.iter().map(convert::user).collect(),
+            next_cursor: listing.page.next_cursor,
+            owners: listing.owners.iter().map(convert::user).collect(),
         }))
     }
 

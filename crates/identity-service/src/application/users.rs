@@ -1,5 +1,6 @@
 //! User use cases: create and read.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use nexus_domain::{ChangeContext, Clock, IdGenerator, Principal, UserId};
@@ -13,6 +14,14 @@ use crate::ports::{UserQuery, UserRepository, UserView};
 /// Default and largest page of the user list.
 pub const DEFAULT_PAGE: u64 = 50;
 pub const MAX_PAGE: u64 = 200;
+
+/// A page of users with the owners it refers to.
+#[derive(Debug)]
+pub struct UserListing {
+    pub page: Page<UserView>,
+    /// The owners of the page's users that are not on the page, by id.
+    pub owners: Vec<UserView>,
+}
 
 /// The user operations.
 pub struct UserService<R> {
@@ -47,8 +56,9 @@ impl<R: UserRepository> UserService<R> {
         ChangeContext::new(&actor.subject, self.clock.as_ref(), self.ids.as_ref())
     }
 
-    /// A page of users in creation order; `email_address` and `username`
-    /// filter by exact, case-insensitive match.
+    /// A page of users in creation order, and the owners of its users that
+    /// are not on the page themselves; `email_address` and `username` filter
+    /// by exact, case-insensitive match.
     ///
     /// # Errors
     /// A bad limit or cursor.
@@ -58,7 +68,7 @@ impl<R: UserRepository> UserService<R> {
         cursor: &str,
         email_address: Option<&str>,
         username: Option<&str>,
-    ) -> Result<Page<UserView>, DirectoryError> {
+    ) -> Result<UserListing, DirectoryError> {
         let limit = page_size(limit, DEFAULT_PAGE, MAX_PAGE)?;
         let after = if cursor.is_empty() {
             None
@@ -83,7 +93,24 @@ impl<R: UserRepository> UserService<R> {
             .into_iter()
             .map(|v| v.unexpired(now))
             .collect();
-        Ok(page(items, limit, |v| v.user.id.to_string()))
+        let page = page(items, limit, |v| v.user.id.to_string());
+        let listed: HashSet<&UserId> = page.items.iter().map(|v| &v.user.id).collect();
+        let mut wanted: Vec<UserId> = page
+            .items
+            .iter()
+            .filter_map(|v| v.user.owner_id.clone())
+            .filter(|o| !listed.contains(o))
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        let owners = self
+            .repo
+            .views(&wanted)
+            .await?
+            .into_iter()
+            .map(|v| v.unexpired(now))
+            .collect();
+        Ok(UserListing { page, owners })
     }
 
     /// # Errors
@@ -105,6 +132,26 @@ impl<R: UserRepository> UserService<R> {
     pub async fn delete_user(&self, id: &str, actor: &Principal) -> Result<(), DirectoryError> {
         let id = UserId::parse(id)?;
         self.repo.delete(&id, &self.ctx(actor)).await
+    }
+
+    /// The user and, when its `ownerId` names a user, that owner.
+    ///
+    /// # Errors
+    /// As [`Self::get_user`].
+    pub async fn get_user_with_owner(
+        &self,
+        id: &str,
+    ) -> Result<(UserView, Option<UserView>), DirectoryError> {
+        let view = self.get_user(id).await?;
+        let owner = match &view.user.owner_id {
+            Some(owner) => self
+                .repo
+                .view(owner)
+                .await?
+                .map(|o| o.unexpired(self.clock.now())),
+            None => None,
+        };
+        Ok((view, owner))
     }
 
     /// The user with its identities, attributes and roles.
@@ -170,6 +217,14 @@ mod tests {
 
         async fn list(&self, _query: &UserQuery) -> Result<Vec<UserView>, DirectoryError> {
             Ok(Vec::new())
+        }
+
+        async fn views(&self, ids: &[UserId]) -> Result<Vec<UserView>, DirectoryError> {
+            let users = self.users.lock().unwrap();
+            Ok(ids
+                .iter()
+                .filter_map(|id| users.get(id).cloned().map(UserView::bare))
+                .collect())
         }
 
         async fn update(

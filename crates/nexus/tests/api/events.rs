@@ -83,12 +83,12 @@ async fn created_user_event_reaches_jetstream(backend: Backend) {
 
 #[tokio::test]
 async fn created_user_event_reaches_jetstream_from_sqlite() {
-    created_user_event_reaches_jetstream(Backend::Sqlite).await;
+    Box::pin(created_user_event_reaches_jetstream(Backend::Sqlite)).await;
 }
 
 #[tokio::test]
 async fn created_user_event_reaches_jetstream_from_postgres() {
-    created_user_event_reaches_jetstream(Backend::Postgres).await;
+    Box::pin(created_user_event_reaches_jetstream(Backend::Postgres)).await;
 }
 
 /// Custom UPN events cross real NATS JetStream, and identity's copy of the

@@ -285,6 +285,30 @@ async fn owner_is_embedded_when_owner_id_is_set(app: &TestApp) {
     assert_eq!(owned.body["ownerId"], owner_id);
     assert_eq!(owned.body["owner"]["id"], owner_id);
     assert_eq!(owned.body["owner"]["emailAddress"], "owner@example.com");
+    let owned_id = owned.body["id"].as_str().unwrap();
+
+    // A list embeds the same owner, whether the owner is on the page or not.
+    let read = app
+        .call("GET", &format!("/v1/users/{owned_id}"), None, true)
+        .await;
+    let both = app.call("GET", "/v1/users?limit=200", None, true).await;
+    assert_eq!(both.status, 200);
+    let listed = both.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == owned_id)
+        .unwrap();
+    assert_eq!(listed, &read.body);
+    let after_owner = app
+        .call("GET", &format!("/v1/users?cursor={owner_id}"), None, true)
+        .await;
+    let items = after_owner.body["items"].as_array().unwrap();
+    assert!(items.iter().all(|u| u["id"] != owner_id), "{items:?}");
+    let listed = items.iter().find(|u| u["id"] == owned_id).unwrap();
+    assert_eq!(listed, &read.body);
+    assert_eq!(listed["owner"]["id"], owner_id);
+    assert_eq!(listed["owner"]["owner"], serde_json::Value::Null);
 }
 
 #[tokio::test]

@@ -6,8 +6,6 @@ pub mod entities;
 pub mod migrations;
 pub mod projection;
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use nexus_domain::ChangeContext;
 use nexus_platform::outbox::{self, OutboxSignal};
@@ -108,28 +106,13 @@ async fn lock_member<C: ConnectionTrait>(
     query.one(conn).await.map_err(|e| unavailable(&e))
 }
 
-async fn joined<C: ConnectionTrait>(
-    conn: &C,
-    members: Vec<tenant_members::Model>,
-) -> Result<Vec<TenantUser>, TenantAccessError> {
-    let ids: Vec<String> = members.iter().map(|m| m.user_id.clone()).collect();
-    let users: HashMap<String, member_users::Model> = member_users::Entity::find()
-        .filter(member_users::Column::UserId.is_in(ids))
-        .all(conn)
-        .await
-        .map_err(|e| unavailable(&e))?
-        .into_iter()
-        .map(|u| (u.user_id.clone(), u))
-        .collect();
-    // Attach writes the user's copy with the membership, so a member without
-    // one cannot happen; it is left out rather than shown without an email.
-    Ok(members
-        .into_iter()
-        .filter_map(|m| {
-            let user = users.get(&m.user_id)?;
-            Some(tenant_user(m, user))
-        })
-        .collect())
+/// Memberships with their users' copies, in one statement (a join).
+/// Attach writes the user's copy with the membership, so a member without
+/// one cannot happen; it is left out rather than shown without an email.
+fn with_users(rows: Vec<(tenant_members::Model, Option<member_users::Model>)>) -> Vec<TenantUser> {
+    rows.into_iter()
+        .filter_map(|(m, u)| Some(tenant_user(m, &u?)))
+        .collect()
 }
 
 async fn get_in<C: ConnectionTrait>(
@@ -137,14 +120,12 @@ async fn get_in<C: ConnectionTrait>(
     tenant: &TenantId,
     user_id: &str,
 ) -> Result<Option<TenantUser>, TenantAccessError> {
-    let Some(member) = tenant_members::Entity::find_by_id((tenant.to_string(), user_id.to_owned()))
-        .one(conn)
+    let rows = tenant_members::Entity::find_by_id((tenant.to_string(), user_id.to_owned()))
+        .find_also_related(member_users::Entity)
+        .all(conn)
         .await
-        .map_err(|e| unavailable(&e))?
-    else {
-        return Ok(None);
-    };
-    Ok(joined(conn, vec![member]).await?.into_iter().next())
+        .map_err(|e| unavailable(&e))?;
+    Ok(with_users(rows).into_iter().next())
 }
 
 #[async_trait]
@@ -161,12 +142,13 @@ impl TenantMemberRepository for SeaOrmTenantAccessStore {
         if let Some(after) = after {
             select = select.filter(tenant_members::Column::UserId.gt(after));
         }
-        let members = select
+        let rows = select
+            .find_also_related(member_users::Entity)
             .limit(limit)
             .all(&self.db)
             .await
             .map_err(|e| unavailable(&e))?;
-        joined(&self.db, members).await
+        Ok(with_users(rows))
     }
 
     async fn get(

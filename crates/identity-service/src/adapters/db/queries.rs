@@ -182,19 +182,11 @@ pub async fn roles_of<C: ConnectionTrait>(
 
 /// The user and everything that hangs off it, read through `conn`.
 pub async fn view_of<C: ConnectionTrait>(conn: &C, user: User) -> Result<UserView, DirectoryError> {
-    let organization = match user.organization_id {
-        Some(id) => organization(conn, id).await?,
-        None => None,
-    };
-    Ok(UserView {
-        identities: identities_of(conn, &user.id).await?,
-        attributes: attributes_of(conn, &user.id).await?,
-        roles: roles_of(conn, &user.id).await?,
-        memberships: memberships_of(conn, &user.id).await?,
-        custom_upns: custom_upns_of(conn, &user.id).await?,
-        organization,
-        user,
-    })
+    let id = user.id.clone();
+    super::views::views_of(conn, vec![user])
+        .await?
+        .pop()
+        .ok_or_else(|| DirectoryError::user_not_found(&id))
 }
 
 /// The user's custom UPNs, oldest first (tombstones left out).

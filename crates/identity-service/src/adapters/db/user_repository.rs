@@ -9,9 +9,10 @@ use sea_orm::{
 };
 
 use super::entities::{attributes, identities, identity_groups, role_grants, users};
-use super::lists::int_in;
-use super::queries::{find_user, identities_of, lock_user, view_of};
+use super::lists::{int_in, text_in};
+use super::queries::{identities_of, lock_user, view_of};
 use super::rows::{user_to_domain, user_to_model};
+use super::views::views_of;
 use super::{
     SeaOrmIdentityStore, is_unique_violation, locked_user, record, save_user, touch, unavailable,
 };
@@ -50,10 +51,8 @@ impl UserRepository for SeaOrmIdentityStore {
     }
 
     async fn view(&self, id: &UserId) -> Result<Option<UserView>, DirectoryError> {
-        match find_user(&self.db, id).await? {
-            Some(user) => Ok(Some(view_of(&self.db, user).await?)),
-            None => Ok(None),
-        }
+        // One statement: the user with everything its view holds.
+        super::login::read::user_view(&self.db, id).await
     }
 
     async fn list(&self, query: &UserQuery) -> Result<Vec<UserView>, DirectoryError> {
@@ -72,11 +71,32 @@ impl UserRepository for SeaOrmIdentityStore {
             .all(&self.db)
             .await
             .map_err(|e| unavailable(&e))?;
-        let mut views = Vec::with_capacity(rows.len());
-        for row in rows {
-            views.push(view_of(&self.db, user_to_domain(row)?).await?);
+        let users = rows
+            .into_iter()
+            .map(user_to_domain)
+            .collect::<Result<Vec<_>, _>>()?;
+        views_of(&self.db, users).await
+    }
+
+    async fn views(&self, ids: &[UserId]) -> Result<Vec<UserView>, DirectoryError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(views)
+        let rows = users::Entity::find()
+            .filter(text_in(
+                self.db.get_database_backend(),
+                users::Column::Id,
+                ids.iter().map(ToString::to_string),
+            ))
+            .order_by_asc(users::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        let users = rows
+            .into_iter()
+            .map(user_to_domain)
+            .collect::<Result<Vec<_>, _>>()?;
+        views_of(&self.db, users).await
     }
 
     async fn update(

@@ -177,6 +177,7 @@ pub fn attribute(a: &Attribute) -> pb::Attribute {
 pub fn user(view: &UserView) -> pb::User {
     let u = &view.user;
     pb::User {
+        owner: None,
         id: u.id.to_string(),
         r#type: u.user_type.clone(),
         owner_id: u.owner_id.as_ref().map(ToString::to_string),

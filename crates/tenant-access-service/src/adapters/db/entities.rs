@@ -43,7 +43,22 @@ pub mod tenant_members {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        /// The member's copy of the identity user (read by join; the
+        /// migrations declare no foreign key).
+        #[sea_orm(
+            belongs_to = "crate::adapters::db::entities::member_users::Entity",
+            from = "Column::UserId",
+            to = "crate::adapters::db::entities::member_users::Column::UserId"
+        )]
+        MemberUser,
+    }
+
+    impl Related<crate::adapters::db::entities::member_users::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::MemberUser.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

@@ -190,6 +190,12 @@ fn view_sql(postgres: bool) -> String {
 static POSTGRES: LazyLock<String> = LazyLock::new(|| view_sql(true));
 static SQLITE: LazyLock<String> = LazyLock::new(|| view_sql(false));
 
+/// The PostgreSQL statement of [`user_view`] (`$1` is the user id), for
+/// replaying a login's read outside Nexus (the benchmark's pgbench script).
+pub fn postgres_statement() -> &'static str {
+    POSTGRES.as_str()
+}
+
 /// The user with everything its view needs (expired rows included), or None.
 pub async fn user_view<C: ConnectionTrait>(
     conn: &C,

@@ -1,0 +1,169 @@
+//! pgbench on the identity database, running the SQL Nexus runs for the
+//! same operation: what the database alone achieves is the bound Nexus is
+//! measured against.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, bail};
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, Value};
+
+/// The bench's users by number (0.. in id order), so that a pgbench client
+/// can pick its own users: `n = client_id + clients * k`.
+///
+/// # Errors
+/// The database refused.
+pub async fn map_users(url: &str, ids: &[String]) -> anyhow::Result<()> {
+    let db = Database::connect(url).await?;
+    db.execute_unprepared(
+        "DROP TABLE IF EXISTS nexus_bench_users; \
+         CREATE TABLE nexus_bench_users (n int PRIMARY KEY, id text NOT NULL)",
+    )
+    .await?;
+    let numbers: Vec<Value> = (0..ids.len())
+        .map(|n| Value::Int(i32::try_from(n).ok()))
+        .collect();
+    let texts: Vec<Value> = ids
+        .iter()
+        .map(|id| Value::String(Some(Box::new(id.clone()))))
+        .collect();
+    db.execute(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "INSERT INTO nexus_bench_users (n, id) SELECT * FROM unnest($1::int[], $2::text[])",
+        [
+            Value::Array(sea_orm::sea_query::ArrayType::Int, Some(Box::new(numbers))),
+            Value::Array(sea_orm::sea_query::ArrayType::String, Some(Box::new(texts))),
+        ],
+    ))
+    .await?;
+    db.execute_unprepared("ANALYZE").await?;
+    let _ = db.close().await;
+    Ok(())
+}
+
+/// The id of user number `:n`, inside a statement.
+const USER_N: &str = "(SELECT id FROM nexus_bench_users WHERE n = :n)";
+
+/// A no-op login as identity issues it: the one-statement read of the user
+/// with everything its answer needs, then the conditional login-time update
+/// that writes the outbox row. Each client keeps to its own users.
+pub fn login_script() -> String {
+    let read =
+        identity_service::adapters::db::login::read::postgres_statement().replace("$1", USER_N);
+    format!(
+        "\\set n :client_id + :clients * random(0, :per - 1)\n\
+         {read} \\gset\n\
+         WITH u AS (UPDATE users SET last_login = GREATEST(last_login, now()) \
+         WHERE id = :id AND version = :version RETURNING id) \
+         INSERT INTO outbox (event_id, subject, event_type, source, occurred_at, traceparent, payload) \
+         SELECT gen_random_uuid()::text, 'nexus.identity.user.logged_in', 'user.logged_in', \
+         'identity', now(), NULL, '\\x0a2430313233343536'::bytea FROM u;\n"
+    )
+}
+
+/// `GET /v1/users/{id}`: the same one-statement read of a random user,
+/// then of its owner (the answer embeds it; most seeded users have one).
+pub fn get_user_script() -> String {
+    let read = identity_service::adapters::db::login::read::postgres_statement();
+    format!(
+        "\\set n random(0, :users - 1)\n{} \\gset\n{};\n",
+        read.replace("$1", USER_N),
+        read.replace("$1", ":owner_id"),
+    )
+}
+
+/// The tables a page's views read, by the users' ids in `:{ids}`.
+fn view_reads(ids: &str) -> String {
+    let any = format!("ANY(:{ids}::text[])");
+    [
+        format!("SELECT * FROM identities WHERE user_id = {any} ORDER BY id;"),
+        format!(
+            "SELECT * FROM idp_tenants WHERE id IN \
+             (SELECT idp_tenant_id FROM identities WHERE user_id = {any});"
+        ),
+        format!(
+            "SELECT * FROM identity_groups WHERE identity_id IN \
+             (SELECT id FROM identities WHERE user_id = {any}) ORDER BY id;"
+        ),
+        format!("SELECT * FROM attributes WHERE user_id = {any} ORDER BY id;"),
+        format!("SELECT * FROM role_grants WHERE user_id = {any};"),
+        format!("SELECT * FROM memberships WHERE user_id = {any} ORDER BY created, id;"),
+        format!(
+            "SELECT * FROM custom_upns WHERE user_id = {any} AND deleted = false \
+             ORDER BY created, id;"
+        ),
+    ]
+    .join("\n")
+}
+
+/// `GET /v1/users?limit=200` after a random user: the page's users and the
+/// tables of their views, then their owners' users and views.
+pub fn page_script() -> String {
+    format!(
+        "\\set n random(0, :maxn)\n\
+         WITH p AS (SELECT * FROM users WHERE id > {USER_N} ORDER BY id LIMIT 201) \
+         SELECT count(*) AS listed, array_agg(p.id ORDER BY p.id)::text AS ids, \
+         json_agg(p ORDER BY p.id)::text AS page FROM p \\gset\n\
+         {}\n\
+         SELECT COALESCE(array_agg(DISTINCT owner_id), '{{}}')::text AS owners FROM users \
+         WHERE id = ANY(:ids::text[]) AND owner_id IS NOT NULL \\gset\n\
+         SELECT * FROM users WHERE id = ANY(:owners::text[]) ORDER BY id;\n\
+         {}\n",
+        view_reads("ids"),
+        view_reads("owners"),
+    )
+}
+
+/// What pgbench measured.
+#[derive(Debug, Clone, Copy)]
+pub struct PgResult {
+    pub tps: f64,
+    pub latency_ms: f64,
+    pub failed: u64,
+}
+
+/// Runs `script` with `clients` clients for `secs` seconds, prepared.
+///
+/// # Errors
+/// pgbench is missing or failed.
+pub fn pgbench(
+    url: &str,
+    script: &str,
+    dir: &Path,
+    clients: usize,
+    secs: u64,
+    vars: &[(&str, String)],
+) -> anyhow::Result<PgResult> {
+    let file = dir.join("pgbench.sql");
+    std::fs::write(&file, script)?;
+    let mut cmd = Command::new("pgbench");
+    cmd.args(["-n", "-M", "prepared", "-f"])
+        .arg(&file)
+        .args(["-c", &clients.to_string()])
+        .args(["-j", &clients.clamp(1, 4).to_string()])
+        .args(["-T", &secs.max(1).to_string()]);
+    for (k, v) in vars {
+        cmd.args(["-D", &format!("{k}={v}")]);
+    }
+    let out = cmd.arg(url).output().context("running pgbench")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let value = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    let (Some(tps), Some(latency_ms)) = (value("tps = "), value("latency average = ")) else {
+        bail!(
+            "pgbench failed: {}{}",
+            text,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let failed = value("number of failed transactions: ").unwrap_or(0.0) as u64;
+    Ok(PgResult {
+        tps,
+        latency_ms,
+        failed,
+    })
+}
