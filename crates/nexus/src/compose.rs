@@ -43,8 +43,9 @@ fn checked(
     settings: &Settings,
     component: Option<Component>,
 ) -> Result<Option<::gateway::Credentials>, ConfigError> {
-    if let Some(component) = component {
-        settings.validate_component(component)?;
+    match component {
+        Some(component) => settings.validate_component(component)?,
+        None => settings.refuse_service_admin_listeners()?,
     }
     match component {
         None | Some(Component::Gateway) => gateway::configured_credentials(settings).map(Some),

@@ -20,8 +20,30 @@ impl Settings {
         }
     }
 
-    /// An admin address must not be one the component serves its API on; in
-    /// the all-in-one only `gateway.admin_listen` may be set.
+    /// The all-in-one serves every metric on `gateway.admin_listen`: it
+    /// refuses the services' own admin keys rather than ignore them. Checked
+    /// when the all-in-one starts (and by `check-config` for it), not on
+    /// load, so that `nexus migrate <service>` reads a service's file as is.
+    ///
+    /// # Errors
+    /// The first service admin key that is set.
+    pub fn refuse_service_admin_listeners(&self) -> Result<(), ConfigError> {
+        for (keys, admin) in [
+            (&IDENTITY_KEYS, self.identity.admin_listen),
+            (&UPN_KEYS, self.upn.admin_listen),
+            (&TENANT_ACCESS_KEYS, self.tenant_access.admin_listen),
+        ] {
+            if admin.is_some() {
+                return Err(ConfigError::invalid(
+                    keys.admin_listen,
+                    "is read by `nexus serve` only: the all-in-one serves every metric on gateway.admin_listen",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// An admin address must not be one the component serves its API on.
     pub(super) fn validate_admin_listeners(&self, mode: Mode) -> Result<(), ConfigError> {
         let services = [
             (
@@ -38,12 +60,6 @@ impl Settings {
         ];
         for (keys, listen, admin) in services {
             let Some(admin) = admin else { continue };
-            if mode == Mode::AllInOne {
-                return Err(ConfigError::invalid(
-                    keys.admin_listen,
-                    "is read by `nexus serve` only: the all-in-one serves every metric on gateway.admin_listen",
-                ));
-            }
             check_apart(keys.admin_listen, admin, &[(keys.listen, listen)])?;
         }
         if let Some(admin) = self.gateway.admin_listen {

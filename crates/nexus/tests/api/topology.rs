@@ -107,6 +107,35 @@ async fn serve_refuses_an_unmigrated_database_in_one_line() {
     db.drop_now().await;
 }
 
+/// The migration Jobs of `deploy/k8s` run `nexus migrate <service>` with the
+/// service's own file, admin listener included.
+#[tokio::test]
+async fn migrate_reads_the_deployed_service_configuration() {
+    let Some(db) = FreshDatabase::create().await else {
+        return;
+    };
+    let config = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/k8s/base/config/identity.toml"
+    );
+    let out = nexus()
+        .args(["--config", config, "migrate", "identity"])
+        .env("NEXUS__IDENTITY__DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let conn = Database::connect(db.url.as_str()).await.unwrap();
+    nexus_platform::db::ensure_migrated::<identity_service::Migrator>(&conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    db.drop_now().await;
+}
+
 #[tokio::test]
 async fn migrate_needs_only_the_database_url() {
     let out = nexus().args(["migrate", "upn"]).output().unwrap();
