@@ -136,7 +136,10 @@ async fn measure(args: &Args, options: &StackOptions) -> anyhow::Result<(String,
         } else {
             summary::TOPOLOGY_LOCAL
         };
-        (summary::heading(args, topology), 0)
+        (
+            summary::heading(args, topology, tracing_cost::users(args)),
+            0,
+        )
     } else {
         let stack = if args.all_in_one {
             Stack::start_all_in_one(options)

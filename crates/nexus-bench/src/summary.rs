@@ -98,7 +98,7 @@ pub fn summarize(args: &Args, stack: &Stack, rows: &[Row], key: &KeyLines) -> (S
     } else {
         TOPOLOGY_ALL_IN_ONE
     };
-    let mut text = heading(args, topology);
+    let mut text = heading(args, topology, args.users());
     text.push_str(&report::table(rows));
     text.push('\n');
     text.push_str(&report::ratios(&ratios));
@@ -111,8 +111,7 @@ pub const TOPOLOGY_LOCAL: &str =
 pub const TOPOLOGY_ALL_IN_ONE: &str = "the all-in-one on SQLite";
 
 /// The run's date, topology, machine and command, in Markdown.
-pub fn heading(args: &Args, topology: &str) -> String {
-    let n = args.users();
+pub fn heading(args: &Args, topology: &str, n: usize) -> String {
     let mut text = String::new();
     let _ = writeln!(
         text,

@@ -58,7 +58,7 @@ async fn start_sink() -> anyhow::Result<(String, Arc<AtomicU64>)> {
 }
 
 /// Users seeded on each of the two stacks.
-fn users(args: &Args) -> usize {
+pub fn users(args: &Args) -> usize {
     args.users().min(2_000)
 }
 
