@@ -5,11 +5,14 @@
 //! 1 and N clients, no-op and half changing; open loop at 70 % of the
 //! maximum), the same sync sent straight to identity over gRPC, reads of one
 //! user and of pages of 200, pgbench running the same SQL, and the CPU time
-//! per request and peak memory of every Nexus process. Prints the ratios
-//! against the targets and writes them into `BENCHMARKS.md`.
+//! per request and peak memory of every Nexus process. Then the cost of
+//! tracing: `$sync` no-op through the gateway on a fresh stack with tracing
+//! off and on another exporting every span over OTLP/gRPC to a sink the
+//! bench runs. Prints the ratios against the targets and writes them into
+//! `BENCHMARKS.md`.
 //!
 //! `just bench` (full run), `just bench --quick` (a few seconds),
-//! `just bench --all-in-one`.
+//! `just bench --all-in-one`, `just bench --tracing-only`.
 
 #![allow(clippy::print_stdout)]
 
@@ -21,9 +24,11 @@ mod report;
 mod seed;
 mod stack;
 mod summary;
+mod tracing_cost;
 
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::Parser;
 
 use crate::stack::{Stack, StackOptions};
@@ -64,6 +69,10 @@ pub struct Args {
     /// The PostgreSQL server, without a database name.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
     pub postgres: String,
+    /// Only the cost of tracing: `$sync` no-op through the gateway with
+    /// every span exported, against tracing off.
+    #[arg(long)]
+    pub tracing_only: bool,
 }
 
 impl Args {
@@ -87,29 +96,17 @@ async fn main() -> std::process::ExitCode {
         port: args.port,
         grpc_port: args.grpc_port,
         postgres: args.postgres.clone(),
+        otlp_endpoint: None,
     };
-    let started = if args.all_in_one {
-        Stack::start_all_in_one(&options)
-    } else {
-        Stack::start_local(&options)
-    };
-    let stack = match started {
-        Ok(stack) => stack,
-        Err(e) => {
-            eprintln!("nexus-bench: cannot start Nexus: {e:#}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    let result = phases::run(&args, &stack).await;
-    stack.stop(&options);
+    let result = measure(&args, &options).await;
     let _ = std::fs::remove_dir_all(&options.state);
     match result {
         Ok((text, errors)) => {
             println!("{text}");
-            let out = args
-                .out
-                .clone()
-                .or_else(|| (!args.quick).then(|| stack::workspace_root().join("BENCHMARKS.md")));
+            let out = args.out.clone().or_else(|| {
+                (!args.quick && !args.tracing_only)
+                    .then(|| stack::workspace_root().join("BENCHMARKS.md"))
+            });
             if let Some(out) = out
                 && let Err(e) = report::write(&out, &text)
             {
@@ -128,4 +125,38 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Every line (unless `--tracing-only`), then tracing off against on, each
+/// on its own stack; the report in Markdown and the failed requests.
+async fn measure(args: &Args, options: &StackOptions) -> anyhow::Result<(String, u64)> {
+    let (mut text, mut errors) = if args.tracing_only {
+        let topology = if args.all_in_one {
+            summary::TOPOLOGY_ALL_IN_ONE
+        } else {
+            summary::TOPOLOGY_LOCAL
+        };
+        (
+            summary::heading(args, topology, tracing_cost::users(args)),
+            0,
+        )
+    } else {
+        let stack = if args.all_in_one {
+            Stack::start_all_in_one(options)
+        } else {
+            Stack::start_local(options)
+        }
+        .context("cannot start Nexus")?;
+        let result = phases::run(args, &stack).await;
+        stack.stop(options);
+        result?
+    };
+    let cost = tracing_cost::compare(args, options).await?;
+    errors += cost.off.errors + cost.on.errors;
+    text.push_str("\nTracing on and off, each on a freshly started stack:\n\n");
+    text.push_str(&report::table(&[cost.off.clone(), cost.on.clone()]));
+    text.push('\n');
+    text.push_str(&cost.sentence());
+    text.push('\n');
+    Ok((text, errors))
 }

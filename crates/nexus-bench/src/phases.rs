@@ -34,7 +34,7 @@ fn cpu_now(stack: &Stack, ticks: u64) -> Vec<(String, u64)> {
 
 /// Runs `phase` and returns what it measured with the CPU per request of
 /// each process over it.
-async fn measured<Fut>(stack: &Stack, ticks: u64, phase: Fut) -> (Outcome, Vec<(String, f64)>)
+pub async fn measured<Fut>(stack: &Stack, ticks: u64, phase: Fut) -> (Outcome, Vec<(String, f64)>)
 where
     Fut: Future<Output = Outcome>,
 {
@@ -58,7 +58,7 @@ fn user_of(users: usize, clients: usize, client: usize, i: u64) -> usize {
 
 /// Sends `$sync` of the client's next user through the gateway; with
 /// `changing`, every other login changes an attribute.
-fn gateway_sync(
+pub fn gateway_sync(
     http: &Http,
     ids: &Arc<Vec<String>>,
     state: &Arc<Vec<AtomicBool>>,

@@ -49,6 +49,17 @@ pub struct StackOptions {
     pub port: u16,
     pub grpc_port: u16,
     pub postgres: String,
+    /// Where the processes export their spans (OTLP/gRPC, every span);
+    /// none exports nothing.
+    pub otlp_endpoint: Option<String>,
+}
+
+/// Points the processes' trace exporter at `endpoint`, sampling every trace.
+fn export_spans(c: &mut Command, endpoint: Option<&str>) {
+    if let Some(endpoint) = endpoint {
+        c.env("NEXUS__TELEMETRY__OTLP_ENDPOINT", endpoint)
+            .env("NEXUS__TELEMETRY__SAMPLE_RATIO", "1.0");
+    }
 }
 
 fn run(command: &mut Command, what: &str) -> anyhow::Result<()> {
@@ -75,6 +86,7 @@ fn local_command(script: &str, o: &StackOptions) -> Command {
         // Logging every call would be measured too.
         .env("NEXUS__TELEMETRY__FILTER", "warn")
         .stdout(Stdio::null());
+    export_spans(&mut c, o.otlp_endpoint.as_deref());
     c
 }
 
@@ -156,7 +168,9 @@ impl Stack {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)?;
         let any = "127.0.0.1:0";
-        let child = Command::new(&bin)
+        let mut command = Command::new(&bin);
+        export_spans(&mut command, o.otlp_endpoint.as_deref());
+        let child = command
             .current_dir(&dir)
             .env("NEXUS__GATEWAY__LISTEN", format!("127.0.0.1:{}", o.port))
             .env("NEXUS__IDENTITY__LISTEN", any)

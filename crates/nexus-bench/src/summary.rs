@@ -23,7 +23,6 @@ pub struct KeyLines {
 #[allow(clippy::too_many_lines)]
 pub fn summarize(args: &Args, stack: &Stack, rows: &[Row], key: &KeyLines) -> (String, u64) {
     let many = args.clients.max(1);
-    let n = args.users();
     let rss: Vec<(String, u64)> = stack
         .processes
         .iter()
@@ -94,12 +93,26 @@ pub fn summarize(args: &Args, stack: &Stack, rows: &[Row], key: &KeyLines) -> (S
     }
     let errors: u64 = rows.iter().map(|r| r.errors).sum();
 
-    let mut text = String::new();
     let topology = if stack.is_local() {
-        "the four components as separate processes on PostgreSQL and NATS JetStream"
+        TOPOLOGY_LOCAL
     } else {
-        "the all-in-one on SQLite"
+        TOPOLOGY_ALL_IN_ONE
     };
+    let mut text = heading(args, topology, args.users());
+    text.push_str(&report::table(rows));
+    text.push('\n');
+    text.push_str(&report::ratios(&ratios));
+    let _ = writeln!(text, "\nRequests that failed, all lines: {errors}.");
+    (text, errors)
+}
+
+pub const TOPOLOGY_LOCAL: &str =
+    "the four components as separate processes on PostgreSQL and NATS JetStream";
+pub const TOPOLOGY_ALL_IN_ONE: &str = "the all-in-one on SQLite";
+
+/// The run's date, topology, machine and command, in Markdown.
+pub fn heading(args: &Args, topology: &str, n: usize) -> String {
+    let mut text = String::new();
     let _ = writeln!(
         text,
         "## Run of {}\n",
@@ -133,9 +146,5 @@ pub fn summarize(args: &Args, stack: &Stack, rows: &[Row], key: &KeyLines) -> (S
         if args.debug { "" } else { " --release" },
         std::env::args().skip(1).collect::<Vec<_>>().join(" ")
     );
-    text.push_str(&report::table(rows));
-    text.push('\n');
-    text.push_str(&report::ratios(&ratios));
-    let _ = writeln!(text, "\nRequests that failed, all lines: {errors}.");
-    (text, errors)
+    text
 }
