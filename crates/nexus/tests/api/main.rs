@@ -18,6 +18,7 @@ mod metrics;
 mod nats_outage;
 mod openapi;
 mod organizations;
+mod own_nats;
 mod profile;
 mod projections;
 mod races;

@@ -5,9 +5,7 @@
 
 mod exposition;
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -21,8 +19,9 @@ use nexus_platform::config::{EventBackend, Mode, Settings};
 use secrecy::SecretString;
 
 use crate::helpers::{
-    Backend, TestApp, create_user, drop_pg_databases, fresh_pg_databases, new_user, unavailable,
+    Backend, TestApp, create_user, drop_pg_databases, fresh_pg_databases, new_user,
 };
+use crate::own_nats::OwnNats;
 
 /// An admin listener on a free port.
 fn with_admin(settings: &mut Settings) {
@@ -183,93 +182,6 @@ async fn metrics_count_the_request_just_made_by_route_template() {
     let (live, _, _) = get(format!("http://{}/healthz", admin_addr(&app))).await;
     assert_eq!(live, 200);
     app.stop().await;
-}
-
-/// A nats-server of this test's own with JetStream, on a free port.
-struct OwnNats {
-    port: u16,
-    store: tempfile::TempDir,
-    child: Option<Child>,
-}
-
-fn nats_binary() -> Option<PathBuf> {
-    if let Ok(path) = std::env::var("NEXUS_TEST_NATS_SERVER") {
-        return Some(PathBuf::from(path));
-    }
-    let debian = PathBuf::from("/usr/sbin/nats-server");
-    if debian.exists() {
-        return Some(debian);
-    }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("nats-server"))
-            .find(|p| p.exists())
-    })
-}
-
-impl OwnNats {
-    fn start() -> Option<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut nats = Self {
-            port,
-            store: tempfile::tempdir().unwrap(),
-            child: None,
-        };
-        nats.run()?;
-        Some(nats)
-    }
-
-    fn run(&mut self) -> Option<()> {
-        let Some(binary) = nats_binary() else {
-            unavailable("nats-server binary", "/usr/sbin or PATH", &"not found");
-            return None;
-        };
-        let child = Command::new(binary)
-            .args([
-                "-a",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-js",
-                "-sd",
-            ])
-            .arg(self.store.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start nats-server");
-        self.child = Some(child);
-        let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "nats-server did not listen"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Some(())
-    }
-
-    fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for OwnNats {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 /// Scrapes until `check` holds of a scrape; fails after a minute (the relay

@@ -3,7 +3,6 @@
 //! every event reaches JetStream and tenant-access's copy, fed by its durable
 //! JetStream consumer, holds every user.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures::StreamExt as _;
@@ -11,74 +10,8 @@ use nexus_platform::config::EventBackend;
 use nexus_platform::events::NatsEventBus;
 use sea_orm::{ConnectionTrait as _, Statement};
 
-use crate::helpers::{Backend, TestApp, create_user, unavailable};
-
-struct Nats {
-    port: u16,
-    store: tempfile::TempDir,
-    child: Option<Child>,
-}
-
-impl Nats {
-    fn start() -> Option<Self> {
-        let binary = std::path::Path::new("/usr/sbin/nats-server");
-        if !binary.exists() {
-            unavailable("nats-server", "/usr/sbin/nats-server", &"missing");
-            return None;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut nats = Self {
-            port,
-            store: tempfile::tempdir().unwrap(),
-            child: None,
-        };
-        nats.run();
-        Some(nats)
-    }
-
-    fn run(&mut self) {
-        let child = Command::new("/usr/sbin/nats-server")
-            .args([
-                "-a",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-js",
-                "-sd",
-            ])
-            .arg(self.store.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        self.child = Some(child);
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "nats-server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for Nats {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+use crate::helpers::{Backend, TestApp, create_user};
+use crate::own_nats::OwnNats;
 
 async fn count(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
     db.query_one(Statement::from_string(db.get_database_backend(), sql))
@@ -91,10 +24,10 @@ async fn count(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_succeed_while_nats_is_down_and_every_event_arrives_after() {
-    let Some(mut nats) = Nats::start() else {
+    let Some(mut nats) = OwnNats::start() else {
         return;
     };
-    let url = format!("nats://127.0.0.1:{}", nats.port);
+    let url = nats.url();
     let Some(app) = TestApp::spawn_with(Backend::Postgres, |s| {
         s.events.backend = Some(EventBackend::Nats);
         s.events.nats_url = url.clone();
@@ -112,7 +45,7 @@ async fn writes_succeed_while_nats_is_down_and_every_event_arrives_after() {
         create_user(&app, &format!("during{n}@example.com")).await;
         during += 1;
     }
-    nats.run();
+    nats.run().expect("nats-server again");
 
     let databases = &app.running.as_ref().unwrap().databases;
     let db = |c| databases.iter().find(|(d, _)| *d == c).unwrap().1.clone();

@@ -14,6 +14,7 @@ use super::entities::{
 use super::lists::{int_in, text_in};
 use super::rows::{organization_to_domain, user_to_domain};
 use super::unavailable;
+use super::views::membership_view;
 use crate::domain::{
     Attribute, CustomUpn, DirectoryError, Identity, IdentityGroup, Membership, Organization,
     RoleGrant, User,
@@ -308,24 +309,9 @@ pub async fn memberships_of<C: ConnectionTrait>(
     Ok(rows
         .into_iter()
         .map(|m| {
+            let roles = roles_by_membership.remove(&m.id).unwrap_or_default();
             let org = orgs.get(&m.organization_id);
-            let mut roles = roles_by_membership.remove(&m.id).unwrap_or_default();
-            roles.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.role_id.cmp(&b.role_id)));
-            Membership {
-                organization_name: org.map(|o| o.name.clone()).unwrap_or_default(),
-                organization_display_name: org.and_then(|o| o.display_name.clone()),
-                is_mfa_required: org.is_some_and(|o| o.is_mfa_required),
-                roles,
-                id: m.id,
-                user_id: m.user_id,
-                organization_id: m.organization_id,
-                is_guest: m.is_guest,
-                is_membership_mfa_required: m.is_membership_mfa_required,
-                created: m.created,
-                modified: m.modified,
-                created_by: m.created_by,
-                modified_by: m.modified_by,
-            }
+            membership_view(m, org, roles)
         })
         .collect())
 }

@@ -24,6 +24,31 @@ fn sort_grants(grants: &mut [RoleGrant]) {
     grants.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.role_id.cmp(&b.role_id)));
 }
 
+/// A membership as views show it: with its organization's name and MFA
+/// rule, and its roles sorted.
+pub(super) fn membership_view(
+    m: memberships::Model,
+    org: Option<&organizations::Model>,
+    mut roles: Vec<RoleGrant>,
+) -> Membership {
+    sort_grants(&mut roles);
+    Membership {
+        organization_name: org.map(|o| o.name.clone()).unwrap_or_default(),
+        organization_display_name: org.and_then(|o| o.display_name.clone()),
+        is_mfa_required: org.is_some_and(|o| o.is_mfa_required),
+        roles,
+        id: m.id,
+        user_id: m.user_id,
+        organization_id: m.organization_id,
+        is_guest: m.is_guest,
+        is_membership_mfa_required: m.is_membership_mfa_required,
+        created: m.created,
+        modified: m.modified,
+        created_by: m.created_by,
+        modified_by: m.modified_by,
+    }
+}
+
 /// The views of `users`, in their order, read through `conn`.
 ///
 /// # Errors
@@ -169,27 +194,12 @@ pub async fn views_of<C: ConnectionTrait>(
     }
     let mut memberships_by_user: HashMap<String, Vec<Membership>> = HashMap::new();
     for m in membership_rows {
+        let roles = roles_by_membership.remove(&m.id).unwrap_or_default();
         let org = orgs.get(&m.organization_id);
-        let mut roles = roles_by_membership.remove(&m.id).unwrap_or_default();
-        sort_grants(&mut roles);
         memberships_by_user
             .entry(m.user_id.clone())
             .or_default()
-            .push(Membership {
-                organization_name: org.map(|o| o.name.clone()).unwrap_or_default(),
-                organization_display_name: org.and_then(|o| o.display_name.clone()),
-                is_mfa_required: org.is_some_and(|o| o.is_mfa_required),
-                roles,
-                id: m.id,
-                user_id: m.user_id,
-                organization_id: m.organization_id,
-                is_guest: m.is_guest,
-                is_membership_mfa_required: m.is_membership_mfa_required,
-                created: m.created,
-                modified: m.modified,
-                created_by: m.created_by,
-                modified_by: m.modified_by,
-            });
+            .push(membership_view(m, org, roles));
     }
 
     let mut views = Vec::with_capacity(users.len());
