@@ -96,6 +96,19 @@ pub(crate) fn unavailable(e: &DbErr) -> DirectoryError {
     DirectoryError::Unavailable(e.to_string())
 }
 
+/// The error of writing `user`'s row: the unique email index refusing it is a
+/// conflict naming the address; anything else is unavailability.
+pub(crate) fn user_write_error(e: &DbErr, user: &User) -> DirectoryError {
+    if is_unique_violation(e) {
+        DirectoryError::Conflict(format!(
+            "emailAddress: a user with email address {} already exists",
+            user.email_address.as_str()
+        ))
+    } else {
+        unavailable(e)
+    }
+}
+
 /// Whether `e` is a unique-key violation.
 pub(crate) fn is_unique_violation(e: &DbErr) -> bool {
     matches!(

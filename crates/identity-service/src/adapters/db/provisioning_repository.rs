@@ -15,17 +15,11 @@ use sea_orm::{
 use super::entities::{attributes, users};
 use super::queries::{attributes_of, lock_user, view_of};
 use super::rows::{user_to_domain, user_to_model};
-use super::{SeaOrmIdentityStore, is_unique_violation, record, touch, unavailable};
+use super::{SeaOrmIdentityStore, record, touch, unavailable, user_write_error};
 use crate::adapters::events::user_event_message;
 use crate::domain::{AttributeFields, DirectoryError, User, UserEvent};
 use crate::ports::UserView;
 use crate::ports::provisioning::{ProvisioningRepository, UserChanges};
-
-fn email_taken(email: &str) -> DirectoryError {
-    DirectoryError::Conflict(format!(
-        "emailAddress: a user with email address {email} already exists"
-    ))
-}
 
 /// Conflict when a user other than `own` has `username` (case-insensitively). On
 /// PostgreSQL the check holds a lock on the username until the transaction ends.
@@ -133,13 +127,7 @@ impl ProvisioningRepository for SeaOrmIdentityStore {
             .reset_all()
             .insert(&txn)
             .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    email_taken(user.email_address.as_str())
-                } else {
-                    unavailable(&e)
-                }
-            })?;
+            .map_err(|e| user_write_error(&e, user))?;
         put_attributes(&txn, &user.id, attributes).await?;
         outbox::enqueue(&txn, &user_event_message(event))
             .await
@@ -193,13 +181,7 @@ impl ProvisioningRepository for SeaOrmIdentityStore {
             .reset_all()
             .update(&txn)
             .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    email_taken(user.email_address.as_str())
-                } else {
-                    unavailable(&e)
-                }
-            })?;
+            .map_err(|e| user_write_error(&e, &user))?;
         record(&txn, ctx, UserEvent::Updated(user.clone())).await?;
         let view = view_of(&txn, user).await?;
         self.commit(txn).await?;

@@ -14,17 +14,11 @@ use super::queries::{identities_of, lock_user, view_of};
 use super::rows::{user_to_domain, user_to_model};
 use super::views::views_of;
 use super::{
-    SeaOrmIdentityStore, is_unique_violation, locked_user, record, save_user, touch, unavailable,
+    SeaOrmIdentityStore, locked_user, record, save_user, touch, unavailable, user_write_error,
 };
 use crate::adapters::events::user_event_message;
 use crate::domain::{DirectoryError, User, UserEvent, UserPatch};
 use crate::ports::{UserQuery, UserRepository, UserView};
-
-fn email_taken(email: &str) -> DirectoryError {
-    DirectoryError::Conflict(format!(
-        "emailAddress: a user with email address {email} already exists"
-    ))
-}
 
 #[async_trait]
 impl UserRepository for SeaOrmIdentityStore {
@@ -36,11 +30,7 @@ impl UserRepository for SeaOrmIdentityStore {
             .insert(&txn)
             .await;
         if let Err(e) = inserted {
-            return Err(if is_unique_violation(&e) {
-                email_taken(user.email_address.as_str())
-            } else {
-                unavailable(&e)
-            });
+            return Err(user_write_error(&e, user));
         }
         outbox::enqueue(&txn, &user_event_message(event))
             .await
@@ -122,13 +112,7 @@ impl UserRepository for SeaOrmIdentityStore {
                 .reset_all()
                 .update(&txn)
                 .await
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        email_taken(user.email_address.as_str())
-                    } else {
-                        unavailable(&e)
-                    }
-                })?;
+                .map_err(|e| user_write_error(&e, &user))?;
             outbox::enqueue(
                 &txn,
                 &user_event_message(&ctx.record(UserEvent::Updated(user.clone()))),
