@@ -1,6 +1,7 @@
 //! What the application layer needs from the outside, as traits named by role.
 //! Every write records its event in the same transaction as the change.
 
+pub mod groups;
 pub mod provisioning;
 
 use async_trait::async_trait;

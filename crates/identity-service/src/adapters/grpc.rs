@@ -3,6 +3,7 @@
 //! trusted component's signed principal, checked before any handler runs.
 
 mod convert;
+mod groups;
 mod idp_tenants;
 mod organizations;
 mod profile;
@@ -21,6 +22,7 @@ use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
 use crate::adapters::db::SeaOrmIdentityStore;
+use crate::application::groups::DirectoryGroupService;
 use crate::application::provisioning::ProvisioningService;
 use crate::application::{
     IdentityLinkService, IdpTenantService, OrganizationService, ProfileService, UserService,
@@ -42,6 +44,7 @@ pub fn grpc_service(
         links: IdentityLinkService::new(store.clone(), clock.clone(), ids.clone()),
         profile: ProfileService::new(store.clone(), clock.clone(), ids.clone()),
         provisioning: ProvisioningService::new(store.clone(), clock.clone(), ids.clone()),
+        groups: DirectoryGroupService::new(store.clone(), clock.clone(), ids.clone()),
         organizations: OrganizationService::new(store, clock, ids),
     });
     auth.layer(server, scopes::of_method)
@@ -55,6 +58,7 @@ pub struct IdentityGrpc {
     profile: ProfileService<SeaOrmIdentityStore>,
     provisioning: ProvisioningService<SeaOrmIdentityStore>,
     organizations: OrganizationService<SeaOrmIdentityStore>,
+    groups: DirectoryGroupService<SeaOrmIdentityStore>,
 }
 
 fn status(err: DirectoryError) -> Status {
@@ -163,6 +167,41 @@ impl IdentityService for IdentityGrpc {
         request: Request<pb::FindUsersByAttributeRequest>,
     ) -> Answer<pb::FindUsersByAttributeResponse> {
         self.find_users_by_attribute_(request).await
+    }
+
+    async fn provision_group(
+        &self,
+        r: Request<pb::ProvisionGroupRequest>,
+    ) -> Answer<pb::DirectoryGroup> {
+        self.provision_group_(r).await
+    }
+
+    async fn get_directory_group(
+        &self,
+        r: Request<pb::GetDirectoryGroupRequest>,
+    ) -> Answer<pb::DirectoryGroup> {
+        self.get_directory_group_(r).await
+    }
+
+    async fn list_directory_groups(
+        &self,
+        r: Request<pb::ListDirectoryGroupsRequest>,
+    ) -> Answer<pb::ListDirectoryGroupsResponse> {
+        self.list_directory_groups_(r).await
+    }
+
+    async fn apply_group_changes(
+        &self,
+        r: Request<pb::ApplyGroupChangesRequest>,
+    ) -> Answer<pb::DirectoryGroup> {
+        self.apply_group_changes_(r).await
+    }
+
+    async fn delete_directory_group(
+        &self,
+        r: Request<pb::DeleteDirectoryGroupRequest>,
+    ) -> Answer<pb::DeleteDirectoryGroupResponse> {
+        self.delete_directory_group_(r).await
     }
 
     async fn list_attributes(
