@@ -105,8 +105,15 @@ impl<R: DirectoryGroupRepository> DirectoryGroupService<R> {
     }
 
     /// # Errors
-    /// Unknown group, or still a user's organization.
-    pub async fn delete(&self, id: i32, actor: &Principal) -> Result<(), DirectoryError> {
-        self.repo.delete_group(id, &self.ctx(actor)).await
+    /// Unknown group, another version, or still a user's organization.
+    pub async fn delete(
+        &self,
+        id: i32,
+        expected_version: Option<u64>,
+        actor: &Principal,
+    ) -> Result<(), DirectoryError> {
+        self.repo
+            .delete_group(id, expected_version, &self.ctx(actor))
+            .await
     }
 }

@@ -49,9 +49,16 @@ pub trait DirectoryGroupRepository: Send + Sync + 'static {
         ctx: &ChangeContext<'_>,
     ) -> Result<DirectoryGroup, DirectoryError>;
 
-    /// Deletes the group's memberships and organization.
+    /// Deletes the group's memberships and organization, when it is at
+    /// `expected_version` (if given).
     ///
     /// # Errors
-    /// Unknown group; [`DirectoryError::Conflict`] while it is a user's organization.
-    async fn delete_group(&self, id: i32, ctx: &ChangeContext<'_>) -> Result<(), DirectoryError>;
+    /// Unknown group, [`DirectoryError::FailedPrecondition`] for another version;
+    /// [`DirectoryError::Conflict`] while it is a user's organization.
+    async fn delete_group(
+        &self,
+        id: i32,
+        expected_version: Option<u64>,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<(), DirectoryError>;
 }

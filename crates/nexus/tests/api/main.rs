@@ -24,6 +24,7 @@ mod projections;
 mod races;
 mod scim;
 mod scim_clients;
+mod scim_groups;
 mod scim_writes;
 mod scopes;
 mod shutdown;

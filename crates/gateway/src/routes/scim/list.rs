@@ -63,7 +63,7 @@ impl Params {
         Ok(Self(pairs))
     }
 
-    fn integer(&self, name: &str) -> Result<Option<i64>, Failure> {
+    pub(super) fn integer(&self, name: &str) -> Result<Option<i64>, Failure> {
         self.get(name)
             .map(|v| {
                 v.trim().parse::<i64>().map_err(|_| {

@@ -57,6 +57,18 @@ async fn locked_group(txn: &DatabaseTransaction, id: i32) -> Result<Organization
     }
 }
 
+fn check_version(org: &Organization, expected: Option<u64>) -> Result<(), DirectoryError> {
+    match expected {
+        Some(expected) if expected != org.version => {
+            Err(DirectoryError::FailedPrecondition(format!(
+                "group {} is at version {}, not {expected}",
+                org.id, org.version
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Whether the user is a member of the organization.
 async fn is_member(
     txn: &DatabaseTransaction,
@@ -280,14 +292,7 @@ impl DirectoryGroupRepository for SeaOrmIdentityStore {
     ) -> Result<DirectoryGroup, DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let mut org = locked_group(&txn, id).await?;
-        if let Some(expected) = changes.expected_version
-            && expected != org.version
-        {
-            return Err(DirectoryError::FailedPrecondition(format!(
-                "group {id} is at version {}, not {expected}",
-                org.version
-            )));
-        }
+        check_version(&org, changes.expected_version)?;
         let renamed = changes.apply_to(&mut org.fields);
         if renamed {
             org.fields = org.fields.clone().check()?;
@@ -314,9 +319,15 @@ impl DirectoryGroupRepository for SeaOrmIdentityStore {
         Ok(group)
     }
 
-    async fn delete_group(&self, id: i32, ctx: &ChangeContext<'_>) -> Result<(), DirectoryError> {
+    async fn delete_group(
+        &self,
+        id: i32,
+        expected_version: Option<u64>,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<(), DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let mut org = locked_group(&txn, id).await?;
+        check_version(&org, expected_version)?;
         let users = users::Entity::find()
             .filter(users::Column::OrganizationId.eq(id))
             .count(&txn)

@@ -113,8 +113,11 @@ impl IdentityGrpc {
         request: Request<pb::DeleteDirectoryGroupRequest>,
     ) -> Answer<pb::DeleteDirectoryGroupResponse> {
         let principal = principal_of(&request)?;
-        let id = request.get_ref().id;
-        self.groups.delete(id, &principal).await.map_err(status)?;
+        let r = request.get_ref();
+        self.groups
+            .delete(r.id, r.expected_version, &principal)
+            .await
+            .map_err(status)?;
         Ok(Response::new(pb::DeleteDirectoryGroupResponse {}))
     }
 }
