@@ -18,6 +18,7 @@ mod group_list;
 mod groups;
 mod list;
 mod request;
+mod search;
 mod users;
 
 use std::net::IpAddr;
@@ -58,8 +59,7 @@ pub fn router(
         .route("/scim/v2/Schemas/{id}", get(discovery::schema))
         .route("/scim/v2/Users", get(users::list).post(users::create))
         .route("/scim/v2/Users/.search", post(users::search))
-        // `User` is the only resource type, so a search of every type is a search of Users.
-        .route("/scim/v2/.search", post(users::search))
+        .route("/scim/v2/.search", post(search::search_all))
         .route("/scim/v2/Groups", get(groups::list).post(groups::create))
         .route("/scim/v2/Groups/.search", post(groups::search))
         .route(

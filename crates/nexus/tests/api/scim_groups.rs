@@ -76,6 +76,23 @@ async fn a_group_is_created_read_and_listed_by_the_filters_clients_send(app: &Te
     assert_eq!(member_ids(&created), sorted(&[&ada, &bob]));
     let first = &created["members"][0];
     assert_eq!(first["type"], "User");
+    // A member's display name is its user's, shown on request.
+    assert!(first.get("display").is_none(), "{first}");
+    let shown = scim(
+        app,
+        "GET",
+        &format!("/Groups/{id}?attributes=members.display,members.value"),
+        None,
+        &[],
+    )
+    .await;
+    let displays: Vec<&str> = shown.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["display"].as_str().unwrap())
+        .collect();
+    assert!(displays.iter().all(|d| ["ada", "bob"].contains(d)), "{displays:?}");
     assert_eq!(
         first["$ref"].as_str().unwrap(),
         format!(

@@ -115,6 +115,12 @@ fn keep_served(attributes: &mut Value, parent: Option<&str>) {
             (Some("members"), "$ref") => {
                 attribute["referenceTypes"] = serde_json::json!(["User"]);
             }
+            // A member is shown by its user's name, on request: a client's `display` is
+            // not kept (see `group_list::present_group`).
+            (Some("members"), "display") => {
+                attribute["mutability"] = Value::from("readOnly");
+                attribute["returned"] = Value::from("request");
+            }
             _ => {}
         }
         if parent.is_none() && attribute.get("subAttributes").is_some() {

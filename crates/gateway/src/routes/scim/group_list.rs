@@ -42,6 +42,33 @@ pub fn shows_members(attributes: &[AttrPath], excluded: &[AttrPath]) -> bool {
     }
 }
 
+/// A group as answered: a member's `display` only when `attributes` names
+/// `members.display`. It is the member's user's name, derived rather than stored, so a
+/// client's own `display` does not survive a round trip; by default only what does is
+/// shown (as the served schema says, `returned: request`).
+pub fn present_group(mut document: Value, attributes: &[AttrPath]) -> Value {
+    let asked = attributes.iter().any(|p| {
+        p.name.eq_ignore_ascii_case("members")
+            && p.sub_attr
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("display"))
+    });
+    if asked {
+        return document;
+    }
+    for member in document
+        .get_mut("members")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(member) = member.as_object_mut() {
+            member.remove("display");
+        }
+    }
+    document
+}
+
 /// The list response of `GET /Groups`.
 pub async fn list_groups(groups: &Groups<'_>, params: &Params, base: &str) -> Result<Value, Failure> {
     let filter = params.get("filter").map(Filter::parse).transpose()?;
@@ -99,6 +126,7 @@ pub async fn list_groups(groups: &Groups<'_>, params: &Params, base: &str) -> Re
         .iter()
         .map(|g| {
             let document = group_to_scim(&nexus_group(g), base, with_members);
+            let document = present_group(document, &attributes);
             project(&document, &GROUP_RESOURCE, &attributes, &excluded)
         })
         .collect();

@@ -17,7 +17,7 @@ use nexus_scim::resource::normalize;
 use nexus_scim::schema::GROUP_RESOURCE;
 
 use super::group_directory::{Groups, nexus_group};
-use super::group_list::{list_groups, shows_members};
+use super::group_list::{list_groups, present_group, shows_members};
 use super::list::Params;
 use super::request::{check_if_match, json_body, params, version};
 use super::{Answer, base_url, reply};
@@ -47,9 +47,10 @@ fn group_reply(
             let attributes = parse_attribute_list(params.get("attributes").unwrap_or_default())?;
             let excluded =
                 parse_attribute_list(params.get("excludedAttributes").unwrap_or_default())?;
+            let document = present_group(document, &attributes);
             project(&document, &GROUP_RESOURCE, &attributes, &excluded)
         }
-        None => document,
+        None => present_group(document, &[]),
     };
     Ok(reply(status, &body, &headers))
 }
