@@ -94,12 +94,18 @@ pub trait UserRepository: Send + Sync + 'static {
         ctx: &ChangeContext<'_>,
     ) -> Result<UserView, DirectoryError>;
 
-    /// Deletes the user and everything that hangs off it; records `user.deleted`,
-    /// and `user.updated` for each user whose `ownerId` it clears.
+    /// Deletes the user and everything that hangs off it, when it is at
+    /// `expected_version` (if given, checked under the user's row lock); records
+    /// `user.deleted`, and `user.updated` for each user whose `ownerId` it clears.
     ///
     /// # Errors
-    /// Unknown user.
-    async fn delete(&self, id: &UserId, ctx: &ChangeContext<'_>) -> Result<(), DirectoryError>;
+    /// Unknown user, [`DirectoryError::FailedPrecondition`] for another version.
+    async fn delete(
+        &self,
+        id: &UserId,
+        expected_version: Option<u64>,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<(), DirectoryError>;
 }
 
 /// A page request over users.

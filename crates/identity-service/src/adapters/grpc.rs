@@ -144,8 +144,9 @@ impl IdentityService for IdentityGrpc {
         request: Request<pb::DeleteUserRequest>,
     ) -> Answer<pb::DeleteUserResponse> {
         let principal = principal_of(&request)?;
+        let r = request.get_ref();
         self.users
-            .delete_user(&request.get_ref().user_id, &principal)
+            .delete_user(&r.user_id, r.expected_version, &principal)
             .await
             .map_err(status)?;
         Ok(Response::new(pb::DeleteUserResponse {}))

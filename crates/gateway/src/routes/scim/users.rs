@@ -113,7 +113,8 @@ pub async fn patch(
     user_reply(&stored, &base, StatusCode::OK, None)
 }
 
-/// `DELETE /Users/{id}`: 204.
+/// `DELETE /Users/{id}`: 204. With `If-Match`, identity deletes the user only at the
+/// version whose representation matched, so a change in between is 412.
 pub async fn delete(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -122,13 +123,15 @@ pub async fn delete(
 ) -> Answer {
     let directory = Directory::new(&state, &principal);
     let current = directory.get(&id).await?;
+    let mut expected = None;
     if headers.contains_key(header::IF_MATCH) {
         check_if_match(
             &headers,
             &to_scim(&nexus_user(&current), &base_url(&headers)),
         )?;
+        expected = Some(current.version);
     }
-    directory.delete(&id).await?;
+    directory.delete(&id, expected).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
