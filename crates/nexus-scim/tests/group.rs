@@ -30,7 +30,7 @@ fn stored() -> NexusGroup {
     }
 }
 
-fn patched(operations: Value) -> Result<Vec<String>, nexus_scim::ScimError> {
+fn patched(operations: &Value) -> Result<Vec<String>, nexus_scim::ScimError> {
     let document = group_to_scim(&stored(), "https://n.example/scim/v2", true);
     let request = PatchRequest::from_json(&json!({
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
@@ -94,11 +94,11 @@ fn groups_without_a_name_or_with_group_members_are_refused() {
 #[test]
 fn entra_adds_and_removes_members_with_value_lists() {
     assert_eq!(
-        patched(json!([{"op": "Add", "path": "members", "value": [{"value": "u-3"}]}])).unwrap(),
+        patched(&json!([{"op": "Add", "path": "members", "value": [{"value": "u-3"}]}])).unwrap(),
         ["u-1", "u-2", "u-3"]
     );
     assert_eq!(
-        patched(json!([{"op": "Remove", "path": "members", "value": [{"value": "u-1"}]}]))
+        patched(&json!([{"op": "Remove", "path": "members", "value": [{"value": "u-1"}]}]))
             .unwrap(),
         ["u-2"]
     );
@@ -107,7 +107,7 @@ fn entra_adds_and_removes_members_with_value_lists() {
 #[test]
 fn okta_replaces_members_and_renames() {
     assert_eq!(
-        patched(json!([{"op": "replace", "path": "members",
+        patched(&json!([{"op": "replace", "path": "members",
                         "value": [{"value": "u-9", "display": "Zed"}]}]))
         .unwrap(),
         ["u-9"]
@@ -126,11 +126,11 @@ fn okta_replaces_members_and_renames() {
 #[test]
 fn a_member_is_removed_by_a_value_filter() {
     assert_eq!(
-        patched(json!([{"op": "remove", "path": "members[value eq \"u-2\"]"}])).unwrap(),
+        patched(&json!([{"op": "remove", "path": "members[value eq \"u-2\"]"}])).unwrap(),
         ["u-1"]
     );
     assert_eq!(
-        patched(json!([{"op": "remove", "path": "members"}])).unwrap(),
+        patched(&json!([{"op": "remove", "path": "members"}])).unwrap(),
         Vec::<String>::new()
     );
 }

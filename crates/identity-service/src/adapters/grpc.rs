@@ -9,6 +9,7 @@ mod organizations;
 mod profile;
 mod provisioning;
 pub mod scopes;
+mod sync;
 
 use std::sync::Arc;
 
@@ -27,7 +28,7 @@ use crate::application::provisioning::ProvisioningService;
 use crate::application::{
     IdentityLinkService, IdpTenantService, OrganizationService, ProfileService, UserService,
 };
-use crate::domain::{DirectoryError, SyncFields};
+use crate::domain::DirectoryError;
 
 /// The identity gRPC service, wired to its database and outbox.
 pub fn grpc_service(
@@ -413,29 +414,6 @@ impl IdentityService for IdentityGrpc {
         &self,
         request: Request<pb::SyncUserRequest>,
     ) -> Answer<pb::SyncUserResponse> {
-        let principal = principal_of(&request)?;
-        let r = request.into_inner();
-        let fields = SyncFields::new(
-            &r.audience,
-            &r.connection_id,
-            r.groups,
-            r.attributes.into_iter().map(|a| (a.key, a.value)).collect(),
-            r.client_upn_key,
-        )
-        .map_err(|e| status(e.into()))?;
-        let outcome = self
-            .links
-            .sync(&r.user_id, fields, &principal)
-            .await
-            .map_err(status)?;
-        Ok(Response::new(pb::SyncUserResponse {
-            user_id: outcome.view.user.id.to_string(),
-            user: Some(convert::user(&outcome.view)),
-            roles: outcome.roles.iter().map(convert::role).collect(),
-            given_name: outcome.names.given_name,
-            family_name: outcome.names.family_name,
-            display_name: outcome.names.display_name,
-            is_authenticated: true,
-        }))
+        self.sync_user_(request).await
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use nexus_domain::{ChangeContext, Clock, IdGenerator, Principal, UserId};
 
-use crate::application::{int_cursor, page, page_size, Page};
+use crate::application::{Page, int_cursor, page, page_size};
 use crate::domain::{DirectoryError, DirectoryGroup, GroupChanges, GroupQuery, NewGroup};
 use crate::ports::groups::DirectoryGroupRepository;
 

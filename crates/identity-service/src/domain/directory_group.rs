@@ -227,6 +227,9 @@ mod tests {
             "members[0]"
         );
         let many = vec![String::new(); MAX_GROUP_MEMBERS + 1];
-        assert_eq!(NewGroup::new("g", None, &many).unwrap_err().field, "members");
+        assert_eq!(
+            NewGroup::new("g", None, &many).unwrap_err().field,
+            "members"
+        );
     }
 }

@@ -8,7 +8,9 @@ use axum::response::Response;
 use nexus_scim::ScimError;
 use nexus_scim::discovery::{self, resource_type_document, schema_document};
 use nexus_scim::response::list_response;
-use nexus_scim::schema::{ENTERPRISE_USER_URN, GROUP_RESOURCE, ResourceType, Schema, USER_RESOURCE};
+use nexus_scim::schema::{
+    ENTERPRISE_USER_URN, GROUP_RESOURCE, ResourceType, Schema, USER_RESOURCE,
+};
 use serde_json::Value;
 
 use super::{Answer, base_url, reply};

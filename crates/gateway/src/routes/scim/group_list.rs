@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::Failure;
 use super::discovery::MAX_RESULTS;
 use super::group_directory::{GroupLookup, Groups, group_id, nexus_group};
-use super::list::Params;
+use super::request::Params;
 
 /// The most groups a filter without an indexed key is evaluated over.
 pub const SCAN_LIMIT: usize = 10_000;
@@ -36,7 +36,9 @@ pub fn shows_members(attributes: &[AttrPath], excluded: &[AttrPath]) -> bool {
                 .is_none_or(|u| u.eq_ignore_ascii_case(GROUP_URN))
     };
     if attributes.is_empty() {
-        !excluded.iter().any(|p| names_members(p) && p.sub_attr.is_none())
+        !excluded
+            .iter()
+            .any(|p| names_members(p) && p.sub_attr.is_none())
     } else {
         attributes.iter().any(names_members)
     }
@@ -70,7 +72,11 @@ pub fn present_group(mut document: Value, attributes: &[AttrPath]) -> Value {
 }
 
 /// The list response of `GET /Groups`.
-pub async fn list_groups(groups: &Groups<'_>, params: &Params, base: &str) -> Result<Value, Failure> {
+pub async fn list_groups(
+    groups: &Groups<'_>,
+    params: &Params,
+    base: &str,
+) -> Result<Value, Failure> {
     let filter = params.get("filter").map(Filter::parse).transpose()?;
     let page = Page::from_query(
         params.integer("startIndex")?,

@@ -18,7 +18,7 @@ use nexus_scim::schema::GROUP_RESOURCE;
 
 use super::group_directory::{Groups, nexus_group};
 use super::group_list::{list_groups, present_group, shows_members};
-use super::list::Params;
+use super::request::Params;
 use super::request::{check_if_match, json_body, params, version};
 use super::{Answer, base_url, reply};
 use crate::AppState;
@@ -105,7 +105,10 @@ pub async fn replace(
     let group = group_from_scim(&resource)?;
     let groups = Groups::new(&state, &principal);
     let current = groups.get(&id, true).await?;
-    check_if_match(&headers, &group_to_scim(&nexus_group(&current), &base, true))?;
+    check_if_match(
+        &headers,
+        &group_to_scim(&nexus_group(&current), &base, true),
+    )?;
     let stored = groups.replace(&current, &group).await?;
     group_reply(&stored, &base, StatusCode::OK, None)
 }

@@ -15,7 +15,8 @@ use super::directory::Directory;
 use super::discovery::MAX_RESULTS;
 use super::group_directory::Groups;
 use super::group_list::list_groups;
-use super::list::{Params, list_users};
+use super::list::list_users;
+use super::request::Params;
 use super::request::json_body;
 use super::{Answer, base_url, reply};
 use crate::AppState;
@@ -25,9 +26,7 @@ fn paged(params: &Params, start_index: usize, count: usize) -> Params {
     let mut pairs: Vec<(String, String)> = params
         .0
         .iter()
-        .filter(|(k, _)| {
-            !k.eq_ignore_ascii_case("startIndex") && !k.eq_ignore_ascii_case("count")
-        })
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("startIndex") && !k.eq_ignore_ascii_case("count"))
         .cloned()
         .collect();
     pairs.push(("startIndex".to_owned(), start_index.to_string()));

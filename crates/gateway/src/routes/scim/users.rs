@@ -18,7 +18,8 @@ use nexus_scim::schema::USER_RESOURCE;
 
 use super::directory::{Directory, nexus_user};
 use super::discovery::present;
-use super::list::{Params, list_users};
+use super::list::list_users;
+use super::request::Params;
 use super::request::{check_if_match, json_body, params, version};
 use super::{Answer, base_url, reply};
 use crate::AppState;

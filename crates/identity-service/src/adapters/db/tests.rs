@@ -181,7 +181,10 @@ async fn a_delete_at_another_version_changes_nothing(t: &TestDb) {
         .unwrap_err();
 
     assert!(
-        matches!(refused, crate::domain::DirectoryError::FailedPrecondition(_)),
+        matches!(
+            refused,
+            crate::domain::DirectoryError::FailedPrecondition(_)
+        ),
         "{refused:?}"
     );
     assert!(t.store.view(&kept.id).await.unwrap().is_some());

@@ -18,7 +18,11 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter()
                     .table(Alias::new("organizations"))
-                    .add_column(ColumnDef::new(Alias::new("external_id")).string_len(255).null())
+                    .add_column(
+                        ColumnDef::new(Alias::new("external_id"))
+                            .string_len(255)
+                            .null(),
+                    )
                     .to_owned(),
             )
             .await?;
