@@ -378,9 +378,37 @@ async fn bad_members_and_foreign_organizations_are_refused(app: &TestApp) {
     assert_eq!(still.body["displayName"], "Admin Made");
 }
 
+async fn concurrent_creates_of_one_name_leave_one_group_and_bounds_hold(app: &TestApp) {
+    for round in 0..3 {
+        let name = format!("Race {round}");
+        let (a, b) = tokio::join!(
+            scim(app, "POST", "/Groups", Some(group(&name, "a", &[])), &[]),
+            scim(
+                app,
+                "POST",
+                "/Groups",
+                Some(group(&name.to_uppercase(), "b", &[])),
+                &[]
+            ),
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [201, 409], "{:?} {:?}", a.body, b.body);
+        let refused = if a.status == 409 { &a } else { &b };
+        assert_eq!(refused.body["scimType"], "uniqueness", "{:?}", refused.body);
+    }
+    // More members than a group may have is refused before anything is written.
+    let ids: Vec<String> = (0..5001).map(|i| format!("u{i}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let huge = scim(app, "POST", "/Groups", Some(group("Huge", "h", &ids)), &[]).await;
+    assert_eq!(huge.status, 400, "{:?}", huge.body);
+    assert_eq!(huge.body["scimType"], "tooMany");
+}
+
 on_both_backends!(
     a_group_is_created_read_and_listed_by_the_filters_clients_send,
     members_change_in_the_shapes_entra_and_okta_send,
     put_replaces_and_delete_removes_the_group_and_its_memberships,
     bad_members_and_foreign_organizations_are_refused,
+    concurrent_creates_of_one_name_leave_one_group_and_bounds_hold,
 );
