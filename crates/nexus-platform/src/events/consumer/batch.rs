@@ -53,6 +53,9 @@ impl EventConsumer {
         }
         match &result {
             Ok(outcomes) => outcomes.iter().for_each(|o| self.stats.count(*o)),
+            // A repeatable failure of several events is no attempt of any one:
+            // they are applied one by one next, and those attempts count.
+            Err(e) if handled.len() > 1 && !e.is_transient() => {}
             Err(_) => self.stats.failed(),
         }
         result
