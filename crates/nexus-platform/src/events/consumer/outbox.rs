@@ -136,8 +136,8 @@ impl OutboxConsumer {
 
     /// Applies the events of `rows` the filter takes in one transaction that
     /// moves the cursor past the last row, retrying it while the database is
-    /// unavailable; `false` when it must go one by one instead (a repeatable
-    /// failure, or an undecodable event).
+    /// unavailable; `false` when it must go one by one instead (a single
+    /// event, an undecodable one, or a repeatable failure).
     async fn deliver_batch(&self, rows: &[FeedRow], shutdown: &Shutdown) -> Result<bool, Stop> {
         let Some(last) = rows.last() else {
             return Ok(true);
@@ -154,6 +154,10 @@ impl OutboxConsumer {
                 Ok(event) => events.push(event),
                 Err(_) => return Ok(false),
             }
+        }
+        if events.len() < 2 {
+            // One event: as one by one, where its failures are counted.
+            return Ok(false);
         }
         let mut pause = Duration::from_millis(100);
         loop {

@@ -46,7 +46,7 @@ impl JetStreamConsumer {
                 }
             }
         }
-        if events.len() == messages.len() - self.dead_letters_in(&messages) {
+        if events.len() > 1 && events.len() == messages.len() - self.dead_letters_in(&messages) {
             match self.apply_held(&messages, &events, shutdown).await {
                 Ok(()) => {
                     for message in &messages {
