@@ -257,7 +257,9 @@ mod tests {
         Migrator::up(&db, None).await.unwrap();
         assert!(record(&db, "a", "old").await.unwrap());
 
-        let new = record_all(&db, "a", &["e1", "old", "e2", "e1"]).await.unwrap();
+        let new = record_all(&db, "a", &["e1", "old", "e2", "e1"])
+            .await
+            .unwrap();
         let mut new: Vec<_> = new.into_iter().collect();
         new.sort();
         assert_eq!(new, ["e1", "e2"]);

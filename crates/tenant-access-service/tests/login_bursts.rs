@@ -40,10 +40,12 @@ fn logged_in(n: usize, at: DateTime<Utc>) -> pb::EventEnvelope {
         aggregate_id: user_id(n),
         aggregate_version: 1,
         actor: "console".into(),
-        payload: Some(pb::event_envelope::Payload::UserLoggedIn(pb::UserLoggedIn {
-            user_id: user_id(n),
-            at: Some(to_timestamp(at)),
-        })),
+        payload: Some(pb::event_envelope::Payload::UserLoggedIn(
+            pb::UserLoggedIn {
+                user_id: user_id(n),
+                at: Some(to_timestamp(at)),
+            },
+        )),
         ..pb::EventEnvelope::default()
     }
 }
@@ -109,7 +111,10 @@ async fn a_burst_of_logins_is_a_few_statements(url: &str) {
         outcomes.extend(projection.apply_batch(chunk, None).await.unwrap());
     }
     let batched = statements.load(Ordering::SeqCst) - before;
-    let duplicates = outcomes.iter().filter(|o| **o == Outcome::Duplicate).count();
+    let duplicates = outcomes
+        .iter()
+        .filter(|o| **o == Outcome::Duplicate)
+        .count();
     assert_eq!((outcomes.len(), duplicates), (USERS, 1));
     // Redelivered, the whole burst changes nothing.
     let again = projection.apply_batch(&burst[..64], None).await.unwrap();

@@ -28,8 +28,8 @@ use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
 use super::{Outbox, OutboxSignal};
-use crate::events::feed::{self, CursorReader};
 use crate::events::EventBus;
+use crate::events::feed::{self, CursorReader};
 use crate::inbox;
 use crate::metrics::counters::RelayCounters;
 use crate::shutdown::Shutdown;

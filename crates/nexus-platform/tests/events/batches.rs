@@ -134,7 +134,11 @@ async fn a_burst_is_applied_in_few_transactions_once_each_also_after_a_crash_bef
     .await;
 
     let snapshot = stats.snapshot();
-    assert_eq!(counts.events.load(Ordering::SeqCst), 40, "each applied once");
+    assert_eq!(
+        counts.events.load(Ordering::SeqCst),
+        40,
+        "each applied once"
+    );
     assert_eq!(snapshot.applied, 40);
     // The 20 redelivered after the crash and the 5 copies.
     assert_eq!(snapshot.duplicates, 25, "{snapshot:?}");
@@ -187,12 +191,12 @@ async fn a_poison_event_in_a_batch_is_dead_lettered_alone_and_the_others_apply_o
 
     // Its three deliveries count, not the batch it first failed in.
     assert_eq!(stats.snapshot().failed_attempts, 3);
-    assert_eq!(
-        jetstream::dead_letter_count(&bus, NAME).await.unwrap(),
-        1
-    );
+    assert_eq!(jetstream::dead_letter_count(&bus, NAME).await.unwrap(), 1);
     let view = view(&pg.db).await;
-    assert!(["g1", "g2", "g3"].iter().all(|u| view[*u].2 == 1), "{view:?}");
+    assert!(
+        ["g1", "g2", "g3"].iter().all(|u| view[*u].2 == 1),
+        "{view:?}"
+    );
     assert!(!inbox::contains(&pg.db, NAME, &poison.id).await.unwrap());
     assert_eq!(
         counts.events.load(Ordering::SeqCst),

@@ -74,10 +74,7 @@ impl EventHandler for UserEvents {
     ) -> Result<(), HandlerError> {
         let mut rest = events;
         while let Some(first) = rest.first() {
-            let logins = rest
-                .iter()
-                .take_while(|e| e.r#type == LOGGED_IN)
-                .count();
+            let logins = rest.iter().take_while(|e| e.r#type == LOGGED_IN).count();
             if logins > 1 {
                 self.apply_logins(txn, &rest[..logins]).await?;
                 rest = &rest[logins..];
@@ -149,12 +146,7 @@ pub fn consumer(
         max_version_jump,
     });
     let mut handlers = HandlerRegistry::new();
-    for event_type in [
-        "user.created",
-        "user.updated",
-        "user.deleted",
-        LOGGED_IN,
-    ] {
+    for event_type in ["user.created", "user.updated", "user.deleted", LOGGED_IN] {
         handlers = handlers.on_arc(event_type, handler.clone());
     }
     EventConsumer::new(CONSUMER_NAME, db, handlers)

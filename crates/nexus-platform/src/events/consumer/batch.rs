@@ -77,7 +77,10 @@ impl EventConsumer {
         if handled.iter().any(|(i, _)| events[*i].id.is_empty()) {
             return Err(ConsumerError::Undecodable("event without id".to_owned()));
         }
-        let ids: Vec<&str> = handled.iter().map(|(i, _)| events[*i].id.as_str()).collect();
+        let ids: Vec<&str> = handled
+            .iter()
+            .map(|(i, _)| events[*i].id.as_str())
+            .collect();
         let txn = self.db.begin().await?;
         let applied = async {
             let mut new = inbox::record_all(&txn, &self.name, &ids).await?;

@@ -107,7 +107,9 @@ mod tests {
 
     #[test]
     fn database_codes_say_which_failures_are_transient() {
-        for code in ["08006", "40001", "40P01", "53300", "57P01", "57014", "55P03"] {
+        for code in [
+            "08006", "40001", "40P01", "53300", "57P01", "57014", "55P03",
+        ] {
             assert!(sqlstate_is_transient(code), "{code}");
         }
         for code in ["23505", "22P02", "42P01", "55000"] {

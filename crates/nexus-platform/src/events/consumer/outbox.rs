@@ -164,7 +164,11 @@ impl OutboxConsumer {
             if shutdown.is_triggered() {
                 return Err(Stop::Shutdown);
             }
-            match self.consumer.apply_batch(&events, Some(last.position)).await {
+            match self
+                .consumer
+                .apply_batch(&events, Some(last.position))
+                .await
+            {
                 Ok(_) => return Ok(true),
                 Err(e) if e.is_transient() => {
                     tracing::warn!(consumer = self.consumer.name(), events = events.len(), retry_in_ms = pause.as_millis(), error = %e, "events not applied: unavailable; retrying");

@@ -122,7 +122,12 @@ impl JetStreamConsumer {
 
     /// Waits `pause`, telling JetStream every third of the ack wait that the
     /// messages are still being worked on; `false` on shutdown.
-    async fn hold(&self, messages: &[jetstream::Message], pause: Duration, shutdown: &Shutdown) -> bool {
+    async fn hold(
+        &self,
+        messages: &[jetstream::Message],
+        pause: Duration,
+        shutdown: &Shutdown,
+    ) -> bool {
         let step = (self.options.ack_wait / 3).max(Duration::from_millis(10));
         let until = Instant::now() + pause;
         loop {
