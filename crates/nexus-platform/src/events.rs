@@ -8,6 +8,7 @@ pub mod dead_letters;
 pub mod feed;
 pub mod memory;
 pub mod nats;
+pub mod retry;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -126,4 +127,10 @@ pub trait EventBus: Send + Sync + 'static {
 
     /// Whether the bus is reachable now (readiness probe).
     async fn is_ready(&self) -> bool;
+
+    /// Whether the connection to the bus is up now, without a round trip
+    /// (so that a retry need not wait out its backoff once it is back).
+    fn connected(&self) -> bool {
+        true
+    }
 }

@@ -51,8 +51,9 @@ enum Command {
         #[command(subcommand)]
         command: DevCommand,
     },
-    /// The all-in-one's event consumers: their dead letters (kept in each
-    /// consumer's database), redriving them, replaying a consumer.
+    /// The event consumers: their dead letters (kept in each consumer's
+    /// database, or with NATS in the dead-letter stream), redriving them,
+    /// replaying a consumer.
     Events {
         #[command(subcommand)]
         command: EventsCommand,
@@ -97,12 +98,16 @@ enum EventsCommand {
         #[arg(long)]
         id: Option<i64>,
     },
-    /// Rebuilds a consumer's copy: moves its cursor back so that the running
-    /// all-in-one applies again every event from an outbox sequence number or
-    /// a time (RFC 3339) on.
+    /// Rebuilds a consumer's copy: the running service applies again every
+    /// event from a sequence number or a time (RFC 3339) on. On the
+    /// all-in-one it moves the consumer's cursor back; with
+    /// `events.backend = "nats"` it re-creates the consumer's durable
+    /// JetStream consumer there. Either way it forgets the consumer's inbox.
     Replay {
         #[arg(long)]
         consumer: String,
+        /// An outbox `seq` on the all-in-one; with `events.backend = "nats"`
+        /// a JetStream stream sequence (`nats stream info`); or a time.
         #[arg(long, value_name = "SEQ|TIME")]
         from: nexus::compose::events::ReplayFrom,
     },
@@ -134,10 +139,7 @@ async fn events(settings: &Settings, command: EventsCommand) -> anyhow::Result<E
             })
         }
         EventsCommand::Replay { consumer, from } => {
-            let at = events::replay(settings, &consumer, from).await?;
-            println!(
-                "{consumer}: cursor moved to {at}; the running all-in-one applies the events after it again"
-            );
+            println!("{}", events::replay(settings, &consumer, from).await?);
             Ok(ExitCode::SUCCESS)
         }
     }

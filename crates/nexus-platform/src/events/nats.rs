@@ -16,6 +16,8 @@ use crate::config::{EventSettings, NatsConnectSettings};
 /// The duplicate window of the stream: a relay that republishes after a crash
 /// within this window is de-duplicated by JetStream itself.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+/// The longest pause between the client's attempts to reconnect.
+const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(1);
 
 /// Publishes to, and reads from, the `nexus.>` stream.
 #[derive(Debug)]
@@ -39,6 +41,7 @@ impl NatsEventBus {
             .await?
             .retry_on_initial_connect()
             .connection_timeout(Duration::from_secs(5))
+            .reconnect_delay_callback(reconnect_delay)
             .connect(settings.nats_url.as_str())
             .await
             .map_err(|e| EventBusError::Unavailable(e.to_string()))?;
@@ -147,6 +150,13 @@ impl NatsEventBus {
         }
         headers
     }
+}
+
+/// The pause before reconnect attempt `attempts`: none for the first, then
+/// growing to [`MAX_RECONNECT_DELAY`], so NATS back is seen within a second.
+fn reconnect_delay(attempts: usize) -> Duration {
+    let exp = u32::try_from(attempts.saturating_sub(1)).unwrap_or(u32::MAX);
+    Duration::from_millis(2_u64.saturating_pow(exp)).min(MAX_RECONNECT_DELAY)
 }
 
 /// A configured stream limit as JetStream wants it: 0 (no limit) becomes -1.
@@ -262,6 +272,10 @@ impl EventBus for NatsEventBus {
     }
 
     async fn is_ready(&self) -> bool {
+        self.connected()
+    }
+
+    fn connected(&self) -> bool {
         self.client.connection_state() == async_nats::connection::State::Connected
     }
 }

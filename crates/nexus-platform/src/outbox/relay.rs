@@ -30,6 +30,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use super::{Outbox, OutboxSignal};
 use crate::events::EventBus;
 use crate::events::feed::{self, CursorReader};
+use crate::events::retry::{self, Retry};
 use crate::inbox;
 use crate::metrics::counters::RelayCounters;
 use crate::shutdown::Shutdown;
@@ -119,7 +120,7 @@ impl OutboxRelay {
     }
 
     async fn run(self, shutdown: Shutdown) {
-        let mut backoff = Duration::from_millis(100);
+        let mut retry = Retry::new("outbox relay", MAX_BACKOFF);
         let mut last_prune = Instant::now();
         let mut last_metrics = Instant::now();
         loop {
@@ -128,23 +129,19 @@ impl OutboxRelay {
             }
             let wait = match self.round().await {
                 Ok(Round::Parked) => {
-                    backoff = Duration::from_millis(100);
+                    retry.succeeded();
                     continue;
                 }
                 Ok(Round::Sent(n)) if n as u64 >= self.batch_size => {
-                    backoff = Duration::from_millis(100);
+                    retry.succeeded();
                     continue;
                 }
                 Ok(Round::Sent(_)) => {
-                    backoff = Duration::from_millis(100);
+                    retry.succeeded();
                     self.poll_interval
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, retry_in_ms = backoff.as_millis(), "outbox relay could not publish");
-                    let wait = backoff;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                    wait
-                }
+                // Logged when the failures start and when they end.
+                Err(e) => retry.failed(&e),
             };
             if last_prune.elapsed() >= PRUNE_EVERY {
                 last_prune = Instant::now();
@@ -159,7 +156,7 @@ impl OutboxRelay {
             tokio::select! {
                 () = shutdown.wait() => break,
                 () = self.signal.notified() => {},
-                () = tokio::time::sleep(wait) => {},
+                () = retry::pause(&*self.bus, wait) => {},
             }
         }
         self.last_rounds().await;

@@ -1,11 +1,12 @@
 //! `nexus events …`: the dead letters of the all-in-one's consumers (kept in
 //! each consumer's database), redriving them, and replaying a consumer from
-//! an outbox position or time by moving its cursor.
+//! an outbox position or time by moving its cursor (with
+//! `events.backend = "nats"`, see [`super::events_nats`]).
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use nexus_platform::config::{Component, EventBackend, Mode, Settings};
-use nexus_platform::events::consumer::EventConsumer;
+use nexus_platform::events::consumer::{ConsumerOptions, EventConsumer};
 use nexus_platform::events::{dead_letters, feed};
 use nexus_platform::inbox;
 use sea_orm::{DatabaseConnection, TransactionTrait as _};
@@ -15,7 +16,8 @@ use super::service::{consumer_of, open_database};
 
 const SERVICES: [Component; 3] = [Component::Identity, Component::Upn, Component::TenantAccess];
 
-/// Where a replay starts: an outbox `seq`, or the first event at or after a time.
+/// Where a replay starts: an outbox `seq` (with `events.backend = "nats"`, a
+/// JetStream stream sequence), or the first event at or after a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplayFrom {
     Seq(i64),
@@ -36,32 +38,32 @@ impl std::str::FromStr for ReplayFrom {
         DateTime::parse_from_rfc3339(s)
             .map(|t| Self::Time(t.with_timezone(&Utc)))
             .map_err(|_| {
-                "expected an outbox sequence number or an RFC 3339 time (2026-11-30T08:00:00Z)"
+                "expected a sequence number (outbox, or JetStream stream) or an RFC 3339 time (2026-11-30T08:00:00Z)"
                     .to_owned()
             })
     }
 }
 
-/// A consumer of the all-in-one, with its database and its producer's.
+/// A consumer, with its database and its producer's.
 struct Consumer {
     consumer: EventConsumer,
+    options: ConsumerOptions,
     producer: Component,
 }
 
 async fn consumers(
     settings: &Settings,
 ) -> anyhow::Result<(Vec<Consumer>, Vec<(Component, DatabaseConnection)>)> {
-    if on_nats(settings) {
-        anyhow::bail!(
-            "events.backend is nats: a projection is rebuilt with jetstream::replay_from_start"
-        );
-    }
     let mut databases = Vec::new();
     let mut consumers = Vec::new();
     for component in SERVICES {
         let db = open_database(settings, Mode::AllInOne, component).await?;
-        if let Some((consumer, _, producer)) = consumer_of(settings, component, db.clone())? {
-            consumers.push(Consumer { consumer, producer });
+        if let Some((consumer, options, producer)) = consumer_of(settings, component, db.clone())? {
+            consumers.push(Consumer {
+                consumer,
+                options,
+                producer,
+            });
         }
         databases.push((component, db));
     }
@@ -163,17 +165,22 @@ pub async fn redrive(
 
 /// Moves consumer `name`'s cursor back to `from` and forgets the events it
 /// applied since, so that the running all-in-one applies them again (its
-/// handlers' version checks keep newer state); answers the new cursor.
+/// handlers' version checks keep newer state); with `events.backend =
+/// "nats"`, re-creates its JetStream consumer at `from` instead. Answers
+/// what was done, for the operator.
 ///
 /// # Errors
-/// A database unreachable, or an unknown consumer.
-pub async fn replay(settings: &Settings, name: &str, from: ReplayFrom) -> anyhow::Result<i64> {
+/// A database or NATS unreachable, or an unknown consumer.
+pub async fn replay(settings: &Settings, name: &str, from: ReplayFrom) -> anyhow::Result<String> {
     let (consumers, databases) = consumers(settings).await?;
     known(&consumers, Some(name))?;
     let c = consumers
         .iter()
         .find(|c| c.consumer.name() == name)
         .context("consumer")?;
+    if on_nats(settings) {
+        return super::events_nats::replay(settings, &c.consumer, &c.options, from).await;
+    }
     let producer = databases
         .iter()
         .find(|(component, _)| *component == c.producer)
@@ -187,7 +194,10 @@ pub async fn replay(settings: &Settings, name: &str, from: ReplayFrom) -> anyhow
     inbox::clear(&txn, name).await?;
     feed::save(&txn, name, at).await?;
     txn.commit().await?;
-    Ok(at.seq)
+    Ok(format!(
+        "{name}: cursor moved to {}; the running all-in-one applies the events after it again",
+        at.seq
+    ))
 }
 
 #[cfg(test)]

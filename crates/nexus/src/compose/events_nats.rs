@@ -1,12 +1,17 @@
-//! `nexus events dead-letters` and `redrive` when events go to NATS: the dead
-//! letters are the messages of the dead-letter stream (`<stream>_DLQ`); a
-//! redrive publishes one back to its original subject (its event id
-//! unchanged, so consumers that applied it already skip it) and removes it.
+//! `nexus events dead-letters`, `redrive` and `replay` when events go to
+//! NATS: the dead letters are the messages of the dead-letter stream
+//! (`<stream>_DLQ`); a redrive publishes one back to its original subject
+//! (its event id unchanged, so consumers that applied it already skip it)
+//! and removes it; a replay re-creates the consumer's durable JetStream
+//! consumer at a stream sequence or time.
 
 use anyhow::Context as _;
 use nexus_platform::config::Settings;
 use nexus_platform::events::NatsEventBus;
-use nexus_platform::events::consumer::jetstream::dlq;
+use nexus_platform::events::consumer::jetstream::{self, ReplayStart, dlq};
+use nexus_platform::events::consumer::{ConsumerOptions, EventConsumer};
+
+use super::events::ReplayFrom;
 
 /// What a redrive did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -150,4 +155,32 @@ pub(super) async fn redrive(
         }
     }
     Ok(done)
+}
+
+/// Re-creates consumer `name`'s durable JetStream consumer to deliver from
+/// `from` (a stream sequence, or a time) and forgets its inbox, so that the
+/// running service applies those events again (its handlers' version
+/// checks keep newer state); answers what was done.
+///
+/// # Errors
+/// The database or NATS unreachable.
+pub(super) async fn replay(
+    settings: &Settings,
+    consumer: &EventConsumer,
+    options: &ConsumerOptions,
+    from: ReplayFrom,
+) -> anyhow::Result<String> {
+    let bus = NatsEventBus::connect(&settings.events).await?;
+    let (start, at) = match from {
+        ReplayFrom::Seq(seq) => (
+            ReplayStart::Sequence(u64::try_from(seq).context("sequence")?),
+            format!("stream sequence {seq}"),
+        ),
+        ReplayFrom::Time(time) => (ReplayStart::Time(time), time.to_rfc3339()),
+    };
+    let name = consumer.name();
+    jetstream::replay_from(&bus, consumer.db(), name, options, start).await?;
+    Ok(format!(
+        "{name}: JetStream consumer re-created from {at}; the running service applies the events from there again"
+    ))
 }

@@ -123,7 +123,8 @@ impl Deployment {
         deployment
     }
 
-    fn command(&self, args: &[&str]) -> std::process::Command {
+    /// `nexus ARGS` with the deployment's configuration and databases.
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = nexus();
         for (key, url) in [
             "NEXUS__IDENTITY__DATABASE_URL",

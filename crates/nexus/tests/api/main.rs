@@ -28,6 +28,7 @@ mod processes;
 mod profile;
 mod projections;
 mod races;
+mod replay_nats;
 mod scim;
 mod scim_clients;
 mod scim_groups;

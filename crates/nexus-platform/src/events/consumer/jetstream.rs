@@ -10,22 +10,23 @@
 //! and on its `max_deliver`-th delivery it is published to the consumer's
 //! subject in the dead-letter stream ([`dlq`], kept without max age) and
 //! terminated, so the consumer goes on with the next event. Also the
-//! consumer's metrics (lag, dead letters) and its replay from the stream's start.
+//! consumer's metrics (lag, dead letters) and its replay ([`replay`]).
 
 mod deliver;
 pub mod dlq;
+mod replay;
+
+pub use replay::{ReplayStart, replay_from, replay_from_start};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::{self, consumer, stream};
+use async_nats::jetstream::{self, consumer};
 use futures::StreamExt as _;
-use futures::future::BoxFuture;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
-use super::{ConsumerError, ConsumerOptions, EventConsumer, HandlerError, dead_letter_subject};
+use super::{ConsumerError, ConsumerOptions, EventConsumer, dead_letter_subject};
 use crate::events::NatsEventBus;
-use crate::inbox;
+use crate::events::retry::{self, Retry};
 use crate::shutdown::Shutdown;
 
 const MAX_RECONNECT_BACKOFF: Duration = Duration::from_secs(10);
@@ -69,28 +70,27 @@ impl JetStreamConsumer {
     }
 
     async fn run(self, shutdown: Shutdown) {
-        let mut backoff = Duration::from_millis(100);
+        let name = self.consumer.name();
+        let mut retry = Retry::new(format!("JetStream consumer {name}"), MAX_RECONNECT_BACKOFF);
         let mut metrics = Instant::now();
         while !shutdown.is_triggered() {
-            let stop = match pull_consumer(&self.bus, self.consumer.name(), &self.options).await {
+            let stop = match pull_consumer(&self.bus, name, &self.options).await {
                 Ok(pull) => {
-                    backoff = Duration::from_millis(100);
+                    retry.succeeded();
                     self.pull(&pull, &shutdown, &mut metrics).await
                 }
                 Err(e) => Stop::Failed(e),
             };
-            match stop {
+            let wait = match stop {
                 Stop::Shutdown => break,
                 Stop::Idle => continue,
-                Stop::Failed(e) => {
-                    tracing::warn!(consumer = self.consumer.name(), error = %e, retry_in_ms = backoff.as_millis(), "cannot pull from JetStream; trying again");
-                }
-            }
+                // Logged when the failures start and when they end.
+                Stop::Failed(e) => retry.failed(&e),
+            };
             tokio::select! {
                 () = shutdown.wait() => break,
-                () = tokio::time::sleep(backoff) => {},
+                () = retry::pause(&*self.bus, wait) => {},
             }
-            backoff = (backoff * 2).min(MAX_RECONNECT_BACKOFF);
         }
     }
 
@@ -116,8 +116,13 @@ impl JetStreamConsumer {
             if batch.is_empty() {
                 // Wait for one message only: a message pulled is held by this
                 // consumer, so none waits unapplied while its ack time runs.
+                // A pull waiting when the connection drops would wait out its
+                // timeout after NATS is back: start again at once instead.
                 let first = tokio::select! {
                     () = shutdown.wait() => return Stop::Shutdown,
+                    () = retry::disconnected(&*self.bus) => {
+                        return Stop::Failed(ConsumerError::Bus("NATS connection lost".to_owned()));
+                    }
                     first = wait_for_one(pull) => first,
                 };
                 match first {
@@ -271,21 +276,34 @@ pub async fn pull_consumer(
         .get_stream(bus.stream_name())
         .await
         .map_err(|e| ConsumerError::Bus(e.to_string()))?;
+    // An existing consumer is returned as it is, without applying this
+    // configuration: one re-created by a replay keeps its start.
     stream
         .get_or_create_consumer(
             name,
-            consumer::pull::Config {
-                durable_name: Some(name.to_owned()),
-                filter_subject: bus.subject(&options.filter),
-                ack_policy: consumer::AckPolicy::Explicit,
-                deliver_policy: consumer::DeliverPolicy::All,
-                ack_wait: options.ack_wait,
-                max_deliver: -1,
-                ..consumer::pull::Config::default()
-            },
+            consumer_config(bus, name, options, consumer::DeliverPolicy::All),
         )
         .await
         .map_err(|e| ConsumerError::Bus(e.to_string()))
+}
+
+/// The configuration of the durable pull consumer `name`, delivering from
+/// `deliver_policy` on.
+fn consumer_config(
+    bus: &NatsEventBus,
+    name: &str,
+    options: &ConsumerOptions,
+    deliver_policy: consumer::DeliverPolicy,
+) -> consumer::pull::Config {
+    consumer::pull::Config {
+        durable_name: Some(name.to_owned()),
+        filter_subject: bus.subject(&options.filter),
+        ack_policy: consumer::AckPolicy::Explicit,
+        deliver_policy,
+        ack_wait: options.ack_wait,
+        max_deliver: -1,
+        ..consumer::pull::Config::default()
+    }
 }
 
 /// Consumer lag: messages of the stream the durable consumer `name` has not
@@ -312,46 +330,4 @@ pub async fn consumer_lag(bus: &NatsEventBus, name: &str) -> Result<u64, Consume
 /// NATS unreachable.
 pub async fn dead_letter_count(bus: &NatsEventBus, name: &str) -> Result<u64, ConsumerError> {
     dlq::count(bus, name).await
-}
-
-/// Rebuilds a projection from the stream's start: in one transaction runs
-/// `reset` (which clears the projection's tables) and forgets the consumer's
-/// inbox, then deletes the durable consumer; its runner re-creates it, with
-/// `DeliverPolicy::All`, and every event in the stream is applied again. If
-/// it fails halfway, calling it again completes it.
-///
-/// # Errors
-/// The database or NATS failed.
-pub async fn replay_from_start<R>(
-    bus: &NatsEventBus,
-    db: &DatabaseConnection,
-    name: &str,
-    reset: R,
-) -> Result<(), ConsumerError>
-where
-    R: for<'a> FnOnce(&'a DatabaseTransaction) -> BoxFuture<'a, Result<(), HandlerError>>,
-{
-    let txn = db.begin().await?;
-    reset(&txn).await?;
-    inbox::clear(&txn, name).await?;
-    txn.commit().await?;
-    let stream = bus
-        .jetstream()
-        .get_stream(bus.stream_name())
-        .await
-        .map_err(|e| ConsumerError::Bus(e.to_string()))?;
-    match stream.delete_consumer(name).await {
-        Ok(_) => Ok(()),
-        // Never created, or already deleted by an earlier, interrupted replay.
-        Err(e)
-            if matches!(
-                e.kind(),
-                stream::ConsumerErrorKind::JetStream(ref js)
-                    if js.error_code() == jetstream::ErrorCode::CONSUMER_NOT_FOUND
-            ) =>
-        {
-            Ok(())
-        }
-        Err(e) => Err(ConsumerError::Bus(e.to_string())),
-    }
 }
