@@ -6,6 +6,7 @@
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use nexus_platform::config::{Component, EventBackend, Mode, Settings};
+use nexus_platform::events::consumer::jetstream::ReplayStart;
 use nexus_platform::events::consumer::{ConsumerOptions, EventConsumer};
 use nexus_platform::events::{dead_letters, feed};
 use nexus_platform::inbox;
@@ -179,7 +180,11 @@ pub async fn replay(settings: &Settings, name: &str, from: ReplayFrom) -> anyhow
         .find(|c| c.consumer.name() == name)
         .context("consumer")?;
     if on_nats(settings) {
-        return super::events_nats::replay(settings, &c.consumer, &c.options, from).await;
+        let start = match from {
+            ReplayFrom::Seq(seq) => ReplayStart::Sequence(u64::try_from(seq).context("sequence")?),
+            ReplayFrom::Time(time) => ReplayStart::Time(time),
+        };
+        return super::events_nats::replay(settings, &c.consumer, &c.options, start).await;
     }
     let producer = databases
         .iter()

@@ -11,8 +11,6 @@ use nexus_platform::events::NatsEventBus;
 use nexus_platform::events::consumer::jetstream::{self, ReplayStart, dlq};
 use nexus_platform::events::consumer::{ConsumerOptions, EventConsumer};
 
-use super::events::ReplayFrom;
-
 /// What a redrive did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Redriven {
@@ -157,8 +155,8 @@ pub(super) async fn redrive(
     Ok(done)
 }
 
-/// Re-creates consumer `name`'s durable JetStream consumer to deliver from
-/// `from` (a stream sequence, or a time) and forgets its inbox, so that the
+/// Re-creates `consumer`'s durable JetStream consumer to deliver from
+/// `start` (a stream sequence, or a time) and forgets its inbox, so that the
 /// running service applies those events again (its handlers' version
 /// checks keep newer state); answers what was done.
 ///
@@ -168,15 +166,12 @@ pub(super) async fn replay(
     settings: &Settings,
     consumer: &EventConsumer,
     options: &ConsumerOptions,
-    from: ReplayFrom,
+    start: ReplayStart,
 ) -> anyhow::Result<String> {
     let bus = NatsEventBus::connect(&settings.events).await?;
-    let (start, at) = match from {
-        ReplayFrom::Seq(seq) => (
-            ReplayStart::Sequence(u64::try_from(seq).context("sequence")?),
-            format!("stream sequence {seq}"),
-        ),
-        ReplayFrom::Time(time) => (ReplayStart::Time(time), time.to_rfc3339()),
+    let at = match start {
+        ReplayStart::Sequence(seq) => format!("stream sequence {seq}"),
+        ReplayStart::Time(time) => time.to_rfc3339(),
     };
     let name = consumer.name();
     jetstream::replay_from(&bus, consumer.db(), name, options, start).await?;
