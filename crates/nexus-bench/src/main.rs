@@ -16,6 +16,8 @@
 
 #![allow(clippy::print_stdout)]
 
+mod backoffice;
+mod lines;
 mod load;
 mod pg;
 mod phases;

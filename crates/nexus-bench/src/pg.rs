@@ -14,11 +14,19 @@ use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, Value};
 /// # Errors
 /// The database refused.
 pub async fn map_users(url: &str, ids: &[String]) -> anyhow::Result<()> {
+    map_ids(url, "nexus_bench_users", ids).await
+}
+
+/// `ids` by number (0.. in the given order) in the bench's own `table`.
+///
+/// # Errors
+/// The database refused.
+pub async fn map_ids(url: &str, table: &str, ids: &[String]) -> anyhow::Result<()> {
     let db = Database::connect(url).await?;
-    db.execute_unprepared(
-        "DROP TABLE IF EXISTS nexus_bench_users; \
-         CREATE TABLE nexus_bench_users (n int PRIMARY KEY, id text NOT NULL)",
-    )
+    db.execute_unprepared(&format!(
+        "DROP TABLE IF EXISTS {table}; \
+         CREATE TABLE {table} (n int PRIMARY KEY, id text NOT NULL)"
+    ))
     .await?;
     let numbers: Vec<Value> = (0..ids.len())
         .map(|n| Value::Int(i32::try_from(n).ok()))
@@ -29,7 +37,7 @@ pub async fn map_users(url: &str, ids: &[String]) -> anyhow::Result<()> {
         .collect();
     db.execute(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "INSERT INTO nexus_bench_users (n, id) SELECT * FROM unnest($1::int[], $2::text[])",
+        format!("INSERT INTO {table} (n, id) SELECT * FROM unnest($1::int[], $2::text[])"),
         [
             Value::Array(sea_orm::sea_query::ArrayType::Int, Some(Box::new(numbers))),
             Value::Array(sea_orm::sea_query::ArrayType::String, Some(Box::new(texts))),
