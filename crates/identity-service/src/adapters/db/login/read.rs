@@ -81,7 +81,10 @@ impl Dialect {
     }
 }
 
-fn view_sql(postgres: bool) -> String {
+/// The select list of a user's view over `users u LEFT JOIN organizations o
+/// ON o.id = u.organization_id`: the user's columns, its organization's as
+/// `o_*`, and its rows aggregated as JSON; [`decode`] reads one such row.
+pub(in crate::adapters::db) fn view_columns(postgres: bool) -> String {
     let d = Dialect { postgres };
     let role = |grant_expires: &str| {
         d.object(&[
@@ -174,16 +177,26 @@ fn view_sql(postgres: bool) -> String {
         .iter()
         .map(|c| format!("o.{c} AS o_{c}"))
         .collect();
-    let param = if postgres { "$1" } else { "?1" };
     format!(
-        "SELECT u.*, {}, {}, {}, {}, {}, {} FROM users u \
-         LEFT JOIN organizations o ON o.id = u.organization_id WHERE u.id = {param}",
+        "u.*, {}, {}, {}, {}, {}, {}",
         organization.join(", "),
         d.column(&identities, "identities_json"),
         d.column(&attributes, "attributes_json"),
         d.column(&grants, "roles_json"),
         d.column(&memberships, "memberships_json"),
         d.column(&upns, "custom_upns_json"),
+    )
+}
+
+/// The users and organizations a view's select list reads from.
+pub(in crate::adapters::db) const VIEW_FROM: &str =
+    "users u LEFT JOIN organizations o ON o.id = u.organization_id";
+
+fn view_sql(postgres: bool) -> String {
+    let param = if postgres { "$1" } else { "?1" };
+    format!(
+        "SELECT {} FROM {VIEW_FROM} WHERE u.id = {param}",
+        view_columns(postgres)
     )
 }
 
@@ -214,7 +227,8 @@ pub async fn user_view<C: ConnectionTrait>(
     decode(&row).map(Some)
 }
 
-fn decode(row: &QueryResult) -> Result<UserView, DirectoryError> {
+/// One row of [`view_columns`] as a view.
+pub(in crate::adapters::db) fn decode(row: &QueryResult) -> Result<UserView, DirectoryError> {
     let user =
         user_to_domain(users::Model::from_query_result(row, "").map_err(|e| unavailable(&e))?)?;
     let organization = match row
