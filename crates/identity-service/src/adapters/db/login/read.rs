@@ -241,24 +241,24 @@ pub(in crate::adapters::db) fn decode(row: &QueryResult) -> Result<UserView, Dir
         None => None,
     };
     let mut identities: Vec<Identity> =
-        decoded(row, "identities_json", |r: &Row<'_>| r.identity())?;
+        decoded(row, "identities_json", |r: &mut Row<'_>| r.identity())?;
     identities.sort_by_key(|i| i.id);
     for i in &mut identities {
         i.groups.sort_by_key(|g| g.id);
     }
     let mut attributes: Vec<Attribute> =
-        decoded(row, "attributes_json", |r: &Row<'_>| r.attribute())?;
+        decoded(row, "attributes_json", |r: &mut Row<'_>| r.attribute())?;
     attributes.sort_by_key(|a| a.id);
-    let mut roles: Vec<RoleGrant> = decoded(row, "roles_json", |r: &Row<'_>| r.role())?;
+    let mut roles: Vec<RoleGrant> = decoded(row, "roles_json", |r: &mut Row<'_>| r.role())?;
     sort_roles(&mut roles);
     let mut memberships: Vec<Membership> =
-        decoded(row, "memberships_json", |r: &Row<'_>| r.membership())?;
+        decoded(row, "memberships_json", |r: &mut Row<'_>| r.membership())?;
     memberships.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
     for m in &mut memberships {
         sort_roles(&mut m.roles);
     }
     let mut custom_upns: Vec<CustomUpn> =
-        decoded(row, "custom_upns_json", |r: &Row<'_>| r.custom_upn())?;
+        decoded(row, "custom_upns_json", |r: &mut Row<'_>| r.custom_upn())?;
     custom_upns.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
     Ok(UserView {
         user,
@@ -279,10 +279,10 @@ fn sort_roles(roles: &mut [RoleGrant]) {
 fn decoded<T>(
     row: &QueryResult,
     column: &str,
-    decode: impl Fn(&Row<'_>) -> Result<T, DirectoryError>,
+    decode: impl Fn(&mut Row<'_>) -> Result<T, DirectoryError>,
 ) -> Result<Vec<T>, DirectoryError> {
     let text: String = row.try_get("", column).map_err(|e| unavailable(&e))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
+    let mut value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| DirectoryError::Unavailable(format!("stored {column} is unreadable: {e}")))?;
-    rows(&value, column)?.iter().map(decode).collect()
+    rows(&mut value, column, decode)
 }
