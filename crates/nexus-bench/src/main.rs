@@ -17,6 +17,7 @@
 
 #![allow(clippy::print_stdout)]
 
+mod lines;
 mod load;
 mod pg;
 mod phases;

@@ -9,9 +9,9 @@ use std::time::Duration;
 use http::Method;
 
 use crate::Args;
+use crate::lines::{Run, user_of};
 use crate::load::{Http, closed_loop};
 use crate::pg;
-use crate::phases::{Run, user_of};
 use crate::procstat::ticks_per_sec;
 use crate::report::{self, Ratio, Row};
 use crate::seed::seed;
@@ -30,7 +30,12 @@ pub fn pg_vars(n: usize, clients: usize) -> Vec<(&'static str, String)> {
 
 /// `GET /v1/users/{id}` and a page of 200 at 1 and many clients; the lines
 /// at many clients.
-pub async fn lines(run: &mut Run<'_>, http: &Http, ids: &Arc<Vec<String>>, many: usize) -> (Row, Row) {
+pub async fn lines(
+    run: &mut Run<'_>,
+    http: &Http,
+    ids: &Arc<Vec<String>>,
+    many: usize,
+) -> (Row, Row) {
     let secs = run.secs;
     let get_user = |clients: usize| {
         let (http, ids) = (http.clone(), ids.clone());

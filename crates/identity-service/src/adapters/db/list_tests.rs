@@ -175,7 +175,11 @@ async fn a_page_takes_as_many_statements_for_200_users_as_for_2(t: &TestDb) {
 
     let small = statements_of_a_page(t, 2).await;
     let large = statements_of_a_page(t, 200).await;
-    assert_eq!((small, large), (1, 1), "2 users: {small}, 200 users: {large}");
+    assert_eq!(
+        (small, large),
+        (1, 1),
+        "2 users: {small}, 200 users: {large}"
+    );
 
     let before = t.counted();
     let owners = t.store.views(&ids[..1]).await.unwrap();
@@ -197,7 +201,10 @@ async fn a_page_takes_as_many_statements_for_200_users_as_for_2(t: &TestDb) {
     let listed: Vec<&UserId> = page.users.iter().map(|v| &v.user.id).collect();
     assert_eq!(listed, ids[1..].iter().collect::<Vec<_>>());
     assert_eq!(page.owners.len(), 1);
-    assert_eq!(Some(&page.owners[0]), t.store.view(&ids[0]).await.unwrap().as_ref());
+    assert_eq!(
+        Some(&page.owners[0]),
+        t.store.view(&ids[0]).await.unwrap().as_ref()
+    );
     for view in &page.users {
         let single = t.store.view(&view.user.id).await.unwrap();
         assert_eq!(Some(view), single.as_ref());
@@ -205,7 +212,10 @@ async fn a_page_takes_as_many_statements_for_200_users_as_for_2(t: &TestDb) {
         assert_eq!(view.custom_upns.len(), 1);
     }
     let (user, owner) = t.store.view_with_owner(&ids[7]).await.unwrap().unwrap();
-    assert_eq!((&user, owner.as_ref()), (&page.users[6], Some(&page.owners[0])));
+    assert_eq!(
+        (&user, owner.as_ref()),
+        (&page.users[6], Some(&page.owners[0]))
+    );
 
     // The views are those of the per-table reads.
     for view in [&page.users[0], &page.users[1], &page.users[199]] {

@@ -124,7 +124,11 @@ pub async fn views<C: ConnectionTrait>(
         columns(backend)
     );
     let stmt = Statement::from_sql_and_values(backend, sql, [value]);
-    views_of_rows(conn, stmt).await?.iter().map(decode).collect()
+    views_of_rows(conn, stmt)
+        .await?
+        .iter()
+        .map(decode)
+        .collect()
 }
 
 /// The statement of [`page`]: the page's keys, then the views of the page's
