@@ -1,6 +1,7 @@
 //! What the application layer needs from the outside, as traits named by role.
 //! Every write records its event in the same transaction as the change.
 
+pub mod groups;
 pub mod provisioning;
 
 use async_trait::async_trait;
@@ -112,12 +113,18 @@ pub trait UserRepository: Send + Sync + 'static {
         ctx: &ChangeContext<'_>,
     ) -> Result<UserView, DirectoryError>;
 
-    /// Deletes the user and everything that hangs off it; records `user.deleted`,
-    /// and `user.updated` for each user whose `ownerId` it clears.
+    /// Deletes the user and everything that hangs off it, when it is at
+    /// `expected_version` (if given, checked under the user's row lock); records
+    /// `user.deleted`, and `user.updated` for each user whose `ownerId` it clears.
     ///
     /// # Errors
-    /// Unknown user.
-    async fn delete(&self, id: &UserId, ctx: &ChangeContext<'_>) -> Result<(), DirectoryError>;
+    /// Unknown user, [`DirectoryError::FailedPrecondition`] for another version.
+    async fn delete(
+        &self,
+        id: &UserId,
+        expected_version: Option<u64>,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<(), DirectoryError>;
 }
 
 /// The users of a [`UserQuery`] and their owners.

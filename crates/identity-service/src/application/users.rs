@@ -137,9 +137,16 @@ impl<R: UserRepository> UserService<R> {
 
     /// # Errors
     /// Unknown user.
-    pub async fn delete_user(&self, id: &str, actor: &Principal) -> Result<(), DirectoryError> {
+    pub async fn delete_user(
+        &self,
+        id: &str,
+        expected_version: Option<u64>,
+        actor: &Principal,
+    ) -> Result<(), DirectoryError> {
         let id = UserId::parse(id)?;
-        self.repo.delete(&id, &self.ctx(actor)).await
+        self.repo
+            .delete(&id, expected_version, &self.ctx(actor))
+            .await
     }
 
     /// The user and, when its `ownerId` names a user, that owner.
@@ -244,7 +251,12 @@ mod tests {
             Err(DirectoryError::user_not_found(id))
         }
 
-        async fn delete(&self, id: &UserId, _: &ChangeContext<'_>) -> Result<(), DirectoryError> {
+        async fn delete(
+            &self,
+            id: &UserId,
+            _: Option<u64>,
+            _: &ChangeContext<'_>,
+        ) -> Result<(), DirectoryError> {
             Err(DirectoryError::user_not_found(id))
         }
     }

@@ -97,11 +97,24 @@ impl UserRepository for SeaOrmIdentityStore {
         Ok(view)
     }
 
-    async fn delete(&self, id: &UserId, ctx: &ChangeContext<'_>) -> Result<(), DirectoryError> {
+    async fn delete(
+        &self,
+        id: &UserId,
+        expected_version: Option<u64>,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<(), DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
         let mut user = lock_user(&txn, id)
             .await?
             .ok_or_else(|| DirectoryError::user_not_found(id))?;
+        if let Some(expected) = expected_version
+            && expected != user.version
+        {
+            return Err(DirectoryError::FailedPrecondition(format!(
+                "user {id} is at version {}, not {expected}",
+                user.version
+            )));
+        }
         let identity_ids: Vec<i32> = identities_of(&txn, id)
             .await?
             .iter()
