@@ -1,6 +1,7 @@
 //! Use cases of the identity service: one method per operation, talking to
 //! ports only.
 
+pub mod groups;
 pub mod idp_tenants;
 pub mod links;
 pub mod organizations;

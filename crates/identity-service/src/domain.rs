@@ -1,6 +1,7 @@
 //! The identity aggregates and their rules. Pure: no I/O here.
 
 pub mod custom_upn;
+pub mod directory_group;
 pub mod error;
 pub mod events;
 pub mod identity;
@@ -11,6 +12,7 @@ pub mod sync;
 pub mod user;
 
 pub use custom_upn::CustomUpn;
+pub use directory_group::{DirectoryGroup, GroupChanges, GroupMember, GroupQuery, NewGroup};
 pub use error::DirectoryError;
 pub use events::{IdpTenantEvent, OrganizationEvent, RoleEvent, UserEvent};
 pub use identity::{Identity, IdentityGroup, LinkFields};

@@ -1,6 +1,7 @@
 //! What the application layer needs from the outside, as traits named by role.
 //! Every write records its event in the same transaction as the change.
 
+pub mod groups;
 pub mod provisioning;
 
 use async_trait::async_trait;
@@ -68,12 +69,31 @@ pub trait UserRepository: Send + Sync + 'static {
     /// Storage failure.
     async fn view(&self, id: &UserId) -> Result<Option<UserView>, DirectoryError>;
 
-    /// Users with an id after `after`, by id, at most `limit`, matching the
-    /// lower-cased email address and username when given.
+    /// The user's view and, when its `ownerId` names a user, the owner's.
     ///
     /// # Errors
     /// Storage failure.
-    async fn list(&self, query: &UserQuery) -> Result<Vec<UserView>, DirectoryError>;
+    async fn view_with_owner(
+        &self,
+        id: &UserId,
+    ) -> Result<Option<(UserView, Option<UserView>)>, DirectoryError> {
+        let Some(view) = self.view(id).await? else {
+            return Ok(None);
+        };
+        let owner = match &view.user.owner_id {
+            Some(owner) => self.view(owner).await?,
+            None => None,
+        };
+        Ok(Some((view, owner)))
+    }
+
+    /// Users with an id after `after`, by id, at most `limit`, matching the
+    /// lower-cased email address and username when given, with the users
+    /// that own one of them.
+    ///
+    /// # Errors
+    /// Storage failure.
+    async fn list(&self, query: &UserQuery) -> Result<ListedUsers, DirectoryError>;
 
     /// The users with these ids that exist, by id.
     ///
@@ -93,12 +113,27 @@ pub trait UserRepository: Send + Sync + 'static {
         ctx: &ChangeContext<'_>,
     ) -> Result<UserView, DirectoryError>;
 
-    /// Deletes the user and everything that hangs off it; records `user.deleted`,
-    /// and `user.updated` for each user whose `ownerId` it clears.
+    /// Deletes the user and everything that hangs off it, when it is at
+    /// `expected_version` (if given, checked under the user's row lock); records
+    /// `user.deleted`, and `user.updated` for each user whose `ownerId` it clears.
     ///
     /// # Errors
-    /// Unknown user.
-    async fn delete(&self, id: &UserId, ctx: &ChangeContext<'_>) -> Result<(), DirectoryError>;
+    /// Unknown user, [`DirectoryError::FailedPrecondition`] for another version.
+    async fn delete(
+        &self,
+        id: &UserId,
+        expected_version: Option<u64>,
+        ctx: &ChangeContext<'_>,
+    ) -> Result<(), DirectoryError>;
+}
+
+/// The users of a [`UserQuery`] and their owners.
+#[derive(Debug, Default)]
+pub struct ListedUsers {
+    /// The users the query lists, by id.
+    pub users: Vec<UserView>,
+    /// The users that own a listed user and are not listed themselves, by id.
+    pub owners: Vec<UserView>,
 }
 
 /// A page request over users.

@@ -69,56 +69,23 @@ pub fn login_script() -> String {
     )
 }
 
-/// `GET /v1/users/{id}`: the same one-statement read of a random user,
-/// then of its owner (the answer embeds it; most seeded users have one).
+/// `GET /v1/users/{id}`: the one statement that reads a random user and its
+/// owner (the answer embeds it; most seeded users have one).
 pub fn get_user_script() -> String {
-    let read = identity_service::adapters::db::login::read::postgres_statement();
+    let read = identity_service::adapters::db::user_reads::postgres_with_owner_statement();
     format!(
-        "\\set n random(0, :users - 1)\n{} \\gset\n{};\n",
-        read.replace("$1", USER_N),
-        read.replace("$1", ":owner_id"),
+        "\\set n random(0, :users - 1)\n{};\n",
+        read.replace("$1", USER_N)
     )
 }
 
-/// The tables a page's views read, by the users' ids in `:{ids}`.
-fn view_reads(ids: &str) -> String {
-    let any = format!("ANY(:{ids}::text[])");
-    [
-        format!("SELECT * FROM identities WHERE user_id = {any} ORDER BY id;"),
-        format!(
-            "SELECT * FROM idp_tenants WHERE id IN \
-             (SELECT idp_tenant_id FROM identities WHERE user_id = {any});"
-        ),
-        format!(
-            "SELECT * FROM identity_groups WHERE identity_id IN \
-             (SELECT id FROM identities WHERE user_id = {any}) ORDER BY id;"
-        ),
-        format!("SELECT * FROM attributes WHERE user_id = {any} ORDER BY id;"),
-        format!("SELECT * FROM role_grants WHERE user_id = {any};"),
-        format!("SELECT * FROM memberships WHERE user_id = {any} ORDER BY created, id;"),
-        format!(
-            "SELECT * FROM custom_upns WHERE user_id = {any} AND deleted = false \
-             ORDER BY created, id;"
-        ),
-    ]
-    .join("\n")
-}
-
-/// `GET /v1/users?limit=200` after a random user: the page's users and the
-/// tables of their views, then their owners' users and views.
+/// `GET /v1/users?limit=200` after a random user: the one statement that
+/// reads the page's users (and the one after it) with their owners.
 pub fn page_script() -> String {
+    let read = identity_service::adapters::db::user_reads::postgres_page_statement();
     format!(
-        "\\set n random(0, :maxn)\n\
-         WITH p AS (SELECT * FROM users WHERE id > {USER_N} ORDER BY id LIMIT 201) \
-         SELECT count(*) AS listed, array_agg(p.id ORDER BY p.id)::text AS ids, \
-         json_agg(p ORDER BY p.id)::text AS page FROM p \\gset\n\
-         {}\n\
-         SELECT COALESCE(array_agg(DISTINCT owner_id), '{{}}')::text AS owners FROM users \
-         WHERE id = ANY(:ids::text[]) AND owner_id IS NOT NULL \\gset\n\
-         SELECT * FROM users WHERE id = ANY(:owners::text[]) ORDER BY id;\n\
-         {}\n",
-        view_reads("ids"),
-        view_reads("owners"),
+        "\\set n random(0, :maxn)\n{};\n",
+        read.replace("$1", USER_N).replace("$2", "201")
     )
 }
 

@@ -193,75 +193,18 @@ pub async fn run(args: &Args, stack: &Stack) -> anyhow::Result<(String, u64)> {
         );
     }
 
-    let get_user = |clients: usize| {
-        let (http, ids) = (http.clone(), ids.clone());
-        move |c: usize, i: u64| {
-            let u = user_of(ids.len(), clients, c, i.wrapping_mul(7919));
-            let path = format!("/v1/users/{}", ids[u]);
-            let http = http.clone();
-            async move { http.ok(Method::GET, &path, None, 200).await }
-        }
-    };
-    run.line("GET /v1/users/{id}", 1, closed_loop(1, secs, get_user(1)))
-        .await;
-    let get_n = run
-        .line(
-            "GET /v1/users/{id}",
-            many,
-            closed_loop(many, secs, get_user(many)),
-        )
-        .await;
-    let page = |_clients: usize| {
-        let (http, ids) = (http.clone(), ids.clone());
-        move |c: usize, i: u64| {
-            let span = ids.len().saturating_sub(200);
-            let path = if span == 0 {
-                "/v1/users?limit=200".to_owned()
-            } else {
-                let k = (c as u64 * 7919 + i * 104_729) % span as u64;
-                format!(
-                    "/v1/users?limit=200&cursor={}",
-                    ids[usize::try_from(k).unwrap_or(0)]
-                )
-            };
-            let http = http.clone();
-            async move { http.ok(Method::GET, &path, None, 200).await }
-        }
-    };
-    run.line("GET /v1/users?limit=200", 1, closed_loop(1, secs, page(1)))
-        .await;
-    let page_n = run
-        .line(
-            "GET /v1/users?limit=200",
-            many,
-            closed_loop(many, secs, page(many)),
-        )
-        .await;
+    let (get_n, page_n) = crate::reads::lines(&mut run, &http, &ids, many).await;
 
     let mut pg_rows: Option<[Row; 4]> = None;
     if let (Some(db), Some(dir)) = (&stack.identity_db, stack.state()) {
         pg::map_users(db, &ids).await?;
         let s = args.secs();
-        let vars = |clients: usize| {
-            vec![
-                ("clients", clients.to_string()),
-                ("per", (n / clients).max(1).to_string()),
-                ("users", n.to_string()),
-                ("maxn", n.saturating_sub(201).to_string()),
-            ]
-        };
+        let vars = |clients: usize| crate::reads::pg_vars(n, clients);
         let login_1 = pg::pgbench(db, &pg::login_script(), dir, 1, s, &vars(1))?;
         let login_1 = run.pg_line("pgbench: no-op login SQL", 1, login_1);
         let login_n = pg::pgbench(db, &pg::login_script(), dir, many, s, &vars(many))?;
         let login_n = run.pg_line("pgbench: no-op login SQL", many, login_n);
-        let r = pg::pgbench(db, &pg::get_user_script(), dir, 1, s, &vars(1))?;
-        run.pg_line("pgbench: the reads of GET user", 1, r);
-        let r = pg::pgbench(db, &pg::get_user_script(), dir, many, s, &vars(many))?;
-        let get_pg = run.pg_line("pgbench: the reads of GET user", many, r);
-        let r = pg::pgbench(db, &pg::page_script(), dir, 1, s, &vars(1))?;
-        run.pg_line("pgbench: the reads of a page of 200", 1, r);
-        let r = pg::pgbench(db, &pg::page_script(), dir, many, s, &vars(many))?;
-        let page_pg = run.pg_line("pgbench: the reads of a page of 200", many, r);
+        let (get_pg, page_pg) = crate::reads::pg_lines(&mut run, args, db, dir)?;
         pg_rows = Some([login_1, login_n, get_pg, page_pg]);
     }
 

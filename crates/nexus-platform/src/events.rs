@@ -83,6 +83,10 @@ pub enum EventBusError {
     Rejected(String),
 }
 
+/// The acks of messages sent by [`EventBus::start_publish`]: how many of the
+/// first ones the bus acknowledged, or an error when not even the first was.
+pub type PendingAcks<'a> = futures::future::BoxFuture<'a, Result<usize, EventBusError>>;
+
 /// Where events are published. `publish` returns once the bus has stored the
 /// message (a JetStream ack), so the outbox may then mark it sent.
 #[async_trait]
@@ -103,6 +107,21 @@ pub trait EventBus: Send + Sync + 'static {
             }
         }
         Ok(messages.len())
+    }
+
+    /// Sends `messages` in order and returns, without waiting for the bus's
+    /// acks, a future of how many of the first ones it acknowledged (the
+    /// rest are to be retried), so the caller can work while they come. The
+    /// default publishes them all before returning.
+    ///
+    /// # Errors
+    /// Not even the first message could be sent (or, by the default, acknowledged).
+    async fn start_publish<'a>(
+        &'a self,
+        messages: &'a [BusMessage],
+    ) -> Result<PendingAcks<'a>, EventBusError> {
+        let acked = self.publish_all(messages).await?;
+        Ok(Box::pin(std::future::ready(Ok(acked))))
     }
 
     /// Whether the bus is reachable now (readiness probe).

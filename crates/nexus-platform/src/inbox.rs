@@ -70,6 +70,51 @@ pub async fn record<C: ConnectionTrait>(
     Ok(result.rows_affected() == 1)
 }
 
+/// Records each of `event_ids` as processed by `consumer` in one statement;
+/// returns those that were new (the others were recorded before, or appear
+/// earlier in `event_ids`).
+///
+/// # Errors
+/// The database failed.
+pub async fn record_all<C: ConnectionTrait>(
+    conn: &C,
+    consumer: &str,
+    event_ids: &[&str],
+) -> Result<std::collections::HashSet<String>, DbErr> {
+    let mut unique = std::collections::HashSet::with_capacity(event_ids.len());
+    let event_ids: Vec<&str> = event_ids
+        .iter()
+        .copied()
+        .filter(|id| unique.insert(*id))
+        .collect();
+    if event_ids.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    let now = Utc::now();
+    let mut stmt = Query::insert();
+    stmt.into_table(ProcessedEvents::Table).columns([
+        ProcessedEvents::Consumer,
+        ProcessedEvents::EventId,
+        ProcessedEvents::ProcessedAt,
+    ]);
+    for id in &event_ids {
+        stmt.values([consumer.into(), (*id).into(), now.into()])
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+    }
+    stmt.on_conflict(
+        OnConflict::columns([ProcessedEvents::Consumer, ProcessedEvents::EventId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .returning_col(ProcessedEvents::EventId);
+    let rows = conn
+        .query_all(conn.get_database_backend().build(&stmt))
+        .await?;
+    rows.iter()
+        .map(|row| row.try_get::<String>("", "event_id"))
+        .collect()
+}
+
 /// Whether `consumer` has applied `event_id`.
 ///
 /// # Errors
@@ -204,6 +249,22 @@ mod tests {
         assert_eq!(clear(&db, "a").await.unwrap(), 1);
         assert!(!contains(&db, "a", "e1").await.unwrap());
         assert!(contains(&db, "b", "e1").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn record_all_returns_the_new_ids_once_each() {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        assert!(record(&db, "a", "old").await.unwrap());
+
+        let new = record_all(&db, "a", &["e1", "old", "e2", "e1"])
+            .await
+            .unwrap();
+        let mut new: Vec<_> = new.into_iter().collect();
+        new.sort();
+        assert_eq!(new, ["e1", "e2"]);
+        assert_eq!(count(&db, "a").await.unwrap(), 3);
+        assert!(record_all(&db, "a", &["e2"]).await.unwrap().is_empty());
     }
 
     #[tokio::test]

@@ -10,11 +10,13 @@
 //! - [`projection`]: `attributes` / `excludedAttributes` and `sortBy` / `sortOrder`;
 //! - [`resource`]: normalising POST/PUT bodies against the schemas;
 //! - [`response`]: list and error response bodies, paging and ETags;
-//! - [`mapping`]: SCIM User ↔ Nexus user.
+//! - [`mapping`]: SCIM User ↔ Nexus user;
+//! - [`group`]: SCIM Group ↔ Nexus directory group.
 
 pub mod discovery;
 mod error;
 pub mod filter;
+pub mod group;
 mod json;
 pub mod mapping;
 pub mod patch;

@@ -308,6 +308,15 @@ fn simple_filters_become_lookup_keys() {
         key(r#"displayName eq "Admins""#),
         Some(LookupKey::DisplayName("Admins".into()))
     );
+    assert_eq!(
+        key(r#"members.value eq "u-1""#),
+        Some(LookupKey::MemberValue("u-1".into()))
+    );
+    assert_eq!(
+        key(r#"members[value eq "u-1"]"#),
+        Some(LookupKey::MemberValue("u-1".into()))
+    );
+    assert_eq!(key(r#"members.display eq "u-1""#), None);
     assert_eq!(key(r#"userName ne "b""#), None);
     assert_eq!(key(r#"userName eq "b" and active eq true"#), None);
     assert_eq!(key(r#"emails.type eq "work""#), None);

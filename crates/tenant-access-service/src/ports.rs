@@ -93,6 +93,21 @@ pub trait MemberUserProjection: Send + Sync {
     async fn record_login(&self, user_id: &str, at: DateTime<Utc>)
     -> Result<(), TenantAccessError>;
 
+    /// [`MemberUserProjection::record_login`] for each of `logins`, in one
+    /// go where the storage can: each user keeps the latest login time.
+    ///
+    /// # Errors
+    /// Storage failure.
+    async fn record_logins(
+        &self,
+        logins: &[(String, DateTime<Utc>)],
+    ) -> Result<(), TenantAccessError> {
+        for (user_id, at) in logins {
+            self.record_login(user_id, *at).await?;
+        }
+        Ok(())
+    }
+
     /// The user is gone from identity: removes it from every tenant (recording
     /// `tenant_member.removed` for each) and keeps only its version, so an
     /// older event arriving late changes nothing.

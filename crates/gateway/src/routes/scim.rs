@@ -1,5 +1,5 @@
 //! SCIM 2.0 (RFC 7643 / RFC 7644) at `/scim/v2`, for the provisioning clients of enterprise
-//! directories (Entra ID, Okta): discovery documents and `Users`.
+//! directories (Entra ID, Okta): discovery documents, `Users` and `Groups`.
 //!
 //! The protocol's rules — filters, PATCH, schemas, projection, paging, ETags and the
 //! SCIM User ↔ Nexus user mapping — live in the pure `nexus-scim` crate; this module is the
@@ -13,7 +13,12 @@
 
 mod directory;
 mod discovery;
+mod group_directory;
+mod group_list;
+mod groups;
 mod list;
+mod request;
+mod search;
 mod users;
 
 use std::net::IpAddr;
@@ -54,8 +59,16 @@ pub fn router(
         .route("/scim/v2/Schemas/{id}", get(discovery::schema))
         .route("/scim/v2/Users", get(users::list).post(users::create))
         .route("/scim/v2/Users/.search", post(users::search))
-        // `User` is the only resource type, so a search of every type is a search of Users.
-        .route("/scim/v2/.search", post(users::search))
+        .route("/scim/v2/.search", post(search::search_all))
+        .route("/scim/v2/Groups", get(groups::list).post(groups::create))
+        .route("/scim/v2/Groups/.search", post(groups::search))
+        .route(
+            "/scim/v2/Groups/{id}",
+            get(groups::get)
+                .put(groups::replace)
+                .patch(groups::patch)
+                .delete(groups::delete),
+        )
         .route(
             "/scim/v2/Users/{id}",
             get(users::get)

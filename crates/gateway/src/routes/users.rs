@@ -240,7 +240,13 @@ pub async fn delete_user(
     Extension(principal): Extension<Principal>,
     Path(user_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let request = state.identity_request(&principal, pb::DeleteUserRequest { user_id });
+    let request = state.identity_request(
+        &principal,
+        pb::DeleteUserRequest {
+            user_id,
+            expected_version: None,
+        },
+    );
     state.identity().delete_user(request).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,6 +2,8 @@
 //! repositories. sea-orm types stay inside this module.
 
 pub mod entities;
+pub mod group_members;
+pub mod group_repository;
 pub mod identity_repository;
 pub mod idp_tenant_repository;
 pub mod lists;
@@ -12,6 +14,7 @@ pub mod profile_repository;
 pub mod provisioning_repository;
 pub mod queries;
 pub mod rows;
+pub mod user_reads;
 pub mod user_repository;
 pub mod views;
 

@@ -3,11 +3,13 @@
 //! trusted component's signed principal, checked before any handler runs.
 
 mod convert;
+mod groups;
 mod idp_tenants;
 mod organizations;
 mod profile;
 mod provisioning;
 pub mod scopes;
+mod sync;
 
 use std::sync::Arc;
 
@@ -21,11 +23,12 @@ use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
 use crate::adapters::db::SeaOrmIdentityStore;
+use crate::application::groups::DirectoryGroupService;
 use crate::application::provisioning::ProvisioningService;
 use crate::application::{
     IdentityLinkService, IdpTenantService, OrganizationService, ProfileService, UserService,
 };
-use crate::domain::{DirectoryError, SyncFields};
+use crate::domain::DirectoryError;
 
 /// The identity gRPC service, wired to its database and outbox.
 pub fn grpc_service(
@@ -42,6 +45,7 @@ pub fn grpc_service(
         links: IdentityLinkService::new(store.clone(), clock.clone(), ids.clone()),
         profile: ProfileService::new(store.clone(), clock.clone(), ids.clone()),
         provisioning: ProvisioningService::new(store.clone(), clock.clone(), ids.clone()),
+        groups: DirectoryGroupService::new(store.clone(), clock.clone(), ids.clone()),
         organizations: OrganizationService::new(store, clock, ids),
     });
     auth.layer(server, scopes::of_method)
@@ -55,6 +59,7 @@ pub struct IdentityGrpc {
     profile: ProfileService<SeaOrmIdentityStore>,
     provisioning: ProvisioningService<SeaOrmIdentityStore>,
     organizations: OrganizationService<SeaOrmIdentityStore>,
+    groups: DirectoryGroupService<SeaOrmIdentityStore>,
 }
 
 fn status(err: DirectoryError) -> Status {
@@ -140,8 +145,9 @@ impl IdentityService for IdentityGrpc {
         request: Request<pb::DeleteUserRequest>,
     ) -> Answer<pb::DeleteUserResponse> {
         let principal = principal_of(&request)?;
+        let r = request.get_ref();
         self.users
-            .delete_user(&request.get_ref().user_id, &principal)
+            .delete_user(&r.user_id, r.expected_version, &principal)
             .await
             .map_err(status)?;
         Ok(Response::new(pb::DeleteUserResponse {}))
@@ -163,6 +169,41 @@ impl IdentityService for IdentityGrpc {
         request: Request<pb::FindUsersByAttributeRequest>,
     ) -> Answer<pb::FindUsersByAttributeResponse> {
         self.find_users_by_attribute_(request).await
+    }
+
+    async fn provision_group(
+        &self,
+        r: Request<pb::ProvisionGroupRequest>,
+    ) -> Answer<pb::DirectoryGroup> {
+        self.provision_group_(r).await
+    }
+
+    async fn get_directory_group(
+        &self,
+        r: Request<pb::GetDirectoryGroupRequest>,
+    ) -> Answer<pb::DirectoryGroup> {
+        self.get_directory_group_(r).await
+    }
+
+    async fn list_directory_groups(
+        &self,
+        r: Request<pb::ListDirectoryGroupsRequest>,
+    ) -> Answer<pb::ListDirectoryGroupsResponse> {
+        self.list_directory_groups_(r).await
+    }
+
+    async fn apply_group_changes(
+        &self,
+        r: Request<pb::ApplyGroupChangesRequest>,
+    ) -> Answer<pb::DirectoryGroup> {
+        self.apply_group_changes_(r).await
+    }
+
+    async fn delete_directory_group(
+        &self,
+        r: Request<pb::DeleteDirectoryGroupRequest>,
+    ) -> Answer<pb::DeleteDirectoryGroupResponse> {
+        self.delete_directory_group_(r).await
     }
 
     async fn list_attributes(
@@ -373,29 +414,6 @@ impl IdentityService for IdentityGrpc {
         &self,
         request: Request<pb::SyncUserRequest>,
     ) -> Answer<pb::SyncUserResponse> {
-        let principal = principal_of(&request)?;
-        let r = request.into_inner();
-        let fields = SyncFields::new(
-            &r.audience,
-            &r.connection_id,
-            r.groups,
-            r.attributes.into_iter().map(|a| (a.key, a.value)).collect(),
-            r.client_upn_key,
-        )
-        .map_err(|e| status(e.into()))?;
-        let outcome = self
-            .links
-            .sync(&r.user_id, fields, &principal)
-            .await
-            .map_err(status)?;
-        Ok(Response::new(pb::SyncUserResponse {
-            user_id: outcome.view.user.id.to_string(),
-            user: Some(convert::user(&outcome.view)),
-            roles: outcome.roles.iter().map(convert::role).collect(),
-            given_name: outcome.names.given_name,
-            family_name: outcome.names.family_name,
-            display_name: outcome.names.display_name,
-            is_authenticated: true,
-        }))
+        self.sync_user_(request).await
     }
 }

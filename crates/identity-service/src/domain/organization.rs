@@ -40,6 +40,8 @@ pub struct OrganizationFields {
     pub technical_contact: Option<String>,
     pub is_enabled_for_preview_features: bool,
     pub is_domain_verification_required: bool,
+    /// The id a provisioning directory gave it (directory groups only).
+    pub external_id: Option<String>,
 }
 
 fn text(field: &str, v: Option<&str>) -> Result<Option<String>, ValidationError> {
@@ -85,6 +87,7 @@ impl OrganizationFields {
             display_name: text("displayName", self.display_name.as_deref())?,
             crm_account_id: text("crmAccountId", self.crm_account_id.as_deref())?,
             technical_contact: text("technicalContact", self.technical_contact.as_deref())?,
+            external_id: text("externalId", self.external_id.as_deref())?,
             domains,
             ..self
         })

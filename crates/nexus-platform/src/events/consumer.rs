@@ -34,6 +34,7 @@
 //! # }
 //! ```
 
+mod batch;
 mod classify;
 mod error;
 pub mod jetstream;
@@ -86,6 +87,25 @@ pub trait EventHandler: Send + Sync + 'static {
         txn: &DatabaseTransaction,
         event: &EventEnvelope,
     ) -> Result<(), HandlerError>;
+
+    /// Applies `events`, all of this handler's and new to the inbox, in
+    /// delivery order inside `txn` (which records them). The default applies
+    /// them one by one; a handler may do a burst in fewer statements, as long
+    /// as the effect is that of the events applied in order.
+    ///
+    /// # Errors
+    /// One of them could not be applied now; none is committed, and the
+    /// consumer applies them one by one to find which.
+    async fn handle_batch(
+        &self,
+        txn: &DatabaseTransaction,
+        events: &[&EventEnvelope],
+    ) -> Result<(), HandlerError> {
+        for event in events {
+            self.handle(txn, event).await?;
+        }
+        Ok(())
+    }
 }
 
 /// A handler written as a closure returning a boxed future (see

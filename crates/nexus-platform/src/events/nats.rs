@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer, stream};
 use async_trait::async_trait;
 
-use super::{BusMessage, EventBus, EventBusError};
+use super::{BusMessage, EventBus, EventBusError, PendingAcks};
 use secrecy::ExposeSecret as _;
 
 use crate::config::{EventSettings, NatsConnectSettings};
@@ -207,6 +207,14 @@ impl EventBus for NatsEventBus {
 
     /// Pipelines the publishes, then waits for their acks in order.
     async fn publish_all(&self, messages: &[BusMessage]) -> Result<usize, EventBusError> {
+        self.start_publish(messages).await?.await
+    }
+
+    /// Pipelines the publishes; the acks are awaited in order by the future.
+    async fn start_publish<'a>(
+        &'a self,
+        messages: &'a [BusMessage],
+    ) -> Result<PendingAcks<'a>, EventBusError> {
         // While disconnected the client would buffer the publishes and block
         // once its buffer is full; failing now lets the relay back off instead.
         if self.client.connection_state() != async_nats::connection::State::Connected {
@@ -237,18 +245,20 @@ impl EventBus for NatsEventBus {
                 }
             }
         }
-        let mut acked = 0;
-        for ack in pending {
-            match ack.await {
-                Ok(_) => acked += 1,
-                Err(e) if acked == 0 => {
-                    self.stream_ready.store(false, Ordering::Release);
-                    return Err(EventBusError::Unavailable(e.to_string()));
+        Ok(Box::pin(async move {
+            let mut acked = 0;
+            for ack in pending {
+                match ack.await {
+                    Ok(_) => acked += 1,
+                    Err(e) if acked == 0 => {
+                        self.stream_ready.store(false, Ordering::Release);
+                        return Err(EventBusError::Unavailable(e.to_string()));
+                    }
+                    Err(_) => break,
                 }
-                Err(_) => break,
             }
-        }
-        Ok(acked)
+            Ok(acked)
+        }))
     }
 
     async fn is_ready(&self) -> bool {

@@ -11,19 +11,25 @@
 //! [`PARK_AFTER_REFUSALS`] tries in a row is moved to `outbox_parked` with the
 //! reason, logged at error level and counted, and the rows behind it go on.
 //! Any other failure keeps the row at the head and is retried with backoff.
+//!
+//! A round publishes several batches in a pipeline ([`round`]): while the bus
+//! acknowledges batch k, batch k-1 is marked sent and batch k+1 is read; a
+//! batch is published only once every ack of the one before has come, so the
+//! bus stores the rows in `seq` order.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+mod round;
+
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Order, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait};
-use tracing::Instrument as _;
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
-use super::{Outbox, OutboxSignal, parked};
+use super::{Outbox, OutboxSignal};
+use crate::events::EventBus;
 use crate::events::feed::{self, CursorReader};
-use crate::events::{BusMessage, EventBus};
 use crate::inbox;
 use crate::metrics::counters::RelayCounters;
 use crate::shutdown::Shutdown;
@@ -37,6 +43,10 @@ const METRICS_EVERY: Duration = Duration::from_secs(30);
 /// parked. More than one: after a refusal the bus re-creates its stream, so a
 /// stream deleted under the relay costs a retry, not a parked event.
 pub const PARK_AFTER_REFUSALS: u32 = 3;
+/// Batches one round may publish (in one transaction, under the lock): the
+/// acks of one batch are awaited while the one before is marked sent and the
+/// next one is read.
+const BATCHES_PER_ROUND: usize = 8;
 /// Batches the relay may still publish after shutdown.
 const LAST_ROUNDS: u32 = 20;
 
@@ -182,110 +192,6 @@ impl OutboxRelay {
             Round::Sent(n) => Ok(n),
             Round::Parked => Ok(1),
         }
-    }
-
-    async fn round(&self) -> Result<Round, RelayError> {
-        let txn = self.db.begin().await?;
-        let backend = txn.get_database_backend();
-        if backend == DbBackend::Postgres {
-            let row = txn
-                .query_one(Statement::from_sql_and_values(
-                    backend,
-                    "SELECT pg_try_advisory_xact_lock($1) AS locked",
-                    [RELAY_LOCK_KEY.into()],
-                ))
-                .await?;
-            let locked = row
-                .map(|r| r.try_get::<bool>("", "locked"))
-                .transpose()?
-                .unwrap_or(false);
-            if !locked {
-                // Another replica is publishing.
-                txn.rollback().await?;
-                return Ok(Round::Sent(0));
-            }
-        }
-        let select = Query::select()
-            .columns([
-                Outbox::Seq,
-                Outbox::EventId,
-                Outbox::Subject,
-                Outbox::EventType,
-                Outbox::Source,
-                Outbox::OccurredAt,
-                Outbox::Traceparent,
-                Outbox::Payload,
-            ])
-            .from(Outbox::Table)
-            .and_where(Expr::col(Outbox::SentAt).is_null())
-            .order_by(Outbox::Seq, Order::Asc)
-            .limit(self.batch_size)
-            .to_owned();
-        let rows = txn.query_all(backend.build(&select)).await?;
-        if rows.is_empty() {
-            txn.rollback().await?;
-            return Ok(Round::Sent(0));
-        }
-        let mut seqs = Vec::with_capacity(rows.len());
-        let mut messages = Vec::with_capacity(rows.len());
-        for row in rows {
-            seqs.push(row.try_get::<i64>("", "seq")?);
-            messages.push(BusMessage {
-                id: row.try_get("", "event_id")?,
-                subject: row.try_get("", "subject")?,
-                event_type: row.try_get("", "event_type")?,
-                source: row.try_get("", "source")?,
-                time: row.try_get::<DateTime<Utc>>("", "occurred_at")?,
-                traceparent: row.try_get("", "traceparent")?,
-                payload: row.try_get::<Vec<u8>>("", "payload")?.into(),
-            });
-        }
-        let span = crate::telemetry::spans::relay_publish(
-            messages.iter().map(|m| m.traceparent.as_deref()),
-        );
-        let sent = match self.bus.publish_all(&messages).instrument(span).await {
-            Ok(n) => n,
-            Err(e) => {
-                self.counters.failed();
-                let reason = e.to_string();
-                if let (Some(&seq), Some(head)) = (seqs.first(), messages.first())
-                    && parked::is_permanent(&reason)
-                    && self.refused_again(seq)
-                {
-                    let moved = parked::park(&txn, seq, &reason).await?;
-                    txn.commit().await?;
-                    self.forget_refusal();
-                    if moved {
-                        let parked_total = self.parked.fetch_add(1, Ordering::Relaxed) + 1;
-                        tracing::error!(
-                            seq,
-                            event_id = %head.id,
-                            subject = %head.subject,
-                            reason = %reason,
-                            parked_total,
-                            "outbox row refused for good by the event bus; parked"
-                        );
-                    }
-                    return Ok(Round::Parked);
-                }
-                txn.rollback().await?;
-                return Err(RelayError::Bus(reason));
-            }
-        };
-        if sent > 0 {
-            self.forget_refusal();
-        }
-        if sent > 0 {
-            let update = Query::update()
-                .table(Outbox::Table)
-                .value(Outbox::SentAt, Utc::now())
-                .and_where(Expr::col(Outbox::Seq).is_in(seqs.into_iter().take(sent)))
-                .to_owned();
-            txn.execute(backend.build(&update)).await?;
-        }
-        txn.commit().await?;
-        self.counters.published(sent);
-        Ok(Round::Sent(sent))
     }
 
     /// Counts one more permanent refusal of the head row `seq`; true once it

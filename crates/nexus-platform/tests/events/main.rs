@@ -3,6 +3,7 @@
 //! plus the same consumer reading the outbox table directly, on SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod batches;
 mod faults;
 mod outbox_feed;
 mod parking;

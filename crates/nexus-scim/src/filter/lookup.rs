@@ -17,11 +17,14 @@ pub enum LookupKey {
     UserName(String),
     Email(String),
     DisplayName(String),
+    /// `members.value eq` or `members[value eq …]`: the groups holding this member.
+    MemberValue(String),
 }
 
 impl Filter {
     /// The lookup key for `attr eq "string"` on `id`, `externalId`, `userName`,
-    /// `emails` / `emails.value` / `emails[value eq "…"]` and `displayName`.
+    /// `emails` / `emails.value` / `emails[value eq "…"]`, `displayName` and `members.value` /
+    /// `members[value eq "…"]`.
     pub fn lookup_key(&self) -> Option<LookupKey> {
         match self {
             Self::Compare {
@@ -41,6 +44,17 @@ impl Filter {
                         && inner.name.eq_ignore_ascii_case("value") =>
                     {
                         Some(LookupKey::Email(text.clone()))
+                    }
+                    Self::Compare {
+                        path: inner,
+                        op: CompareOp::Eq,
+                        value: Value::String(text),
+                    } if path.name.eq_ignore_ascii_case("members")
+                        && inner.urn.is_none()
+                        && inner.sub_attr.is_none()
+                        && inner.name.eq_ignore_ascii_case("value") =>
+                    {
+                        Some(LookupKey::MemberValue(text.clone()))
                     }
                     _ => None,
                 }
@@ -69,6 +83,7 @@ fn key_for(path: &AttrPath, text: &str) -> Option<LookupKey> {
         ("username", None) => Some(LookupKey::UserName(text)),
         ("emails", None | Some("value")) => Some(LookupKey::Email(text)),
         ("displayname", None) => Some(LookupKey::DisplayName(text)),
+        ("members", Some("value")) => Some(LookupKey::MemberValue(text)),
         _ => None,
     }
 }

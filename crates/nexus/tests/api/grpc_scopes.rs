@@ -160,6 +160,7 @@ async fn every_grpc_method_group_needs_its_own_scope() {
                         .delete_user(with_token(
                             id::DeleteUserRequest {
                                 user_id: doomed.clone(),
+                                expected_version: None,
                             },
                             &t,
                         ))
@@ -294,6 +295,7 @@ async fn calls_without_credentials_or_with_a_replayed_principal_are_unauthentica
 
     let mut replayed = tonic::Request::new(id::DeleteUserRequest {
         user_id: user.clone(),
+        expected_version: None,
     });
     *replayed.metadata_mut() = captured;
     let refused = identity.delete_user(replayed).await.unwrap_err();

@@ -5,19 +5,16 @@
 
 use std::net::SocketAddr;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use nexus::Component;
 use nexus_platform::Shutdown;
 use nexus_platform::config::{EventBackend, Mode, Settings};
 use sea_orm::Database;
 use secrecy::SecretString;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::health_client::HealthClient;
 
 use crate::helpers::{drop_pg_databases, fresh_pg_databases};
+use crate::processes::{health, http_status, wait_for_health};
 
 const SECRET: &str = "0123456789abcdef0123456789abcdef";
 const IDENTITY: &str = "nexus.identity.v1.IdentityService";
@@ -143,46 +140,6 @@ async fn migrate_needs_only_the_database_url() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("upn.database_url"), "{err}");
     assert!(!err.contains("internal_auth"), "{err}");
-}
-
-async fn health(addr: SocketAddr, service: &str) -> Option<i32> {
-    let channel = tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-        .ok()?
-        .connect()
-        .await
-        .ok()?;
-    let mut client = HealthClient::new(channel);
-    let answer = client
-        .check(HealthCheckRequest {
-            service: service.to_owned(),
-        })
-        .await
-        .ok()?;
-    Some(answer.into_inner().status)
-}
-
-async fn wait_for_health(addr: SocketAddr, service: &str, wanted: ServingStatus) {
-    let start = Instant::now();
-    loop {
-        let status = health(addr, service).await;
-        if status == Some(wanted as i32) {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "health of `{service}` stayed {status:?}, not {wanted:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn http_status(addr: SocketAddr, path: &str) -> String {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: nexus\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.unwrap();
-    answer.lines().next().unwrap_or_default().to_owned()
 }
 
 /// Settings of one component alone, on PostgreSQL, with NATS unreachable.

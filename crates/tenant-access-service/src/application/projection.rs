@@ -45,4 +45,17 @@ impl ProjectionService {
             }
         }
     }
+
+    /// Applies a burst of logins: each user keeps its latest login time,
+    /// whatever the order of `logins`.
+    ///
+    /// # Errors
+    /// Storage failure; the logins may be applied again.
+    pub async fn apply_logins<P: MemberUserProjection + ?Sized>(
+        &self,
+        projection: &P,
+        logins: &[(String, chrono::DateTime<chrono::Utc>)],
+    ) -> Result<(), TenantAccessError> {
+        projection.record_logins(logins).await
+    }
 }

@@ -15,6 +15,7 @@ use nexus_scim::ScimError;
 use nexus_scim::mapping::{NexusUser, UserAttribute, is_scim_attribute};
 
 use super::Failure;
+use super::request::stale;
 use crate::AppState;
 
 /// The page identity answers at most.
@@ -173,13 +174,18 @@ impl<'a> Directory<'a> {
         }
     }
 
-    /// Deletes the user.
-    pub async fn delete(&self, id: &str) -> Result<(), Failure> {
+    /// Deletes the user, if it is still at `version` (checked in identity's delete
+    /// transaction): 412 when it changed since it was read.
+    pub async fn delete(&self, id: &str, version: Option<u64>) -> Result<(), Failure> {
         let request = self.request(pb::DeleteUserRequest {
             user_id: id.to_owned(),
+            expected_version: version,
         });
-        self.state.identity().delete_user(request).await?;
-        Ok(())
+        match self.state.identity().delete_user(request).await {
+            Ok(_) => Ok(()),
+            Err(s) if s.code() == tonic::Code::FailedPrecondition => Err(stale()),
+            Err(s) => Err(s.into()),
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! The discovery documents of `/scim/v2`: `ServiceProviderConfig`, `ResourceTypes` and
-//! `Schemas`. Only `User` (with the enterprise extension) is served, so only it is advertised.
+//! `Schemas`: `User` (with the enterprise extension) and `Group`, each with only the
+//! attributes Nexus stores.
 
 use axum::extract::Path;
 use axum::http::{HeaderMap, StatusCode};
@@ -7,7 +8,9 @@ use axum::response::Response;
 use nexus_scim::ScimError;
 use nexus_scim::discovery::{self, resource_type_document, schema_document};
 use nexus_scim::response::list_response;
-use nexus_scim::schema::{ENTERPRISE_USER_URN, Schema, USER_RESOURCE};
+use nexus_scim::schema::{
+    ENTERPRISE_USER_URN, GROUP_RESOURCE, ResourceType, Schema, USER_RESOURCE,
+};
 use serde_json::Value;
 
 use super::{Answer, base_url, reply};
@@ -15,9 +18,14 @@ use super::{Answer, base_url, reply};
 /// The largest page a list answers, and the `filter.maxResults` advertised.
 pub const MAX_RESULTS: usize = 200;
 
-/// The schemas served: the core User and its extensions.
+/// The resource types served.
+const SERVED_TYPES: [&ResourceType; 2] = [&USER_RESOURCE, &GROUP_RESOURCE];
+
+/// The schemas served: the core User, its extensions and the core Group.
 fn served_schemas() -> impl Iterator<Item = &'static Schema> {
-    std::iter::once(USER_RESOURCE.schema).chain(USER_RESOURCE.extensions.iter().map(|(s, _)| *s))
+    std::iter::once(USER_RESOURCE.schema)
+        .chain(USER_RESOURCE.extensions.iter().map(|(s, _)| *s))
+        .chain(std::iter::once(GROUP_RESOURCE.schema))
 }
 
 pub async fn service_provider_config(headers: HeaderMap) -> Response {
@@ -26,15 +34,21 @@ pub async fn service_provider_config(headers: HeaderMap) -> Response {
 }
 
 pub async fn resource_types(headers: HeaderMap) -> Response {
-    let documents = vec![resource_type_document(&USER_RESOURCE, &base_url(&headers))];
-    reply(StatusCode::OK, &list_response(documents, 1, 1), &[])
+    let base = base_url(&headers);
+    let documents: Vec<Value> = SERVED_TYPES
+        .iter()
+        .map(|rt| resource_type_document(rt, &base))
+        .collect();
+    let total = documents.len();
+    reply(StatusCode::OK, &list_response(documents, total, 1), &[])
 }
 
 pub async fn resource_type(Path(id): Path<String>, headers: HeaderMap) -> Answer {
-    if !id.eq_ignore_ascii_case(USER_RESOURCE.id) {
-        return Err(ScimError::status(404, format!("no resource type {id}")).into());
-    }
-    let body = resource_type_document(&USER_RESOURCE, &base_url(&headers));
+    let resource_type = SERVED_TYPES
+        .iter()
+        .find(|rt| rt.id.eq_ignore_ascii_case(&id))
+        .ok_or_else(|| ScimError::status(404, format!("no resource type {id}")))?;
+    let body = resource_type_document(resource_type, &base_url(&headers));
     Ok(reply(StatusCode::OK, &body, &[]))
 }
 
@@ -45,7 +59,8 @@ pub async fn resource_type(Path(id): Path<String>, headers: HeaderMap) -> Answer
 /// derives instead of storing (`name.formatted`, an email's `primary`, `manager.$ref`):
 /// [`present`] drops them from answers. Nexus keeps one email and one phone number, of type
 /// `work`, so `work` is the one canonical type. A Nexus user needs an email
-/// address and always has `active`, so both are served as required.
+/// address and always has `active`, so both are served as required. A Group is its
+/// `displayName` and its `members` (users).
 const SERVED: &[(&str, &[&str])] = &[
     ("userName", &[]),
     ("name", &["givenName", "familyName"]),
@@ -61,6 +76,7 @@ const SERVED: &[(&str, &[&str])] = &[
     ("division", &[]),
     ("department", &[]),
     ("manager", &["value"]),
+    ("members", &["value", "$ref", "display", "type"]),
 ];
 
 const REQUIRED: &[&str] = &["userName", "active", "emails", "emails.value"];
@@ -91,8 +107,23 @@ fn keep_served(attributes: &mut Value, parent: Option<&str>) {
         if REQUIRED.contains(&full.as_str()) {
             attribute["required"] = Value::Bool(true);
         }
-        if parent.is_some() && name == "type" {
-            attribute["canonicalValues"] = serde_json::json!(["work"]);
+        match (parent, name.as_str()) {
+            (Some("emails" | "phoneNumbers"), "type") => {
+                attribute["canonicalValues"] = serde_json::json!(["work"]);
+            }
+            (Some("members"), "type") => {
+                attribute["canonicalValues"] = serde_json::json!(["User"]);
+            }
+            (Some("members"), "$ref") => {
+                attribute["referenceTypes"] = serde_json::json!(["User"]);
+            }
+            // A member is shown by its user's name, on request: a client's `display` is
+            // not kept (see `group_list::present_group`).
+            (Some("members"), "display") => {
+                attribute["mutability"] = Value::from("readOnly");
+                attribute["returned"] = Value::from("request");
+            }
+            _ => {}
         }
         if parent.is_none() && attribute.get("subAttributes").is_some() {
             keep_served(&mut attribute["subAttributes"], Some(&name));

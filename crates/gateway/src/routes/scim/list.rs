@@ -16,65 +16,10 @@ use serde_json::Value;
 use super::Failure;
 use super::directory::{Directory, nexus_user};
 use super::discovery::{MAX_RESULTS, present};
+use super::request::Params;
 
 /// The most users a filter without an indexed key is evaluated over.
 pub const SCAN_LIMIT: usize = 10_000;
-
-/// Query parameters; names compare case-insensitively, as SCIM clients vary their case.
-pub struct Params(pub Vec<(String, String)>);
-
-impl Params {
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The parameters of a `SearchRequest` body: the same names, `attributes` and
-    /// `excludedAttributes` as lists, `startIndex` and `count` as numbers.
-    pub fn from_search(body: &Value) -> Result<Self, Failure> {
-        let Value::Object(members) = body else {
-            return Err(ScimError::invalid_syntax("a SearchRequest must be a JSON object").into());
-        };
-        let mut pairs = Vec::new();
-        for (key, value) in members {
-            let text = match value {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                Value::Array(items) => items
-                    .iter()
-                    .map(|i| i.as_str().map(str::to_owned))
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| ScimError::invalid_value(format!("{key} must list strings")))?
-                    .join(","),
-                Value::Null => continue,
-                _ if key.eq_ignore_ascii_case("schemas") => continue,
-                _ => {
-                    return Err(
-                        ScimError::invalid_value(format!("{key} has the wrong type")).into(),
-                    );
-                }
-            };
-            if !key.eq_ignore_ascii_case("schemas") {
-                pairs.push((key.clone(), text));
-            }
-        }
-        Ok(Self(pairs))
-    }
-
-    fn integer(&self, name: &str) -> Result<Option<i64>, Failure> {
-        self.get(name)
-            .map(|v| {
-                v.trim().parse::<i64>().map_err(|_| {
-                    Failure(ScimError::invalid_value(format!(
-                        "{name} must be an integer"
-                    )))
-                })
-            })
-            .transpose()
-    }
-}
 
 /// The list response of `GET /Users`.
 pub async fn list_users(

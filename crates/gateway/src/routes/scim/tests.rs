@@ -61,10 +61,19 @@ async fn a_bearer_alone_with_the_scope_reads_discovery_without_an_application_to
     let (status, content_type, body) = call("/scim/v2/ResourceTypes", Some(&bearer)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(content_type, "application/scim+json");
-    assert_eq!(body["totalResults"], 1);
+    assert_eq!(body["totalResults"], 2);
     assert_eq!(body["Resources"][0]["id"], "User");
+    assert_eq!(body["Resources"][1]["id"], "Group");
     let (_, _, schemas) = call("/scim/v2/Schemas", Some(&bearer)).await;
-    assert_eq!(schemas["totalResults"], 2);
+    assert_eq!(schemas["totalResults"], 3);
+    let group = &schemas["Resources"][2];
+    let names: Vec<&str> = group["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["displayName", "members"]);
     let (status, _, config) = call("/scim/v2/ServiceProviderConfig", Some(&bearer)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(

@@ -10,58 +10,19 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse as _;
 use nexus_domain::Principal;
 use nexus_proto::identity::v1 as pb;
-use nexus_scim::ScimError;
 use nexus_scim::mapping::{from_scim, to_scim};
 use nexus_scim::patch::{PatchRequest, apply_patch};
 use nexus_scim::projection::{parse_attribute_list, project};
 use nexus_scim::resource::normalize;
-use nexus_scim::response::if_match_allows;
 use nexus_scim::schema::USER_RESOURCE;
-use serde_json::Value;
 
 use super::directory::{Directory, nexus_user};
 use super::discovery::present;
-use super::list::{Params, list_users};
-use super::{Answer, Failure, base_url, reply};
+use super::list::list_users;
+use super::request::Params;
+use super::request::{check_if_match, json_body, params, version};
+use super::{Answer, base_url, reply};
 use crate::AppState;
-
-/// The request body as JSON, or 400 `invalidSyntax`.
-fn json_body(body: &Bytes) -> Result<Value, Failure> {
-    serde_json::from_slice(body)
-        .map_err(|e| ScimError::invalid_syntax(format!("the body is not JSON: {e}")).into())
-}
-
-fn params(query: Result<Query<Vec<(String, String)>>, QueryRejection>) -> Result<Params, Failure> {
-    query
-        .map(|Query(pairs)| Params(pairs))
-        .map_err(|_| ScimError::invalid_value("the query string cannot be read").into())
-}
-
-fn version(document: &Value) -> String {
-    document["meta"]["version"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// 412 when `If-Match` names another version than the resource's.
-fn check_if_match(headers: &HeaderMap, document: &Value) -> Result<(), Failure> {
-    let Some(if_match) = headers.get(header::IF_MATCH) else {
-        return Ok(());
-    };
-    let allowed = if_match
-        .to_str()
-        .is_ok_and(|tag| if_match_allows(tag, &version(document)));
-    if allowed {
-        Ok(())
-    } else {
-        Err(ScimError::status(
-            412,
-            "the resource has changed since the version If-Match names",
-        )
-        .into())
-    }
-}
 
 /// The resource answer of a stored user, with its `ETag` (and `Location` when created).
 fn user_reply(user: &pb::User, base: &str, status: StatusCode, shape: Option<&Params>) -> Answer {
@@ -153,7 +114,8 @@ pub async fn patch(
     user_reply(&stored, &base, StatusCode::OK, None)
 }
 
-/// `DELETE /Users/{id}`: 204.
+/// `DELETE /Users/{id}`: 204. With `If-Match`, identity deletes the user only at the
+/// version whose representation matched, so a change in between is 412.
 pub async fn delete(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
@@ -162,13 +124,15 @@ pub async fn delete(
 ) -> Answer {
     let directory = Directory::new(&state, &principal);
     let current = directory.get(&id).await?;
+    let mut expected = None;
     if headers.contains_key(header::IF_MATCH) {
         check_if_match(
             &headers,
             &to_scim(&nexus_user(&current), &base_url(&headers)),
         )?;
+        expected = Some(current.version);
     }
-    directory.delete(&id).await?;
+    directory.delete(&id, expected).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -150,6 +150,7 @@ pub mod organizations {
         pub technical_contact: Option<String>,
         pub is_enabled_for_preview_features: bool,
         pub is_domain_verification_required: bool,
+        pub external_id: Option<String>,
         pub created: ChronoDateTimeUtc,
         pub modified: ChronoDateTimeUtc,
         pub created_by: String,

@@ -7,6 +7,7 @@ mod m20261128_000003_create_identities;
 mod m20261128_000004_create_organizations;
 mod m20261128_000005_create_custom_upns;
 mod m20261130_000006_index_attribute_values;
+mod m20261130_000007_directory_groups;
 
 /// Applies the outbox and the identity tables.
 #[derive(Debug)]
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(nexus_platform::outbox::parked::migration::CreateOutboxParked),
             Box::new(nexus_platform::events::feed::migration::CreateEventCursors),
             Box::new(m20261130_000006_index_attribute_values::Migration),
+            Box::new(m20261130_000007_directory_groups::Migration),
         ]
     }
 }

@@ -34,7 +34,7 @@ fn name_taken(e: &sea_orm::DbErr, name: &str) -> DirectoryError {
     }
 }
 
-async fn record_org(
+pub(super) async fn record_org(
     txn: &DatabaseTransaction,
     ctx: &ChangeContext<'_>,
     event: OrganizationEvent,

@@ -152,7 +152,7 @@ async fn deleting_an_owner_updates_owned_users(t: &TestDb) {
     user(t, "other", None).await;
     let before = outbox_len(t).await;
 
-    t.store.delete(&owner.id, &c).await.unwrap();
+    t.store.delete(&owner.id, None, &c).await.unwrap();
 
     assert_eq!(
         outbox_after(t, before).await,
@@ -167,6 +167,33 @@ async fn deleting_an_owner_updates_owned_users(t: &TestDb) {
         assert_eq!(view.user.owner_id, None);
         assert_eq!(view.user.version, owned.version + 1);
     }
+}
+
+async fn a_delete_at_another_version_changes_nothing(t: &TestDb) {
+    let c = ctx();
+    let kept = user(t, "kept", None).await;
+    let before = outbox_len(t).await;
+
+    let refused = t
+        .store
+        .delete(&kept.id, Some(kept.version + 1), &c)
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(
+            refused,
+            crate::domain::DirectoryError::FailedPrecondition(_)
+        ),
+        "{refused:?}"
+    );
+    assert!(t.store.view(&kept.id).await.unwrap().is_some());
+    assert_eq!(outbox_len(t).await, before);
+    t.store
+        .delete(&kept.id, Some(kept.version), &c)
+        .await
+        .unwrap();
+    assert!(t.store.view(&kept.id).await.unwrap().is_none());
 }
 
 async fn deleting_a_role_updates_its_memberships(t: &TestDb) {
@@ -242,4 +269,9 @@ on_both!(
     deleting_a_role_sqlite,
     deleting_a_role_postgres,
     deleting_a_role_updates_its_memberships
+);
+on_both!(
+    stale_delete_sqlite,
+    stale_delete_postgres,
+    a_delete_at_another_version_changes_nothing
 );

@@ -28,6 +28,7 @@ impl IdentityGrpc {
             technical_contact: r.technical_contact,
             is_enabled_for_preview_features: r.is_enabled_for_preview_features.unwrap_or(false),
             is_domain_verification_required: r.is_domain_verification_required.unwrap_or(false),
+            external_id: None,
         };
         let org = self
             .organizations

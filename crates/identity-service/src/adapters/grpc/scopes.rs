@@ -24,7 +24,14 @@ pub fn of_method(method: &str) -> Option<&'static str> {
         "CreateOrganization" | "GetOrganization" | "ListOrganizations" | "UpdateOrganization"
         | "DeleteOrganization" | "PutMembership" | "DeleteMembership" => OrganizationsAdmin,
         // The SCIM provisioning operations behind /scim/v2.
-        "ProvisionUser" | "ApplyUserChanges" | "FindUsersByAttribute" => ScimProvision,
+        "ProvisionUser"
+        | "ApplyUserChanges"
+        | "FindUsersByAttribute"
+        | "ProvisionGroup"
+        | "GetDirectoryGroup"
+        | "ListDirectoryGroups"
+        | "ApplyGroupChanges"
+        | "DeleteDirectoryGroup" => ScimProvision,
         _ => return None,
     };
     Some(scope.as_str())

@@ -1,33 +1,41 @@
-//! Runs an [`EventConsumer`] on a durable JetStream pull consumer: acks after
-//! the handler's commit and naks with backoff on failure. A transient failure
-//! (database unavailable, lock or pool timeout) is redelivered without limit;
-//! after `max_deliver` repeatable failures the message is published to the
-//! consumer's subject in the dead-letter stream ([`dlq`], kept without max
-//! age) and terminated, so the consumer goes on with the next event. Also the
+//! Runs an [`EventConsumer`] on a durable JetStream pull consumer. It pulls
+//! the messages already available, up to a batch (waiting only for the
+//! first), applies them in one transaction and acks each after the commit.
+//! A transient failure (database unavailable, lock or pool timeout) is
+//! retried in place with backoff, without limit, while the messages are kept
+//! from redelivery ([`deliver`]); so JetStream's delivery count of a message
+//! counts only its repeatable failures (and deliveries cut short by a crash
+//! or restart), and survives restarts. After a repeatable failure the batch
+//! is applied one by one: the message at fault is redelivered with backoff,
+//! and on its `max_deliver`-th delivery it is published to the consumer's
+//! subject in the dead-letter stream ([`dlq`], kept without max age) and
+//! terminated, so the consumer goes on with the next event. Also the
 //! consumer's metrics (lag, dead letters) and its replay from the stream's start.
 
+mod deliver;
 pub mod dlq;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use async_nats::jetstream::{self, AckKind, consumer, stream};
+use async_nats::jetstream::{self, consumer, stream};
 use futures::StreamExt as _;
 use futures::future::BoxFuture;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
-use super::{
-    ConsumerError, ConsumerOptions, DEAD_LETTER_PREFIX, EventConsumer, HandlerError,
-    dead_letter_subject,
-};
+use super::{ConsumerError, ConsumerOptions, EventConsumer, HandlerError, dead_letter_subject};
 use crate::events::NatsEventBus;
 use crate::inbox;
 use crate::shutdown::Shutdown;
 
 const MAX_RECONNECT_BACKOFF: Duration = Duration::from_secs(10);
-/// The longest pause before redelivering after a transient failure.
+/// The longest pause before retrying after a transient failure.
 const MAX_PAUSE: Duration = Duration::from_secs(30);
+/// How long an idle consumer waits for a message before it checks that its
+/// durable consumer still exists (a replay deletes it).
+const IDLE_WAIT: Duration = Duration::from_secs(5);
+/// How long a pull may take beyond its own expiry before it is given up.
+const PULL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// An [`EventConsumer`] reading a durable JetStream consumer of the same name.
 #[derive(Debug)]
@@ -35,9 +43,14 @@ pub struct JetStreamConsumer {
     consumer: EventConsumer,
     bus: Arc<NatsEventBus>,
     options: ConsumerOptions,
-    /// Repeatable failures of the messages being retried, by stream sequence
-    /// (JetStream's delivery count also counts transient failures).
-    failures: Mutex<HashMap<u64, u32>>,
+}
+
+/// Why the pull loop stopped.
+enum Stop {
+    Shutdown,
+    /// Nothing came for a while: check the durable consumer and go on.
+    Idle,
+    Failed(ConsumerError),
 }
 
 impl JetStreamConsumer {
@@ -46,26 +59,10 @@ impl JetStreamConsumer {
             consumer,
             bus,
             options,
-            failures: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Counts one more repeatable failure of message `seq`; returns the total.
-    fn failed_again(&self, seq: u64) -> u32 {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let n = failures.entry(seq).or_insert(0);
-        *n += 1;
-        *n
-    }
-
-    fn forget(&self, seq: u64) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&seq);
-    }
-
-    /// Runs until `shutdown`, re-creating the pull subscription (with backoff)
+    /// Runs until `shutdown`, re-creating the pull consumer (with backoff)
     /// whenever NATS goes away or the durable consumer is deleted for a replay.
     pub fn spawn(self, shutdown: Shutdown) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move { self.run(shutdown).await })
@@ -73,35 +70,20 @@ impl JetStreamConsumer {
 
     async fn run(self, shutdown: Shutdown) {
         let mut backoff = Duration::from_millis(100);
-        let mut metrics = tokio::time::interval(self.options.metrics_interval);
-        'subscribe: while !shutdown.is_triggered() {
-            let mut messages = match self.subscribe().await {
-                Ok(m) => {
+        let mut metrics = Instant::now();
+        while !shutdown.is_triggered() {
+            let stop = match pull_consumer(&self.bus, self.consumer.name(), &self.options).await {
+                Ok(pull) => {
                     backoff = Duration::from_millis(100);
-                    m
+                    self.pull(&pull, &shutdown, &mut metrics).await
                 }
-                Err(e) => {
-                    tracing::warn!(consumer = self.consumer.name(), error = %e, retry_in_ms = backoff.as_millis(), "cannot subscribe to JetStream");
-                    tokio::select! {
-                        () = shutdown.wait() => break,
-                        () = tokio::time::sleep(backoff) => {},
-                    }
-                    backoff = (backoff * 2).min(MAX_RECONNECT_BACKOFF);
-                    continue;
-                }
+                Err(e) => Stop::Failed(e),
             };
-            loop {
-                tokio::select! {
-                    () = shutdown.wait() => break 'subscribe,
-                    _ = metrics.tick() => self.log_metrics().await,
-                    next = messages.next() => match next {
-                        Some(Ok(message)) => self.handle(message).await,
-                        Some(Err(e)) => {
-                            tracing::debug!(consumer = self.consumer.name(), error = %e, "JetStream pull interrupted; subscribing again");
-                            break;
-                        }
-                        None => break,
-                    },
+            match stop {
+                Stop::Shutdown => break,
+                Stop::Idle => continue,
+                Stop::Failed(e) => {
+                    tracing::warn!(consumer = self.consumer.name(), error = %e, retry_in_ms = backoff.as_millis(), "cannot pull from JetStream; trying again");
                 }
             }
             tokio::select! {
@@ -112,77 +94,46 @@ impl JetStreamConsumer {
         }
     }
 
-    async fn subscribe(&self) -> Result<consumer::pull::Stream, ConsumerError> {
-        let pull = pull_consumer(&self.bus, self.consumer.name(), &self.options).await?;
-        pull.stream()
-            .max_messages_per_batch(self.options.batch)
-            .heartbeat(Duration::from_secs(5))
-            .expires(Duration::from_secs(30))
-            .messages()
-            .await
-            .map_err(|e| ConsumerError::Bus(e.to_string()))
-    }
-
-    async fn handle(&self, message: jetstream::Message) {
-        let name = self.consumer.name();
-        let delivered = message
-            .info()
-            .map_or(1, |i| u32::try_from(i.delivered).unwrap_or(u32::MAX));
-        let seq = message.info().map_or(0, |i| i.stream_sequence);
-        let unprefixed = message
-            .subject
-            .as_str()
-            .strip_prefix(self.bus.subject("").as_str())
-            .unwrap_or(message.subject.as_str());
-        let result = if unprefixed.starts_with(DEAD_LETTER_PREFIX) {
-            // A consumer whose filter covers dead letters must not apply them.
-            Ok(super::Outcome::Ignored)
-        } else {
-            match EventConsumer::decode(&message.payload) {
-                Ok(event) => self.consumer.apply(&event).await,
-                Err(e) => {
-                    self.consumer.stats.failed();
-                    Err(e)
+    /// Pulls and applies batches until shutdown, an idle wait or a failure.
+    async fn pull(
+        &self,
+        pull: &consumer::PullConsumer,
+        shutdown: &Shutdown,
+        metrics: &mut Instant,
+    ) -> Stop {
+        loop {
+            if shutdown.is_triggered() {
+                return Stop::Shutdown;
+            }
+            if metrics.elapsed() >= self.options.metrics_interval {
+                *metrics = Instant::now();
+                self.log_metrics().await;
+            }
+            let mut batch = match fetch(pull, self.options.batch).await {
+                Ok(batch) => batch,
+                Err(e) => return Stop::Failed(e),
+            };
+            if batch.is_empty() {
+                // Wait for one message only: a message pulled is held by this
+                // consumer, so none waits unapplied while its ack time runs.
+                let first = tokio::select! {
+                    () = shutdown.wait() => return Stop::Shutdown,
+                    first = wait_for_one(pull) => first,
+                };
+                match first {
+                    Ok(Some(message)) => batch.push(message),
+                    Ok(None) => return Stop::Idle,
+                    Err(e) => return Stop::Failed(e),
                 }
-            }
-        };
-        let ack = match result {
-            Ok(_) => {
-                self.forget(seq);
-                message.ack().await
-            }
-            Err(e) if e.is_transient() => {
-                let delay = (self.options.retry_backoff * delivered.min(60)).min(MAX_PAUSE);
-                tracing::warn!(consumer = name, subject = %message.subject, delivered, retry_in_ms = delay.as_millis(), error = %e, "event not applied: unavailable; retrying");
-                message.ack_with(AckKind::Nak(Some(delay))).await
-            }
-            Err(e) => {
-                let failures = self.failed_again(seq);
-                if e.is_permanent() || failures >= self.options.max_deliver {
-                    match self.dead_letter(&message, &e, failures).await {
-                        Ok(()) => {
-                            self.forget(seq);
-                            self.consumer.stats.dead_lettered();
-                            tracing::error!(consumer = name, subject = %message.subject, failures, error = %e, "event dead-lettered");
-                            message.ack_with(AckKind::Term).await
-                        }
-                        Err(dlq) => {
-                            tracing::warn!(consumer = name, error = %dlq, "cannot dead-letter; retrying later");
-                            message
-                                .ack_with(AckKind::Nak(Some(self.options.backoff(failures))))
-                                .await
-                        }
+                match fetch(pull, self.options.batch.saturating_sub(1)).await {
+                    Ok(more) => batch.extend(more),
+                    Err(e) => {
+                        self.deliver(batch, shutdown).await;
+                        return Stop::Failed(e);
                     }
-                } else {
-                    let delay = self.options.backoff(failures);
-                    tracing::warn!(consumer = name, subject = %message.subject, failures, retry_in_ms = delay.as_millis(), error = %e, "event handler failed");
-                    message.ack_with(AckKind::Nak(Some(delay))).await
                 }
             }
-        };
-        if let Err(e) = ack {
-            // The message comes back after ack_wait; the inbox makes that harmless.
-            tracing::warn!(consumer = name, error = %e, "ack failed");
+            self.deliver(batch, shutdown).await;
         }
     }
 
@@ -252,6 +203,51 @@ fn header_value(text: &str) -> String {
         .map(|c| if c.is_control() { ' ' } else { c })
         .take(512)
         .collect()
+}
+
+/// The messages available now, up to `n`, without waiting for more.
+async fn fetch(
+    pull: &consumer::PullConsumer,
+    n: usize,
+) -> Result<Vec<jetstream::Message>, ConsumerError> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let collect = async {
+        let mut batch = pull
+            .fetch()
+            .max_messages(n)
+            .messages()
+            .await
+            .map_err(|e| ConsumerError::Bus(e.to_string()))?;
+        let mut messages = Vec::with_capacity(n);
+        while let Some(message) = batch.next().await {
+            messages.push(message.map_err(|e| ConsumerError::Bus(e.to_string()))?);
+        }
+        Ok(messages)
+    };
+    tokio::time::timeout(PULL_TIMEOUT, collect)
+        .await
+        .map_err(|_| ConsumerError::Bus("JetStream pull timed out".to_owned()))?
+}
+
+/// The next message, waiting up to [`IDLE_WAIT`] for it.
+async fn wait_for_one(
+    pull: &consumer::PullConsumer,
+) -> Result<Option<jetstream::Message>, ConsumerError> {
+    let mut batch = pull
+        .batch()
+        .max_messages(1)
+        .expires(IDLE_WAIT)
+        .messages()
+        .await
+        .map_err(|e| ConsumerError::Bus(e.to_string()))?;
+    match tokio::time::timeout(IDLE_WAIT + PULL_TIMEOUT, batch.next()).await {
+        Ok(Some(Ok(message))) => Ok(Some(message)),
+        Ok(Some(Err(e))) => Err(ConsumerError::Bus(e.to_string())),
+        Ok(None) => Ok(None),
+        Err(_) => Err(ConsumerError::Bus("JetStream pull timed out".to_owned())),
+    }
 }
 
 /// The durable pull consumer `name`, created when missing: all of the stream

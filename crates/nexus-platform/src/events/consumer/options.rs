@@ -13,7 +13,8 @@ pub struct ConsumerOptions {
     pub retry_backoff: Duration,
     /// How long JetStream waits for an ack before redelivering.
     pub ack_wait: Duration,
-    /// Messages pulled per JetStream request.
+    /// The most events pulled at once (of those available) and applied in
+    /// one transaction.
     pub batch: usize,
     /// How often lag and dead letters are logged (at debug).
     pub metrics_interval: Duration,

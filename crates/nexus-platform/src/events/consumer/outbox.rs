@@ -1,9 +1,10 @@
 //! Runs an [`EventConsumer`] on a producer's outbox table (the all-in-one):
-//! reads rows after its durable cursor, applies each in a transaction that
-//! also advances the cursor, and is woken by the producer's signal or by
-//! polling. A transient failure pauses it with backoff, without limit; a
-//! repeatable one is retried up to `max_deliver` times, then the event is
-//! kept in `dead_letters` and the cursor moves past it in one transaction.
+//! reads up to a batch of rows after its durable cursor, applies them in one
+//! transaction that also advances the cursor (one by one when that fails
+//! repeatably), and is woken by the producer's signal or by polling. A
+//! transient failure pauses it with backoff, without limit; a repeatable one
+//! is retried up to `max_deliver` times, then the event is kept in
+//! `dead_letters` and the cursor moves past it in one transaction.
 
 use std::time::Duration;
 
@@ -96,8 +97,12 @@ impl OutboxConsumer {
             .read_after(cursor, self.batch())
             .await
             .map_err(|e| Stop::Unavailable(e.into()))?;
-        // Rows passed over without a transaction of their own: the cursor is
-        // saved once for them.
+        if self.deliver_batch(&rows, shutdown).await? {
+            return Ok(rows.len());
+        }
+        // One by one, so that only the event at fault counts toward its
+        // dead-letter limit. Rows passed over without a transaction of their
+        // own: the cursor is saved once for them.
         let mut passed: Option<Position> = None;
         let result = async {
             for row in &rows {
@@ -127,6 +132,58 @@ impl OutboxConsumer {
                 .map_err(|e| Stop::Unavailable(e.into()))?;
         }
         result
+    }
+
+    /// Applies the events of `rows` the filter takes in one transaction that
+    /// moves the cursor past the last row, retrying it while the database is
+    /// unavailable; `false` when it must go one by one instead (a single
+    /// event, an undecodable one, or a repeatable failure).
+    async fn deliver_batch(&self, rows: &[FeedRow], shutdown: &Shutdown) -> Result<bool, Stop> {
+        let Some(last) = rows.last() else {
+            return Ok(true);
+        };
+        let mut events = Vec::with_capacity(rows.len());
+        for row in rows {
+            let subject = &row.message.subject;
+            if subject.starts_with(DEAD_LETTER_PREFIX)
+                || !subject_matches(&self.options.filter, subject)
+            {
+                continue;
+            }
+            match EventConsumer::decode(&row.message.payload) {
+                Ok(event) => events.push(event),
+                Err(_) => return Ok(false),
+            }
+        }
+        if events.len() < 2 {
+            // One event: as one by one, where its failures are counted.
+            return Ok(false);
+        }
+        let mut pause = Duration::from_millis(100);
+        loop {
+            if shutdown.is_triggered() {
+                return Err(Stop::Shutdown);
+            }
+            match self
+                .consumer
+                .apply_batch(&events, Some(last.position))
+                .await
+            {
+                Ok(_) => return Ok(true),
+                Err(e) if e.is_transient() => {
+                    tracing::warn!(consumer = self.consumer.name(), events = events.len(), retry_in_ms = pause.as_millis(), error = %e, "events not applied: unavailable; retrying");
+                }
+                Err(e) => {
+                    tracing::debug!(consumer = self.consumer.name(), events = events.len(), error = %e, "batch not applied; applying its events one by one");
+                    return Ok(false);
+                }
+            }
+            tokio::select! {
+                () = shutdown.wait() => return Err(Stop::Shutdown),
+                () = tokio::time::sleep(pause) => {},
+            }
+            pause = (pause * 2).min(MAX_PAUSE);
+        }
     }
 
     /// Delivers `row` until it is applied or dead-lettered; `true` when the

@@ -2,13 +2,15 @@
 //! users, changed only by newer versions, inside the transaction of the
 //! consumer that applies the event.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use nexus_domain::ChangeContext;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
-    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Statement,
 };
 
 use super::entities::{member_users, tenant_members};
@@ -90,6 +92,48 @@ async fn record_login<C: ConnectionTrait>(
                 .add(member_users::Column::LastLogin.lt(at)),
         )
         .exec(conn)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    Ok(())
+}
+
+/// Keeps the later of the held and the given login time of each user, in one
+/// statement for a burst (a user's latest login in it counts).
+async fn record_logins<C: ConnectionTrait>(
+    conn: &C,
+    logins: &[(String, DateTime<Utc>)],
+) -> Result<(), TenantAccessError> {
+    let mut latest: BTreeMap<&str, DateTime<Utc>> = BTreeMap::new();
+    for (user_id, at) in logins {
+        let held = latest.entry(user_id.as_str()).or_insert(*at);
+        *held = (*held).max(*at);
+    }
+    if latest.len() <= 1 {
+        for (user_id, at) in latest {
+            record_login(conn, user_id, at).await?;
+        }
+        return Ok(());
+    }
+    let backend = conn.get_database_backend();
+    let mut rows = Vec::with_capacity(latest.len());
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(latest.len() * 2);
+    for (i, (user_id, at)) in latest.into_iter().enumerate() {
+        rows.push(if backend == DbBackend::Postgres {
+            format!("(${}, ${}::timestamptz)", 2 * i + 1, 2 * i + 2)
+        } else {
+            "(?, ?)".to_owned()
+        });
+        values.push(user_id.into());
+        values.push(at.into());
+    }
+    // VALUES columns are column1, column2 on both PostgreSQL and SQLite.
+    let sql = format!(
+        "UPDATE member_users SET last_login = v.column2 FROM (VALUES {}) AS v \
+         WHERE member_users.user_id = v.column1 \
+         AND (member_users.last_login IS NULL OR member_users.last_login < v.column2)",
+        rows.join(", ")
+    );
+    conn.execute(Statement::from_sql_and_values(backend, sql, values))
         .await
         .map_err(|e| unavailable(&e))?;
     Ok(())
@@ -212,6 +256,13 @@ impl MemberUserProjection for SeaOrmMemberUserProjection<'_> {
         at: DateTime<Utc>,
     ) -> Result<(), TenantAccessError> {
         record_login(self.txn, user_id, at).await
+    }
+
+    async fn record_logins(
+        &self,
+        logins: &[(String, DateTime<Utc>)],
+    ) -> Result<(), TenantAccessError> {
+        record_logins(self.txn, logins).await
     }
 
     async fn delete_user(
