@@ -69,12 +69,31 @@ pub trait UserRepository: Send + Sync + 'static {
     /// Storage failure.
     async fn view(&self, id: &UserId) -> Result<Option<UserView>, DirectoryError>;
 
-    /// Users with an id after `after`, by id, at most `limit`, matching the
-    /// lower-cased email address and username when given.
+    /// The user's view and, when its `ownerId` names a user, the owner's.
     ///
     /// # Errors
     /// Storage failure.
-    async fn list(&self, query: &UserQuery) -> Result<Vec<UserView>, DirectoryError>;
+    async fn view_with_owner(
+        &self,
+        id: &UserId,
+    ) -> Result<Option<(UserView, Option<UserView>)>, DirectoryError> {
+        let Some(view) = self.view(id).await? else {
+            return Ok(None);
+        };
+        let owner = match &view.user.owner_id {
+            Some(owner) => self.view(owner).await?,
+            None => None,
+        };
+        Ok(Some((view, owner)))
+    }
+
+    /// Users with an id after `after`, by id, at most `limit`, matching the
+    /// lower-cased email address and username when given, with the users
+    /// that own one of them.
+    ///
+    /// # Errors
+    /// Storage failure.
+    async fn list(&self, query: &UserQuery) -> Result<ListedUsers, DirectoryError>;
 
     /// The users with these ids that exist, by id.
     ///
@@ -106,6 +125,15 @@ pub trait UserRepository: Send + Sync + 'static {
         expected_version: Option<u64>,
         ctx: &ChangeContext<'_>,
     ) -> Result<(), DirectoryError>;
+}
+
+/// The users of a [`UserQuery`] and their owners.
+#[derive(Debug, Default)]
+pub struct ListedUsers {
+    /// The users the query lists, by id.
+    pub users: Vec<UserView>,
+    /// The users that own a listed user and are not listed themselves, by id.
+    pub owners: Vec<UserView>,
 }
 
 /// A page request over users.

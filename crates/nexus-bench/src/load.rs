@@ -82,6 +82,47 @@ where
             (requests, errors, latency)
         });
     }
+    collect(set, started).await
+}
+
+/// As [`closed_loop`], but a client stops early when `call` has no more
+/// work for it (`None`); the loop lasts until the last client stops.
+pub async fn closed_loop_until<F, Fut>(clients: usize, duration: Duration, call: F) -> Outcome
+where
+    F: Fn(usize, u64) -> Option<Fut> + Clone + Send + Sync + 'static,
+    Fut: Future<Output = bool> + Send,
+{
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut set = JoinSet::new();
+    for client in 0..clients {
+        let call = call.clone();
+        set.spawn(async move {
+            let mut latency = histogram();
+            let (mut requests, mut errors) = (0u64, 0u64);
+            let mut i = 0u64;
+            while Instant::now() < deadline {
+                let Some(request) = call(client, i) else {
+                    break;
+                };
+                let t = Instant::now();
+                let ok = request.await;
+                requests += 1;
+                if ok {
+                    let _ = latency.record(micros(t.elapsed()));
+                } else {
+                    errors += 1;
+                }
+                i += 1;
+            }
+            (requests, errors, latency)
+        });
+    }
+    collect(set, started).await
+}
+
+/// The clients' counts and latencies, merged.
+async fn collect(mut set: JoinSet<(u64, u64, Histogram<u64>)>, started: Instant) -> Outcome {
     let mut outcome = Outcome {
         requests: 0,
         errors: 0,

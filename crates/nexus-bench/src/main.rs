@@ -12,14 +12,18 @@
 //! `BENCHMARKS.md`.
 //!
 //! `just bench` (full run), `just bench --quick` (a few seconds),
-//! `just bench --all-in-one`, `just bench --tracing-only`.
+//! `just bench --all-in-one`, `just bench --tracing-only`,
+//! `just bench --reads-only`.
 
 #![allow(clippy::print_stdout)]
 
+mod backoffice;
+mod lines;
 mod load;
 mod pg;
 mod phases;
 mod procstat;
+mod reads;
 mod report;
 mod seed;
 mod stack;
@@ -73,6 +77,10 @@ pub struct Args {
     /// every span exported, against tracing off.
     #[arg(long)]
     pub tracing_only: bool,
+    /// Only the reads: `GET /v1/users/{id}` and pages of 200, with pgbench
+    /// running the same reads.
+    #[arg(long)]
+    pub reads_only: bool,
 }
 
 impl Args {
@@ -104,7 +112,7 @@ async fn main() -> std::process::ExitCode {
         Ok((text, errors)) => {
             println!("{text}");
             let out = args.out.clone().or_else(|| {
-                (!args.quick && !args.tracing_only)
+                (!args.quick && !args.tracing_only && !args.reads_only)
                     .then(|| stack::workspace_root().join("BENCHMARKS.md"))
             });
             if let Some(out) = out
@@ -147,10 +155,17 @@ async fn measure(args: &Args, options: &StackOptions) -> anyhow::Result<(String,
             Stack::start_local(options)
         }
         .context("cannot start Nexus")?;
-        let result = phases::run(args, &stack).await;
+        let result = if args.reads_only {
+            reads::run(args, &stack).await
+        } else {
+            phases::run(args, &stack).await
+        };
         stack.stop(options);
         result?
     };
+    if args.reads_only {
+        return Ok((text, errors));
+    }
     let cost = tracing_cost::compare(args, options).await?;
     errors += cost.off.errors + cost.on.errors;
     text.push_str("\nTracing on and off, each on a freshly started stack:\n\n");

@@ -14,11 +14,19 @@ use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, Value};
 /// # Errors
 /// The database refused.
 pub async fn map_users(url: &str, ids: &[String]) -> anyhow::Result<()> {
+    map_ids(url, "nexus_bench_users", ids).await
+}
+
+/// `ids` by number (0.. in the given order) in the bench's own `table`.
+///
+/// # Errors
+/// The database refused.
+pub async fn map_ids(url: &str, table: &str, ids: &[String]) -> anyhow::Result<()> {
     let db = Database::connect(url).await?;
-    db.execute_unprepared(
-        "DROP TABLE IF EXISTS nexus_bench_users; \
-         CREATE TABLE nexus_bench_users (n int PRIMARY KEY, id text NOT NULL)",
-    )
+    db.execute_unprepared(&format!(
+        "DROP TABLE IF EXISTS {table}; \
+         CREATE TABLE {table} (n int PRIMARY KEY, id text NOT NULL)"
+    ))
     .await?;
     let numbers: Vec<Value> = (0..ids.len())
         .map(|n| Value::Int(i32::try_from(n).ok()))
@@ -29,7 +37,7 @@ pub async fn map_users(url: &str, ids: &[String]) -> anyhow::Result<()> {
         .collect();
     db.execute(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "INSERT INTO nexus_bench_users (n, id) SELECT * FROM unnest($1::int[], $2::text[])",
+        format!("INSERT INTO {table} (n, id) SELECT * FROM unnest($1::int[], $2::text[])"),
         [
             Value::Array(sea_orm::sea_query::ArrayType::Int, Some(Box::new(numbers))),
             Value::Array(sea_orm::sea_query::ArrayType::String, Some(Box::new(texts))),
@@ -61,56 +69,23 @@ pub fn login_script() -> String {
     )
 }
 
-/// `GET /v1/users/{id}`: the same one-statement read of a random user,
-/// then of its owner (the answer embeds it; most seeded users have one).
+/// `GET /v1/users/{id}`: the one statement that reads a random user and its
+/// owner (the answer embeds it; most seeded users have one).
 pub fn get_user_script() -> String {
-    let read = identity_service::adapters::db::login::read::postgres_statement();
+    let read = identity_service::adapters::db::user_reads::postgres_with_owner_statement();
     format!(
-        "\\set n random(0, :users - 1)\n{} \\gset\n{};\n",
-        read.replace("$1", USER_N),
-        read.replace("$1", ":owner_id"),
+        "\\set n random(0, :users - 1)\n{};\n",
+        read.replace("$1", USER_N)
     )
 }
 
-/// The tables a page's views read, by the users' ids in `:{ids}`.
-fn view_reads(ids: &str) -> String {
-    let any = format!("ANY(:{ids}::text[])");
-    [
-        format!("SELECT * FROM identities WHERE user_id = {any} ORDER BY id;"),
-        format!(
-            "SELECT * FROM idp_tenants WHERE id IN \
-             (SELECT idp_tenant_id FROM identities WHERE user_id = {any});"
-        ),
-        format!(
-            "SELECT * FROM identity_groups WHERE identity_id IN \
-             (SELECT id FROM identities WHERE user_id = {any}) ORDER BY id;"
-        ),
-        format!("SELECT * FROM attributes WHERE user_id = {any} ORDER BY id;"),
-        format!("SELECT * FROM role_grants WHERE user_id = {any};"),
-        format!("SELECT * FROM memberships WHERE user_id = {any} ORDER BY created, id;"),
-        format!(
-            "SELECT * FROM custom_upns WHERE user_id = {any} AND deleted = false \
-             ORDER BY created, id;"
-        ),
-    ]
-    .join("\n")
-}
-
-/// `GET /v1/users?limit=200` after a random user: the page's users and the
-/// tables of their views, then their owners' users and views.
+/// `GET /v1/users?limit=200` after a random user: the one statement that
+/// reads the page's users (and the one after it) with their owners.
 pub fn page_script() -> String {
+    let read = identity_service::adapters::db::user_reads::postgres_page_statement();
     format!(
-        "\\set n random(0, :maxn)\n\
-         WITH p AS (SELECT * FROM users WHERE id > {USER_N} ORDER BY id LIMIT 201) \
-         SELECT count(*) AS listed, array_agg(p.id ORDER BY p.id)::text AS ids, \
-         json_agg(p ORDER BY p.id)::text AS page FROM p \\gset\n\
-         {}\n\
-         SELECT COALESCE(array_agg(DISTINCT owner_id), '{{}}')::text AS owners FROM users \
-         WHERE id = ANY(:ids::text[]) AND owner_id IS NOT NULL \\gset\n\
-         SELECT * FROM users WHERE id = ANY(:owners::text[]) ORDER BY id;\n\
-         {}\n",
-        view_reads("ids"),
-        view_reads("owners"),
+        "\\set n random(0, :maxn)\n{};\n",
+        read.replace("$1", USER_N).replace("$2", "201")
     )
 }
 

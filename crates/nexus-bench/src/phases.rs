@@ -13,48 +13,14 @@ use nexus_proto::identity::v1 as pb;
 use pb::identity_service_client::IdentityServiceClient;
 
 use crate::Args;
-use crate::load::{Http, Outcome, closed_loop, open_loop};
-use crate::pg::{self, PgResult};
-use crate::procstat::{cpu_micros, ticks_per_sec};
+use crate::lines::{Run, user_of};
+use crate::load::{Http, closed_loop, open_loop};
+use crate::pg;
+use crate::procstat::ticks_per_sec;
 use crate::report::Row;
 use crate::seed::{seed, sync_body};
 use crate::stack::Stack;
 use crate::summary::{self, KeyLines};
-
-/// CPU time of every Nexus process and of the bench, in microseconds.
-fn cpu_now(stack: &Stack, ticks: u64) -> Vec<(String, u64)> {
-    let mut all: Vec<(String, u64)> = stack
-        .processes
-        .iter()
-        .map(|p| (p.name.clone(), cpu_micros(p.pid, ticks).unwrap_or(0)))
-        .collect();
-    all.push(("bench".into(), cpu_micros(0, ticks).unwrap_or(0)));
-    all
-}
-
-/// Runs `phase` and returns what it measured with the CPU per request of
-/// each process over it.
-pub async fn measured<Fut>(stack: &Stack, ticks: u64, phase: Fut) -> (Outcome, Vec<(String, f64)>)
-where
-    Fut: Future<Output = Outcome>,
-{
-    let before = cpu_now(stack, ticks);
-    let outcome = phase.await;
-    let after = cpu_now(stack, ticks);
-    let requests = outcome.requests.max(1) as f64;
-    let cpu = before
-        .iter()
-        .zip(&after)
-        .map(|((name, b), (_, a))| (name.clone(), a.saturating_sub(*b) as f64 / requests))
-        .collect();
-    (outcome, cpu)
-}
-
-/// The user a client takes at an iteration: clients keep to their own users.
-fn user_of(users: usize, clients: usize, client: usize, i: u64) -> usize {
-    let per = (users / clients.max(1)).max(1) as u64;
-    (client + clients * usize::try_from(i % per).unwrap_or(0)) % users
-}
 
 /// Sends `$sync` of the client's next user through the gateway; with
 /// `changing`, every other login changes an attribute.
@@ -102,39 +68,6 @@ fn grpc_request(user_id: &str, changed: bool) -> pb::SyncUserRequest {
         connection_id: "con".into(),
         groups: vec!["staff".into(), "admins".into(), "vpn".into()],
         client_upn_key: None,
-    }
-}
-
-struct Run<'a> {
-    stack: &'a Stack,
-    ticks: u64,
-    secs: Duration,
-    rows: Vec<Row>,
-}
-
-impl Run<'_> {
-    async fn line<Fut>(&mut self, name: &str, clients: usize, phase: Fut) -> Row
-    where
-        Fut: Future<Output = Outcome>,
-    {
-        let (outcome, cpu) = measured(self.stack, self.ticks, phase).await;
-        let row = Row::nexus(name, clients, &outcome, cpu);
-        println!(
-            "{name:<40} {clients:>3} clients {:>9.0}/s p50 {:>7.2} ms p99 {:>7.2} ms errors {}",
-            row.rate, row.p50_ms, row.p99_ms, row.errors
-        );
-        self.rows.push(row.clone());
-        row
-    }
-
-    fn pg_line(&mut self, name: &str, clients: usize, r: PgResult) -> Row {
-        let row = Row::pgbench(name, clients, r);
-        println!(
-            "{name:<40} {clients:>3} clients {:>9.0} tps latency {:>7.2} ms",
-            row.rate, row.p50_ms
-        );
-        self.rows.push(row.clone());
-        row
     }
 }
 
@@ -260,77 +193,26 @@ pub async fn run(args: &Args, stack: &Stack) -> anyhow::Result<(String, u64)> {
         );
     }
 
-    let get_user = |clients: usize| {
-        let (http, ids) = (http.clone(), ids.clone());
-        move |c: usize, i: u64| {
-            let u = user_of(ids.len(), clients, c, i.wrapping_mul(7919));
-            let path = format!("/v1/users/{}", ids[u]);
-            let http = http.clone();
-            async move { http.ok(Method::GET, &path, None, 200).await }
-        }
-    };
-    run.line("GET /v1/users/{id}", 1, closed_loop(1, secs, get_user(1)))
-        .await;
-    let get_n = run
-        .line(
-            "GET /v1/users/{id}",
-            many,
-            closed_loop(many, secs, get_user(many)),
-        )
-        .await;
-    let page = |_clients: usize| {
-        let (http, ids) = (http.clone(), ids.clone());
-        move |c: usize, i: u64| {
-            let span = ids.len().saturating_sub(200);
-            let path = if span == 0 {
-                "/v1/users?limit=200".to_owned()
-            } else {
-                let k = (c as u64 * 7919 + i * 104_729) % span as u64;
-                format!(
-                    "/v1/users?limit=200&cursor={}",
-                    ids[usize::try_from(k).unwrap_or(0)]
-                )
-            };
-            let http = http.clone();
-            async move { http.ok(Method::GET, &path, None, 200).await }
-        }
-    };
-    run.line("GET /v1/users?limit=200", 1, closed_loop(1, secs, page(1)))
-        .await;
-    let page_n = run
-        .line(
-            "GET /v1/users?limit=200",
-            many,
-            closed_loop(many, secs, page(many)),
-        )
-        .await;
+    let (get_n, page_n) = crate::reads::lines(&mut run, &http, &ids, many).await;
 
     let mut pg_rows: Option<[Row; 4]> = None;
     if let (Some(db), Some(dir)) = (&stack.identity_db, stack.state()) {
         pg::map_users(db, &ids).await?;
         let s = args.secs();
-        let vars = |clients: usize| {
-            vec![
-                ("clients", clients.to_string()),
-                ("per", (n / clients).max(1).to_string()),
-                ("users", n.to_string()),
-                ("maxn", n.saturating_sub(201).to_string()),
-            ]
-        };
+        let vars = |clients: usize| crate::reads::pg_vars(n, clients);
         let login_1 = pg::pgbench(db, &pg::login_script(), dir, 1, s, &vars(1))?;
         let login_1 = run.pg_line("pgbench: no-op login SQL", 1, login_1);
         let login_n = pg::pgbench(db, &pg::login_script(), dir, many, s, &vars(many))?;
         let login_n = run.pg_line("pgbench: no-op login SQL", many, login_n);
-        let r = pg::pgbench(db, &pg::get_user_script(), dir, 1, s, &vars(1))?;
-        run.pg_line("pgbench: the reads of GET user", 1, r);
-        let r = pg::pgbench(db, &pg::get_user_script(), dir, many, s, &vars(many))?;
-        let get_pg = run.pg_line("pgbench: the reads of GET user", many, r);
-        let r = pg::pgbench(db, &pg::page_script(), dir, 1, s, &vars(1))?;
-        run.pg_line("pgbench: the reads of a page of 200", 1, r);
-        let r = pg::pgbench(db, &pg::page_script(), dir, many, s, &vars(many))?;
-        let page_pg = run.pg_line("pgbench: the reads of a page of 200", many, r);
+        let (get_pg, page_pg) = crate::reads::pg_lines(&mut run, args, db, dir)?;
         pg_rows = Some([login_1, login_n, get_pg, page_pg]);
     }
+
+    let backoffice = if stack.admin_token.is_some() {
+        crate::backoffice::run(&mut run, args, stack).await?
+    } else {
+        String::new()
+    };
 
     let key = KeyLines {
         noop_1,
@@ -341,6 +223,10 @@ pub async fn run(args: &Args, stack: &Stack) -> anyhow::Result<(String, u64)> {
         page_n,
         pg: pg_rows,
     };
-    let (text, errors) = summary::summarize(args, stack, &run.rows, &key);
+    let (mut text, errors) = summary::summarize(args, stack, &run.rows, &key);
+    if !backoffice.is_empty() {
+        text.push('\n');
+        text.push_str(&backoffice);
+    }
     Ok((text, errors))
 }

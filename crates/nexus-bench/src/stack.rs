@@ -33,6 +33,10 @@ pub struct Stack {
     pub identity_grpc: Option<(String, String)>,
     /// The identity database (four processes only).
     pub identity_db: Option<String>,
+    /// The tenant-access database (four processes only).
+    pub tenant_access_db: Option<String>,
+    /// A token for the back-office API of tenant `acme` (four processes only).
+    pub admin_token: Option<String>,
     kind: Kind,
 }
 
@@ -140,6 +144,8 @@ impl Stack {
             processes,
             identity_grpc: Some((format!("http://127.0.0.1:{}", o.grpc_port), secret)),
             identity_db: Some(format!("{}/nexus_local_{tag}_identity", o.postgres)),
+            tenant_access_db: Some(format!("{}/nexus_local_{tag}_tenant_access", o.postgres)),
+            admin_token: env.get("ADMIN_TOKEN").cloned(),
             kind: Kind::Local {
                 state: o.state.clone(),
             },
@@ -191,6 +197,8 @@ impl Stack {
             }],
             identity_grpc: None,
             identity_db: None,
+            tenant_access_db: None,
+            admin_token: None,
             kind: Kind::AllInOne { child },
         };
         wait_port(o.port)?;

@@ -14,8 +14,9 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 
 use crate::Args;
+use crate::lines::measured;
 use crate::load::{Http, closed_loop};
-use crate::phases::{gateway_sync, measured};
+use crate::phases::gateway_sync;
 use crate::procstat::ticks_per_sec;
 use crate::report::Row;
 use crate::seed::seed;

@@ -8,7 +8,10 @@
 //! signature names its key (`<key id>.<mac>`): a service accepts every
 //! configured key and the first one signs, so keys rotate without downtime
 //! (add the new key second everywhere, then move it first, then drop the
-//! old one).
+//! old one). A signed principal is reused for a few seconds, and a checked
+//! one remembered until it expires ([`recent`]).
+
+mod recent;
 
 use std::sync::Arc;
 
@@ -19,7 +22,9 @@ use hmac::{Hmac, Mac};
 use nexus_domain::Principal;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use tonic::metadata::{MetadataMap, MetadataValue};
+
+use self::recent::{REUSE_SECS, Recent};
+use tonic::metadata::{Ascii, MetadataMap, MetadataValue};
 use tonic::service::interceptor::InterceptedService;
 
 pub const PRINCIPAL_HEADER: &str = "x-nexus-principal";
@@ -63,10 +68,19 @@ pub fn is_key_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// A principal and the method it was signed for.
+type SignedFor = (Principal, String);
+/// The principal and signature headers of a signed principal.
+type Headers = (MetadataValue<Ascii>, MetadataValue<Ascii>);
+/// A principal header, its signature and the method they were checked for.
+type Checked = (String, String, String);
+
 /// Signs principals with the first key and verifies them with any.
 #[derive(Clone)]
 pub struct InternalAuth {
     keys: Arc<[Key]>,
+    signed: Arc<Recent<SignedFor, Headers>>,
+    verified: Arc<Recent<Checked, Principal>>,
 }
 
 impl std::fmt::Debug for InternalAuth {
@@ -81,11 +95,17 @@ impl std::fmt::Debug for InternalAuth {
 impl InternalAuth {
     /// One key, with the id [`DEFAULT_KEY_ID`].
     pub fn new(secret: &[u8]) -> Self {
+        Self::from_keys(Arc::new([Key {
+            id: DEFAULT_KEY_ID.to_owned(),
+            secret: secret.to_vec(),
+        }]))
+    }
+
+    fn from_keys(keys: Arc<[Key]>) -> Self {
         Self {
-            keys: Arc::new([Key {
-                id: DEFAULT_KEY_ID.to_owned(),
-                secret: secret.to_vec(),
-            }]),
+            keys,
+            signed: Arc::default(),
+            verified: Arc::default(),
         }
     }
 
@@ -102,12 +122,11 @@ impl InternalAuth {
                 return Err(KeyError::BadId(id.clone()));
             }
         }
-        Ok(Self {
-            keys: keys
-                .into_iter()
+        Ok(Self::from_keys(
+            keys.into_iter()
                 .map(|(id, secret)| Key { id, secret })
                 .collect(),
-        })
+        ))
     }
 
     /// A random key, for an all-in-one process whose callers are in-process.
@@ -133,29 +152,46 @@ impl InternalAuth {
     }
 
     /// Adds `principal`, signed for a call of `method` (its path,
-    /// `/package.Service/Method`), to outgoing metadata.
+    /// `/package.Service/Method`), to outgoing metadata. The same principal
+    /// signed for the same method in the last [`REUSE_SECS`] is reused.
     pub fn sign(&self, metadata: &mut MetadataMap, principal: &Principal, method: &str) {
-        let Some(key) = self.keys.first() else {
-            return;
+        let now = chrono::Utc::now().timestamp();
+        let (value, signature) = match self.signed.get(now, |(p, m)| m == method && p == principal)
+        {
+            Some(headers) => headers,
+            None => {
+                let Some(headers) = self.sign_now(principal, method, now) else {
+                    return;
+                };
+                self.signed.put(
+                    now,
+                    (principal.clone(), method.to_owned()),
+                    headers.clone(),
+                    now + REUSE_SECS,
+                );
+                headers
+            }
         };
+        metadata.insert(PRINCIPAL_HEADER, value);
+        metadata.insert(SIGNATURE_HEADER, signature);
+    }
+
+    /// The headers of `principal` signed at `now` for `method`.
+    fn sign_now(&self, principal: &Principal, method: &str, now: i64) -> Option<Headers> {
+        let key = self.keys.first()?;
         let signed = Signed {
             principal: principal.clone(),
-            exp: chrono::Utc::now().timestamp() + VALIDITY_SECS,
+            exp: now + VALIDITY_SECS,
             mth: method.to_owned(),
         };
-        let Ok(json) = serde_json::to_vec(&signed) else {
-            return;
-        };
+        let json = serde_json::to_vec(&signed).ok()?;
         let value = URL_SAFE_NO_PAD.encode(json);
         let mac = Self::mac(key, &value, method).finalize().into_bytes();
         let signature = format!("{}.{}", key.id, URL_SAFE_NO_PAD.encode(mac));
-        if let (Ok(v), Ok(s)) = (
-            MetadataValue::try_from(value.as_str()),
-            MetadataValue::try_from(signature.as_str()),
-        ) {
-            metadata.insert(PRINCIPAL_HEADER, v);
-            metadata.insert(SIGNATURE_HEADER, s);
-        }
+        Some((
+            MetadataValue::try_from(value.as_str()).ok()?,
+            MetadataValue::try_from(signature.as_str()).ok()?,
+        ))
     }
 
     /// Whether `headers` carry a signed principal at all.
@@ -164,6 +200,8 @@ impl InternalAuth {
     }
 
     /// The principal of an incoming call of `method` (the request's path).
+    /// A header pair already checked for `method` is not checked again
+    /// until it expires.
     ///
     /// # Errors
     /// `UNAUTHENTICATED` when it is missing, forged, signed for another
@@ -177,31 +215,42 @@ impl InternalAuth {
             || tonic::Status::unauthenticated("missing or invalid caller principal");
         let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
         let value = text(PRINCIPAL_HEADER).ok_or_else(unauthenticated)?;
-        let (key_id, signature) = text(SIGNATURE_HEADER)
-            .and_then(|s| s.split_once('.'))
-            .ok_or_else(unauthenticated)?;
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| unauthenticated())?;
-        let key = self
-            .keys
-            .iter()
-            .find(|k| k.id == key_id)
-            .ok_or_else(unauthenticated)?;
-        Self::mac(key, value, method)
-            .verify_slice(&signature)
-            .map_err(|_| unauthenticated())?;
-        let json = URL_SAFE_NO_PAD
-            .decode(value)
-            .map_err(|_| unauthenticated())?;
-        let signed: Signed = serde_json::from_slice(&json).map_err(|_| unauthenticated())?;
-        if signed.exp < chrono::Utc::now().timestamp()
-            || signed.mth != method
-            || signed.principal.subject.is_empty()
+        let signature = text(SIGNATURE_HEADER).ok_or_else(unauthenticated)?;
+        let now = chrono::Utc::now().timestamp();
+        if let Some(principal) = self
+            .verified
+            .get(now, |(v, s, m)| v == value && s == signature && m == method)
         {
+            return Ok(principal);
+        }
+        let (principal, exp) = self
+            .check(value, signature, method)
+            .ok_or_else(unauthenticated)?;
+        if exp < now {
             return Err(unauthenticated());
         }
-        Ok(signed.principal)
+        self.verified.put(
+            now,
+            (value.to_owned(), signature.to_owned(), method.to_owned()),
+            principal.clone(),
+            exp + 1,
+        );
+        Ok(principal)
+    }
+
+    /// The principal `value` carries and its expiry, when `signature` is
+    /// a valid MAC of it for `method` by a known key.
+    fn check(&self, value: &str, signature: &str, method: &str) -> Option<(Principal, i64)> {
+        let (key_id, signature) = signature.split_once('.')?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        let key = self.keys.iter().find(|k| k.id == key_id)?;
+        Self::mac(key, value, method)
+            .verify_slice(&signature)
+            .ok()?;
+        let json = URL_SAFE_NO_PAD.decode(value).ok()?;
+        let signed: Signed = serde_json::from_slice(&json).ok()?;
+        (signed.mth == method && !signed.principal.subject.is_empty())
+            .then_some((signed.principal, signed.exp))
     }
 
     /// The interceptor of a client channel that signs, for the method being

@@ -126,12 +126,20 @@ fn traced(meta: &Metadata<'_>) -> bool {
 }
 
 /// Parent-based sampling at the configured ratio, with the OTLP exporter
-/// when an endpoint is set.
+/// when an endpoint is set. Without one, the traces this process starts are
+/// not sampled: their ids are still made, carried and logged, but spans
+/// nobody receives are not recorded (a caller's sampled trace still is, so
+/// that the decision travels on).
 fn tracer_provider(
     settings: &TelemetrySettings,
     service_name: &str,
 ) -> Result<SdkTracerProvider, TelemetryError> {
-    let sampler = Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(settings.sample_ratio)));
+    let root = if settings.otlp_endpoint.is_some() {
+        Sampler::TraceIdRatioBased(settings.sample_ratio)
+    } else {
+        Sampler::AlwaysOff
+    };
+    let sampler = Sampler::ParentBased(Box::new(root));
     let mut builder = SdkTracerProvider::builder()
         .with_sampler(sampler)
         .with_resource(

@@ -14,6 +14,7 @@ pub mod profile_repository;
 pub mod provisioning_repository;
 pub mod queries;
 pub mod rows;
+pub mod user_reads;
 pub mod user_repository;
 pub mod views;
 

@@ -1,13 +1,13 @@
 //! User use cases: create and read.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use nexus_domain::{ChangeContext, Clock, IdGenerator, Principal, UserId};
 
 use nexus_domain::ValidationError;
 
-use crate::application::{Page, page, page_size};
+use crate::application::{Page, page_size};
 use crate::domain::{DirectoryError, NewUser, NewUserInput, User, UserEvent, UserPatch};
 use crate::ports::{UserQuery, UserRepository, UserView};
 
@@ -86,30 +86,38 @@ impl<R: UserRepository> UserService<R> {
             username_normalized: username.map(|u| u.trim().to_lowercase()),
         };
         let now = self.clock.now();
-        let items: Vec<UserView> = self
-            .repo
-            .list(&query)
-            .await?
-            .into_iter()
-            .map(|v| v.unexpired(now))
-            .collect();
-        let page = page(items, limit, |v| v.user.id.to_string());
-        let listed: HashSet<&UserId> = page.items.iter().map(|v| &v.user.id).collect();
-        let mut wanted: Vec<UserId> = page
-            .items
+        let listed = self.repo.list(&query).await?;
+        let mut items: Vec<UserView> = listed.users;
+        // The user after the page only says that another page follows, but
+        // it may own a user of the page.
+        let size = usize::try_from(limit).unwrap_or(usize::MAX);
+        let beyond = items.split_off(size.min(items.len()));
+        let next_cursor = if beyond.is_empty() {
+            None
+        } else {
+            items.last().map(|v| v.user.id.to_string())
+        };
+        let items: Vec<UserView> = items.into_iter().map(|v| v.unexpired(now)).collect();
+        let listed_ids: HashSet<&UserId> = items.iter().map(|v| &v.user.id).collect();
+        let mut wanted: Vec<&UserId> = items
             .iter()
-            .filter_map(|v| v.user.owner_id.clone())
-            .filter(|o| !listed.contains(o))
+            .filter_map(|v| v.user.owner_id.as_ref())
+            .filter(|o| !listed_ids.contains(o))
             .collect();
         wanted.sort();
         wanted.dedup();
-        let owners = self
-            .repo
-            .views(&wanted)
-            .await?
+        let mut others: HashMap<UserId, UserView> = listed
+            .owners
             .into_iter()
+            .chain(beyond)
+            .map(|v| (v.user.id.clone(), v))
+            .collect();
+        let owners = wanted
+            .into_iter()
+            .filter_map(|id| others.remove(id))
             .map(|v| v.unexpired(now))
             .collect();
+        let page = Page { items, next_cursor };
         Ok(UserListing { page, owners })
     }
 
@@ -149,15 +157,14 @@ impl<R: UserRepository> UserService<R> {
         &self,
         id: &str,
     ) -> Result<(UserView, Option<UserView>), DirectoryError> {
-        let view = self.get_user(id).await?;
-        let owner = match &view.user.owner_id {
-            Some(owner) => self
-                .repo
-                .view(owner)
-                .await?
-                .map(|o| o.unexpired(self.clock.now())),
-            None => None,
-        };
+        let id = UserId::parse(id)?;
+        let now = self.clock.now();
+        let (view, owner) = self
+            .repo
+            .view_with_owner(&id)
+            .await?
+            .ok_or_else(|| DirectoryError::user_not_found(&id))?;
+        let (view, owner) = (view.unexpired(now), owner.map(|o| o.unexpired(now)));
         Ok((view, owner))
     }
 
@@ -186,6 +193,7 @@ mod tests {
     use nexus_domain::{EventId, Recorded, UuidV7Ids};
 
     use super::*;
+    use crate::ports::ListedUsers;
     #[derive(Default)]
     struct InMemoryUserRepository {
         users: Mutex<HashMap<UserId, User>>,
@@ -222,8 +230,8 @@ mod tests {
                 .map(UserView::bare))
         }
 
-        async fn list(&self, _query: &UserQuery) -> Result<Vec<UserView>, DirectoryError> {
-            Ok(Vec::new())
+        async fn list(&self, _query: &UserQuery) -> Result<ListedUsers, DirectoryError> {
+            Ok(ListedUsers::default())
         }
 
         async fn views(&self, ids: &[UserId]) -> Result<Vec<UserView>, DirectoryError> {

@@ -127,3 +127,29 @@ fn key_sets_need_well_formed_unique_ids() {
     assert!(InternalAuth::with_keys(vec![key("a", b"x"), key("a", b"y")]).is_err());
     assert!(InternalAuth::with_keys(vec![key("a", b"x"), key("b", b"y")]).is_ok());
 }
+
+#[test]
+fn a_principal_signed_again_soon_reuses_its_signature_for_that_method_only() {
+    let auth = InternalAuth::new(b"0123456789abcdef0123456789abcdef");
+    let first = signed(&auth, GET_USER);
+    let again = signed(&auth, GET_USER);
+    assert_eq!(first[SIGNATURE_HEADER], again[SIGNATURE_HEADER]);
+    assert_eq!(first[PRINCIPAL_HEADER], again[PRINCIPAL_HEADER]);
+    // Another method, or another principal, is signed for itself.
+    let other_method = signed(&auth, DELETE_USER);
+    assert_ne!(first[SIGNATURE_HEADER], other_method[SIGNATURE_HEADER]);
+    assert_eq!(auth.verify(&other_method, DELETE_USER).unwrap(), alice());
+    let mut md = MetadataMap::new();
+    let bob = Principal {
+        subject: "bob".into(),
+        ..alice()
+    };
+    auth.sign(&mut md, &bob, GET_USER);
+    let bob_headers = md.into_headers();
+    assert_ne!(first[SIGNATURE_HEADER], bob_headers[SIGNATURE_HEADER]);
+    assert_eq!(auth.verify(&bob_headers, GET_USER).unwrap(), bob);
+    // A pair verified once is still refused on another method.
+    assert_eq!(auth.verify(&first, GET_USER).unwrap(), alice());
+    assert!(auth.verify(&first, DELETE_USER).is_err());
+    assert_eq!(auth.verify(&first, GET_USER).unwrap(), alice());
+}

@@ -355,7 +355,7 @@ impl Collector for Counts {
             let unit = Unit::Seconds;
             let mut metric = encoder.encode_descriptor(
                 "event_consumer_processing",
-                "Time to apply one event (handler and inbox, in one transaction), by consumer.",
+                "Time of one transaction applying events (one event, or the events already available in a batch; handlers and inbox), by consumer.",
                 Some(&unit),
                 MetricType::Histogram,
             )?;

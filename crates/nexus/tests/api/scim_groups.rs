@@ -376,6 +376,27 @@ async fn bad_members_and_foreign_organizations_are_refused(app: &TestApp) {
         .call("GET", &format!("/v1/organizations/{org_id}"), None, true)
         .await;
     assert_eq!(still.body["displayName"], "Admin Made");
+
+    // A group that is a user's organization stays until the user moves: 409 without
+    // `uniqueness`, as nothing is taken.
+    let home = app
+        .call(
+            "PATCH",
+            &format!("/v1/users/{ada}"),
+            Some(json!({"organizationId": id.parse::<i64>().unwrap()})),
+            true,
+        )
+        .await;
+    assert_eq!(home.status, 200, "{:?}", home.body);
+    let refused = scim(app, "DELETE", &format!("/Groups/{id}"), None, &[]).await;
+    assert_eq!(refused.status, 409, "{:?}", refused.body);
+    assert!(refused.body.get("scimType").is_none(), "{:?}", refused.body);
+    assert_eq!(
+        scim(app, "GET", &format!("/Groups/{id}"), None, &[])
+            .await
+            .status,
+        200
+    );
 }
 
 async fn concurrent_creates_of_one_name_leave_one_group_and_bounds_hold(app: &TestApp) {

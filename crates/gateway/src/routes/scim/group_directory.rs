@@ -194,7 +194,12 @@ impl<'a> Groups<'a> {
             .identity()
             .delete_directory_group(request)
             .await
-            .map_err(|s| write_failure(s, id))?;
+            .map_err(|s| match s.code() {
+                // Still some users' organization: a conflict with their state, not a
+                // taken value, so no `uniqueness` type.
+                tonic::Code::AlreadyExists => ScimError::status(409, s.message()).into(),
+                _ => write_failure(s, id),
+            })?;
         Ok(())
     }
 }

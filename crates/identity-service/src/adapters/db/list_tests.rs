@@ -14,10 +14,11 @@ use chrono::{TimeZone, Utc};
 use nexus_domain::{ChangeContext, UserId, UuidV7Ids};
 use nexus_platform::config::DatabaseSettings;
 use nexus_platform::outbox::OutboxSignal;
-use sea_orm::DatabaseConnection;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, IntoActiveModel};
 
 use crate::Migrator;
 use crate::adapters::db::SeaOrmIdentityStore;
+use crate::adapters::db::entities::custom_upns;
 use crate::adapters::db::queries::{
     attributes_of, custom_upns_of, identities_of, memberships_of, roles_of,
 };
@@ -130,6 +131,25 @@ async fn seed(t: &TestDb, count: usize) -> Vec<UserId> {
         s.put_membership(&id, org.id, &membership, &c)
             .await
             .unwrap();
+        // Two custom UPNs, the second a tombstone that views leave out.
+        for (k, deleted) in [(0, false), (1, true)] {
+            custom_upns::Model {
+                id: format!("upn{n:04}-{k}"),
+                user_id: id.to_string(),
+                client_upn_key: Some(format!("key{k}")),
+                custom_upn_value: Some(format!("user{n:04}-{k}@upn.example")),
+                created: c.now,
+                modified: c.now,
+                created_by: "upn".to_owned(),
+                modified_by: "upn".to_owned(),
+                version: 1,
+                deleted,
+            }
+            .into_active_model()
+            .insert(&t.db)
+            .await
+            .unwrap();
+        }
         ids.push(id);
     }
     ids
@@ -146,34 +166,59 @@ async fn statements_of_a_page(t: &TestDb, limit: u64) -> usize {
         })
         .await
         .unwrap();
-    assert_eq!(page.len() as u64, limit);
+    assert_eq!(page.users.len() as u64, limit);
     t.counted() - before
 }
 
 async fn a_page_takes_as_many_statements_for_200_users_as_for_2(t: &TestDb) {
-    let ids = seed(t, 200).await;
+    let ids = seed(t, 201).await;
 
     let small = statements_of_a_page(t, 2).await;
     let large = statements_of_a_page(t, 200).await;
-    assert_eq!(small, large, "2 users: {small}, 200 users: {large}");
-    assert!(large <= 12, "{large} statements for a page");
+    assert_eq!(
+        (small, large),
+        (1, 1),
+        "2 users: {small}, 200 users: {large}"
+    );
 
     let before = t.counted();
     let owners = t.store.views(&ids[..1]).await.unwrap();
-    assert!(t.counted() - before <= 12);
+    assert_eq!(t.counted() - before, 1);
     assert_eq!(owners.len(), 1);
     assert_eq!(owners[0].user.id, ids[0]);
 
-    // The views are those of the per-table reads.
+    // After the first user, which owns every other: 200 users and their
+    // owner, each the view its single read answers.
     let page = t
         .store
         .list(&UserQuery {
+            after: Some(ids[0].to_string()),
             limit: 200,
             ..UserQuery::default()
         })
         .await
         .unwrap();
-    for view in [&page[0], &page[1], &page[199]] {
+    let listed: Vec<&UserId> = page.users.iter().map(|v| &v.user.id).collect();
+    assert_eq!(listed, ids[1..].iter().collect::<Vec<_>>());
+    assert_eq!(page.owners.len(), 1);
+    assert_eq!(
+        Some(&page.owners[0]),
+        t.store.view(&ids[0]).await.unwrap().as_ref()
+    );
+    for view in &page.users {
+        let single = t.store.view(&view.user.id).await.unwrap();
+        assert_eq!(Some(view), single.as_ref());
+        assert_eq!(view.user.owner_id.as_ref(), Some(&ids[0]));
+        assert_eq!(view.custom_upns.len(), 1);
+    }
+    let (user, owner) = t.store.view_with_owner(&ids[7]).await.unwrap().unwrap();
+    assert_eq!(
+        (&user, owner.as_ref()),
+        (&page.users[6], Some(&page.owners[0]))
+    );
+
+    // The views are those of the per-table reads.
+    for view in [&page.users[0], &page.users[1], &page.users[199]] {
         let id = &view.user.id;
         assert_eq!(view.identities, identities_of(&t.db, id).await.unwrap());
         assert_eq!(view.attributes, attributes_of(&t.db, id).await.unwrap());
@@ -183,7 +228,19 @@ async fn a_page_takes_as_many_statements_for_200_users_as_for_2(t: &TestDb) {
         assert_eq!((view.identities.len(), view.roles.len()), (1, 1));
         assert_eq!(view.memberships[0].roles.len(), 1);
     }
-    assert_eq!(page[199].user.owner_id.as_ref(), Some(&ids[0]));
+
+    // The owner on the page is not repeated among the owners; the user after
+    // the page is not listed.
+    let first = t
+        .store
+        .list(&UserQuery {
+            limit: 3,
+            ..UserQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.users.len(), 3);
+    assert!(first.owners.is_empty());
 }
 
 #[tokio::test]

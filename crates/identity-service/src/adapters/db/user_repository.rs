@@ -5,20 +5,20 @@ use nexus_domain::{ChangeContext, Recorded, UserId};
 use nexus_platform::outbox;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, TransactionTrait,
 };
 
 use super::entities::{attributes, identities, identity_groups, role_grants, users};
-use super::lists::{int_in, text_in};
+use super::lists::int_in;
 use super::queries::{identities_of, lock_user, view_of};
-use super::rows::{user_to_domain, user_to_model};
-use super::views::views_of;
+use super::rows::user_to_model;
+use super::user_reads;
 use super::{
     SeaOrmIdentityStore, locked_user, record, save_user, touch, unavailable, user_write_error,
 };
 use crate::adapters::events::user_event_message;
 use crate::domain::{DirectoryError, User, UserEvent, UserPatch};
-use crate::ports::{UserQuery, UserRepository, UserView};
+use crate::ports::{ListedUsers, UserQuery, UserRepository, UserView};
 
 #[async_trait]
 impl UserRepository for SeaOrmIdentityStore {
@@ -45,48 +45,19 @@ impl UserRepository for SeaOrmIdentityStore {
         super::login::read::user_view(&self.db, id).await
     }
 
-    async fn list(&self, query: &UserQuery) -> Result<Vec<UserView>, DirectoryError> {
-        let mut select = users::Entity::find().order_by_asc(users::Column::Id);
-        if let Some(after) = &query.after {
-            select = select.filter(users::Column::Id.gt(after.as_str()));
-        }
-        if let Some(email) = &query.email_normalized {
-            select = select.filter(users::Column::EmailNormalized.eq(email.as_str()));
-        }
-        if let Some(username) = &query.username_normalized {
-            select = select.filter(users::Column::UsernameNormalized.eq(username.as_str()));
-        }
-        let rows = select
-            .limit(query.limit)
-            .all(&self.db)
-            .await
-            .map_err(|e| unavailable(&e))?;
-        let users = rows
-            .into_iter()
-            .map(user_to_domain)
-            .collect::<Result<Vec<_>, _>>()?;
-        views_of(&self.db, users).await
+    async fn view_with_owner(
+        &self,
+        id: &UserId,
+    ) -> Result<Option<(UserView, Option<UserView>)>, DirectoryError> {
+        user_reads::view_with_owner(&self.db, id).await
+    }
+
+    async fn list(&self, query: &UserQuery) -> Result<ListedUsers, DirectoryError> {
+        user_reads::page(&self.db, query).await
     }
 
     async fn views(&self, ids: &[UserId]) -> Result<Vec<UserView>, DirectoryError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let rows = users::Entity::find()
-            .filter(text_in(
-                self.db.get_database_backend(),
-                users::Column::Id,
-                ids.iter().map(ToString::to_string),
-            ))
-            .order_by_asc(users::Column::Id)
-            .all(&self.db)
-            .await
-            .map_err(|e| unavailable(&e))?;
-        let users = rows
-            .into_iter()
-            .map(user_to_domain)
-            .collect::<Result<Vec<_>, _>>()?;
-        views_of(&self.db, users).await
+        user_reads::views(&self.db, ids).await
     }
 
     async fn update(

@@ -9,36 +9,48 @@ use crate::domain::{
     Attribute, CustomUpn, DirectoryError, Identity, IdentityGroup, Membership, RoleGrant,
 };
 
-/// One aggregated row: its fields by name.
-pub struct Row<'a>(&'a Map<String, Value>);
+/// One aggregated row: its fields by name, each text taken out as it is
+/// read, so it moves into the domain value instead of being copied.
+pub struct Row<'a>(&'a mut Map<String, Value>);
 
 fn bad(field: &str) -> DirectoryError {
     DirectoryError::Unavailable(format!("stored {field} is unreadable"))
 }
 
-/// The objects of a JSON array of rows.
-pub fn rows<'a>(array: &'a Value, what: &str) -> Result<Vec<Row<'a>>, DirectoryError> {
+/// The objects of a JSON array of rows, each decoded by `decode`.
+pub fn rows<T>(
+    array: &mut Value,
+    what: &str,
+    decode: impl Fn(&mut Row<'_>) -> Result<T, DirectoryError>,
+) -> Result<Vec<T>, DirectoryError> {
     array
-        .as_array()
+        .as_array_mut()
         .ok_or_else(|| bad(what))?
-        .iter()
-        .map(|v| v.as_object().map(Row).ok_or_else(|| bad(what)))
+        .iter_mut()
+        .map(|v| {
+            let mut row = v.as_object_mut().map(Row).ok_or_else(|| bad(what))?;
+            decode(&mut row)
+        })
         .collect()
 }
 
 impl Row<'_> {
+    fn take(&mut self, field: &str) -> Value {
+        self.0.remove(field).unwrap_or(Value::Null)
+    }
+
     fn get(&self, field: &str) -> &Value {
         self.0.get(field).unwrap_or(&Value::Null)
     }
 
-    fn text(&self, field: &str) -> Result<String, DirectoryError> {
+    fn text(&mut self, field: &str) -> Result<String, DirectoryError> {
         self.opt_text(field)?.ok_or_else(|| bad(field))
     }
 
-    fn opt_text(&self, field: &str) -> Result<Option<String>, DirectoryError> {
-        match self.get(field) {
+    fn opt_text(&mut self, field: &str) -> Result<Option<String>, DirectoryError> {
+        match self.take(field) {
             Value::Null => Ok(None),
-            Value::String(s) => Ok(Some(s.clone())),
+            Value::String(s) => Ok(Some(s)),
             _ => Err(bad(field)),
         }
     }
@@ -64,21 +76,25 @@ impl Row<'_> {
     }
 
     fn opt_time(&self, field: &str) -> Result<Option<DateTime<Utc>>, DirectoryError> {
-        self.opt_text(field)?
-            .map(|t| {
-                DateTime::parse_from_rfc3339(&t)
-                    .or_else(|_| DateTime::parse_from_str(&t, "%Y-%m-%d %H:%M:%S%.f%#z"))
-                    .map(|t| t.with_timezone(&Utc))
-                    .map_err(|_| bad(field))
-            })
-            .transpose()
+        match self.get(field) {
+            Value::Null => Ok(None),
+            Value::String(t) => DateTime::parse_from_rfc3339(t)
+                .or_else(|_| DateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f%#z"))
+                .map(|t| Some(t.with_timezone(&Utc)))
+                .map_err(|_| bad(field)),
+            _ => Err(bad(field)),
+        }
     }
 
-    fn list(&self, field: &str) -> Result<Vec<Row<'_>>, DirectoryError> {
-        rows(self.get(field), field)
+    fn list<T>(
+        &mut self,
+        field: &str,
+        decode: impl Fn(&mut Row<'_>) -> Result<T, DirectoryError>,
+    ) -> Result<Vec<T>, DirectoryError> {
+        rows(&mut self.take(field), field, decode)
     }
 
-    pub fn identity(&self) -> Result<Identity, DirectoryError> {
+    pub fn identity(&mut self) -> Result<Identity, DirectoryError> {
         Ok(Identity {
             id: self.int32("id")?,
             user_id: self.text("user_id")?,
@@ -86,11 +102,7 @@ impl Row<'_> {
             strategy: self.text("strategy")?,
             azo_user_id: self.text("azo_user_id")?,
             azo_connection_id: self.text("azo_connection_id")?,
-            groups: self
-                .list("groups")?
-                .iter()
-                .map(Row::group)
-                .collect::<Result<_, _>>()?,
+            groups: self.list("groups", |r: &mut Row<'_>| r.group())?,
             idp_tenant_name: self.text("idp_tenant_name")?,
             azo_tenant_name: self.text("azo_tenant_name")?,
             idp_tenant_fqdn: self.text("idp_tenant_fqdn")?,
@@ -98,7 +110,7 @@ impl Row<'_> {
         })
     }
 
-    fn group(&self) -> Result<IdentityGroup, DirectoryError> {
+    fn group(&mut self) -> Result<IdentityGroup, DirectoryError> {
         Ok(IdentityGroup {
             id: self.int32("id")?,
             identity_id: self.int32("identity_id")?,
@@ -107,7 +119,7 @@ impl Row<'_> {
         })
     }
 
-    pub fn attribute(&self) -> Result<Attribute, DirectoryError> {
+    pub fn attribute(&mut self) -> Result<Attribute, DirectoryError> {
         Ok(Attribute {
             id: self.int32("id")?,
             user_id: self.text("user_id")?,
@@ -117,7 +129,7 @@ impl Row<'_> {
         })
     }
 
-    pub fn role(&self) -> Result<RoleGrant, DirectoryError> {
+    pub fn role(&mut self) -> Result<RoleGrant, DirectoryError> {
         Ok(RoleGrant {
             role_id: self.text("role_id")?,
             name: self.text("name")?,
@@ -127,7 +139,7 @@ impl Row<'_> {
         })
     }
 
-    pub fn membership(&self) -> Result<Membership, DirectoryError> {
+    pub fn membership(&mut self) -> Result<Membership, DirectoryError> {
         Ok(Membership {
             id: self.text("id")?,
             user_id: self.text("user_id")?,
@@ -137,11 +149,7 @@ impl Row<'_> {
             is_mfa_required: self.flag("is_mfa_required")?,
             is_guest: self.flag("is_guest")?,
             is_membership_mfa_required: self.flag("is_membership_mfa_required")?,
-            roles: self
-                .list("roles")?
-                .iter()
-                .map(Row::role)
-                .collect::<Result<_, _>>()?,
+            roles: self.list("roles", |r: &mut Row<'_>| r.role())?,
             created: self.time("created")?,
             modified: self.time("modified")?,
             created_by: self.text("created_by")?,
@@ -149,7 +157,7 @@ impl Row<'_> {
         })
     }
 
-    pub fn custom_upn(&self) -> Result<CustomUpn, DirectoryError> {
+    pub fn custom_upn(&mut self) -> Result<CustomUpn, DirectoryError> {
         Ok(CustomUpn {
             id: self.text("id")?,
             user_id: self.text("user_id")?,
@@ -170,18 +178,23 @@ mod tests {
 
     #[test]
     fn booleans_and_timestamps_of_either_backend_decode() {
-        let value = serde_json::json!([
+        let mut value = serde_json::json!([
             {"b": true, "t": "2026-03-01T08:00:00+00:00"},
             {"b": 0, "t": "2026-03-01T09:00:00.123456+01:00"}
         ]);
-        let rows = rows(&value, "test").unwrap();
-        assert!(rows[0].flag("b").unwrap());
-        assert!(!rows[1].flag("b").unwrap());
-        assert_eq!(
-            rows[1].time("t").unwrap().to_rfc3339(),
-            "2026-03-01T08:00:00.123456+00:00"
-        );
-        assert!(rows[0].opt_time("missing").unwrap().is_none());
-        assert!(rows[0].text("b").is_err());
+        let decoded = rows(&mut value, "test", |r| {
+            Ok((
+                r.flag("b")?,
+                r.time("t")?.to_rfc3339(),
+                r.opt_time("missing")?,
+                r.text("b").is_err(),
+            ))
+        })
+        .unwrap();
+        assert!(decoded[0].0);
+        assert!(!decoded[1].0);
+        assert_eq!(decoded[1].1, "2026-03-01T08:00:00.123456+00:00");
+        assert!(decoded[0].2.is_none());
+        assert!(decoded[0].3);
     }
 }

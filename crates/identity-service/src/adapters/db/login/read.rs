@@ -81,7 +81,10 @@ impl Dialect {
     }
 }
 
-fn view_sql(postgres: bool) -> String {
+/// The select list of a user's view over `users u LEFT JOIN organizations o
+/// ON o.id = u.organization_id`: the user's columns, its organization's as
+/// `o_*`, and its rows aggregated as JSON; [`decode`] reads one such row.
+pub(in crate::adapters::db) fn view_columns(postgres: bool) -> String {
     let d = Dialect { postgres };
     let role = |grant_expires: &str| {
         d.object(&[
@@ -174,16 +177,26 @@ fn view_sql(postgres: bool) -> String {
         .iter()
         .map(|c| format!("o.{c} AS o_{c}"))
         .collect();
-    let param = if postgres { "$1" } else { "?1" };
     format!(
-        "SELECT u.*, {}, {}, {}, {}, {}, {} FROM users u \
-         LEFT JOIN organizations o ON o.id = u.organization_id WHERE u.id = {param}",
+        "u.*, {}, {}, {}, {}, {}, {}",
         organization.join(", "),
         d.column(&identities, "identities_json"),
         d.column(&attributes, "attributes_json"),
         d.column(&grants, "roles_json"),
         d.column(&memberships, "memberships_json"),
         d.column(&upns, "custom_upns_json"),
+    )
+}
+
+/// The users and organizations a view's select list reads from.
+pub(in crate::adapters::db) const VIEW_FROM: &str =
+    "users u LEFT JOIN organizations o ON o.id = u.organization_id";
+
+fn view_sql(postgres: bool) -> String {
+    let param = if postgres { "$1" } else { "?1" };
+    format!(
+        "SELECT {} FROM {VIEW_FROM} WHERE u.id = {param}",
+        view_columns(postgres)
     )
 }
 
@@ -214,7 +227,8 @@ pub async fn user_view<C: ConnectionTrait>(
     decode(&row).map(Some)
 }
 
-fn decode(row: &QueryResult) -> Result<UserView, DirectoryError> {
+/// One row of [`view_columns`] as a view.
+pub(in crate::adapters::db) fn decode(row: &QueryResult) -> Result<UserView, DirectoryError> {
     let user =
         user_to_domain(users::Model::from_query_result(row, "").map_err(|e| unavailable(&e))?)?;
     let organization = match row
@@ -227,24 +241,24 @@ fn decode(row: &QueryResult) -> Result<UserView, DirectoryError> {
         None => None,
     };
     let mut identities: Vec<Identity> =
-        decoded(row, "identities_json", |r: &Row<'_>| r.identity())?;
+        decoded(row, "identities_json", |r: &mut Row<'_>| r.identity())?;
     identities.sort_by_key(|i| i.id);
     for i in &mut identities {
         i.groups.sort_by_key(|g| g.id);
     }
     let mut attributes: Vec<Attribute> =
-        decoded(row, "attributes_json", |r: &Row<'_>| r.attribute())?;
+        decoded(row, "attributes_json", |r: &mut Row<'_>| r.attribute())?;
     attributes.sort_by_key(|a| a.id);
-    let mut roles: Vec<RoleGrant> = decoded(row, "roles_json", |r: &Row<'_>| r.role())?;
+    let mut roles: Vec<RoleGrant> = decoded(row, "roles_json", |r: &mut Row<'_>| r.role())?;
     sort_roles(&mut roles);
     let mut memberships: Vec<Membership> =
-        decoded(row, "memberships_json", |r: &Row<'_>| r.membership())?;
+        decoded(row, "memberships_json", |r: &mut Row<'_>| r.membership())?;
     memberships.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
     for m in &mut memberships {
         sort_roles(&mut m.roles);
     }
     let mut custom_upns: Vec<CustomUpn> =
-        decoded(row, "custom_upns_json", |r: &Row<'_>| r.custom_upn())?;
+        decoded(row, "custom_upns_json", |r: &mut Row<'_>| r.custom_upn())?;
     custom_upns.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
     Ok(UserView {
         user,
@@ -265,10 +279,10 @@ fn sort_roles(roles: &mut [RoleGrant]) {
 fn decoded<T>(
     row: &QueryResult,
     column: &str,
-    decode: impl Fn(&Row<'_>) -> Result<T, DirectoryError>,
+    decode: impl Fn(&mut Row<'_>) -> Result<T, DirectoryError>,
 ) -> Result<Vec<T>, DirectoryError> {
     let text: String = row.try_get("", column).map_err(|e| unavailable(&e))?;
-    let value: serde_json::Value = serde_json::from_str(&text)
+    let mut value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| DirectoryError::Unavailable(format!("stored {column} is unreadable: {e}")))?;
-    rows(&value, column)?.iter().map(decode).collect()
+    rows(&mut value, column, decode)
 }
