@@ -102,6 +102,10 @@ async fn copies_equal_their_sources_after_a_sigkill_during_a_burst_and_a_restart
     assert_eq!((seen.lost, seen.doubled), (0, 0));
 }
 
+/// How long another process holds tenant-access's database: longer than every
+/// retry budget a consumer had before transient failures were told apart.
+const LOCKED: Duration = Duration::from_secs(30);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_locked_consumer_database_only_delays_its_copy() {
     let Some(app) = TestApp::spawn(crate::helpers::Backend::Sqlite).await else {
@@ -127,7 +131,7 @@ async fn a_locked_consumer_database_only_delays_its_copy() {
     }
     converged(&dbs, Duration::from_secs(60)).await;
 
-    // Another process holds tenant-access's database for 10 s.
+    // Another process holds tenant-access's database for LOCKED.
     let url = format!(
         "sqlite://{}",
         app.settings.data_dir.join("tenant-access.db").display()
@@ -147,7 +151,7 @@ async fn a_locked_consumer_database_only_delays_its_copy() {
         assert_eq!(status, 200);
         answered.fetch_add(1, Ordering::Relaxed);
     }
-    tokio::time::sleep(Duration::from_secs(10)).await;
+    tokio::time::sleep(LOCKED).await;
     let during = divergence(&dbs).await;
     assert!(
         during.lost > 0,
@@ -161,7 +165,8 @@ async fn a_locked_consumer_database_only_delays_its_copy() {
     let dead = rows(&tenant, "SELECT CAST(COUNT(*) AS TEXT) FROM dead_letters").await;
     assert_eq!(dead[0][0], "0", "nothing dead-lettered");
     println!(
-        "locked 10 s, {} renames answered; after: {line}; dead letters 0",
+        "locked {} s, {} renames answered; after: {line}; dead letters 0",
+        LOCKED.as_secs(),
         answered.load(Ordering::Relaxed)
     );
     app.stop().await;
