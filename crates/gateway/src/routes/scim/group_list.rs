@@ -12,15 +12,14 @@ use futures::future::try_join_all;
 use nexus_proto::identity::v1 as pb;
 use nexus_scim::filter::{AttrPath, Filter, LookupKey};
 use nexus_scim::group::group_to_scim;
-use nexus_scim::projection::{SortOrder, parse_attribute_list, project, sort_resources};
-use nexus_scim::response::{Page, list_response};
+use nexus_scim::projection::{project, sort_resources};
+use nexus_scim::response::list_response;
 use nexus_scim::schema::{GROUP_RESOURCE, GROUP_URN};
 use serde_json::Value;
 
 use super::Failure;
-use super::discovery::MAX_RESULTS;
 use super::group_directory::{GroupLookup, Groups, group_id, nexus_group};
-use super::request::Params;
+use super::request::{ListQuery, Params};
 
 /// The most groups a filter without an indexed key is evaluated over.
 pub const SCAN_LIMIT: usize = 10_000;
@@ -77,16 +76,14 @@ pub async fn list_groups(
     params: &Params,
     base: &str,
 ) -> Result<Value, Failure> {
-    let filter = params.get("filter").map(Filter::parse).transpose()?;
-    let page = Page::from_query(
-        params.integer("startIndex")?,
-        params.integer("count")?,
-        MAX_RESULTS,
-    );
-    let sort_by = params.get("sortBy").map(AttrPath::parse).transpose()?;
-    let order = SortOrder::parse(params.get("sortOrder"))?;
-    let attributes = parse_attribute_list(params.get("attributes").unwrap_or_default())?;
-    let excluded = parse_attribute_list(params.get("excludedAttributes").unwrap_or_default())?;
+    let ListQuery {
+        filter,
+        page,
+        sort_by,
+        order,
+        attributes,
+        excluded,
+    } = ListQuery::from_params(params)?;
     let with_members = shows_members(&attributes, &excluded);
 
     let key = filter.as_ref().and_then(Filter::lookup_key);

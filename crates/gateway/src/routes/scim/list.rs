@@ -5,18 +5,18 @@
 //! sorted, paged with `startIndex` / `count` and projected.
 
 use nexus_proto::identity::v1 as pb;
-use nexus_scim::filter::{AttrPath, Filter, LookupKey};
+use nexus_scim::filter::{Filter, LookupKey};
 use nexus_scim::mapping::{EXTERNAL_ID_ATTRIBUTE, to_scim};
-use nexus_scim::projection::{SortOrder, parse_attribute_list, project, sort_resources};
-use nexus_scim::response::{Page, list_response};
+use nexus_scim::projection::{project, sort_resources};
+use nexus_scim::response::list_response;
 use nexus_scim::schema::USER_RESOURCE;
 use nexus_scim::{ScimError, ScimType};
 use serde_json::Value;
 
 use super::Failure;
 use super::directory::{Directory, nexus_user};
-use super::discovery::{MAX_RESULTS, present};
-use super::request::Params;
+use super::discovery::present;
+use super::request::{ListQuery, Params};
 
 /// The most users a filter without an indexed key is evaluated over.
 pub const SCAN_LIMIT: usize = 10_000;
@@ -27,16 +27,14 @@ pub async fn list_users(
     params: &Params,
     base: &str,
 ) -> Result<Value, Failure> {
-    let filter = params.get("filter").map(Filter::parse).transpose()?;
-    let page = Page::from_query(
-        params.integer("startIndex")?,
-        params.integer("count")?,
-        MAX_RESULTS,
-    );
-    let sort_by = params.get("sortBy").map(AttrPath::parse).transpose()?;
-    let order = SortOrder::parse(params.get("sortOrder"))?;
-    let attributes = parse_attribute_list(params.get("attributes").unwrap_or_default())?;
-    let excluded = parse_attribute_list(params.get("excludedAttributes").unwrap_or_default())?;
+    let ListQuery {
+        filter,
+        page,
+        sort_by,
+        order,
+        attributes,
+        excluded,
+    } = ListQuery::from_params(params)?;
 
     let candidates = candidates(directory, filter.as_ref()).await?;
     let mut matches = Vec::with_capacity(candidates.len());

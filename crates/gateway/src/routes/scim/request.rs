@@ -6,10 +6,13 @@ use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
 use axum::http::{HeaderMap, header};
 use nexus_scim::ScimError;
-use nexus_scim::response::if_match_allows;
+use nexus_scim::filter::{AttrPath, Filter};
+use nexus_scim::projection::{SortOrder, parse_attribute_list};
+use nexus_scim::response::{Page, if_match_allows};
 use serde_json::Value;
 
 use super::Failure;
+use super::discovery::MAX_RESULTS;
 
 /// The request body as JSON, or 400 `invalidSyntax`.
 pub fn json_body(body: &Bytes) -> Result<Value, Failure> {
@@ -107,5 +110,36 @@ impl Params {
                 })
             })
             .transpose()
+    }
+}
+
+/// The parameters of a list or search, Users and Groups alike, each checked:
+/// the filter, the page, the sort and the projection.
+pub struct ListQuery {
+    pub filter: Option<Filter>,
+    pub page: Page,
+    pub sort_by: Option<AttrPath>,
+    pub order: SortOrder,
+    pub attributes: Vec<AttrPath>,
+    pub excluded: Vec<AttrPath>,
+}
+
+impl ListQuery {
+    /// Reads `filter`, `startIndex`, `count` (at most [`MAX_RESULTS`]), `sortBy`,
+    /// `sortOrder`, `attributes` and `excludedAttributes`; 400 for the first that is
+    /// malformed.
+    pub fn from_params(params: &Params) -> Result<Self, Failure> {
+        Ok(Self {
+            filter: params.get("filter").map(Filter::parse).transpose()?,
+            page: Page::from_query(
+                params.integer("startIndex")?,
+                params.integer("count")?,
+                MAX_RESULTS,
+            ),
+            sort_by: params.get("sortBy").map(AttrPath::parse).transpose()?,
+            order: SortOrder::parse(params.get("sortOrder"))?,
+            attributes: parse_attribute_list(params.get("attributes").unwrap_or_default())?,
+            excluded: parse_attribute_list(params.get("excludedAttributes").unwrap_or_default())?,
+        })
     }
 }
