@@ -74,7 +74,13 @@ pub async fn connect(
                 .busy_timeout(Duration::from_secs(5))
         });
     } else {
-        opts.max_connections(settings.max_connections);
+        // sqlx pings a connection when it returns to the pool (a broken one
+        // is dropped there); a second ping when it is taken would add a
+        // round trip before every statement outside a transaction. A
+        // connection that died while idle (the server restarted) fails the
+        // one statement given it, and is dropped on return.
+        opts.max_connections(settings.max_connections)
+            .test_before_acquire(false);
     }
     let db = Database::connect(opts).await.map_err(DbError::Connect)?;
     Ok(db)
