@@ -9,7 +9,7 @@
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Order, Query};
+use sea_orm::sea_query::{ArrayType, Expr, Order, Query, Value};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement, TransactionTrait};
 use tracing::Instrument as _;
 
@@ -88,7 +88,11 @@ impl OutboxRelay {
     }
 
     /// Takes the relay lock for the transaction (PostgreSQL); `false` when
-    /// another replica holds it.
+    /// another replica holds it. The transaction commits without waiting for
+    /// its WAL to reach disk: it only marks rows sent (or parks them), and a
+    /// mark lost in a crash republishes rows that JetStream and the
+    /// consumers' inboxes drop as duplicates, while a login waiting on the
+    /// same disk no longer queues behind the relay's flush.
     async fn lock(&self, txn: &DatabaseTransaction) -> Result<bool, RelayError> {
         let backend = txn.get_database_backend();
         if backend != DbBackend::Postgres {
@@ -97,7 +101,8 @@ impl OutboxRelay {
         let row = txn
             .query_one(Statement::from_sql_and_values(
                 backend,
-                "SELECT pg_try_advisory_xact_lock($1) AS locked",
+                "SELECT pg_try_advisory_xact_lock($1) AS locked, \
+                 set_config('synchronous_commit', 'off', true) AS durability",
                 [RELAY_LOCK_KEY.into()],
             ))
             .await?;
@@ -155,6 +160,22 @@ impl OutboxRelay {
 
     async fn mark_sent(&self, txn: &DatabaseTransaction, seqs: &[i64]) -> Result<(), RelayError> {
         if seqs.is_empty() {
+            return Ok(());
+        }
+        let backend = txn.get_database_backend();
+        if backend == DbBackend::Postgres {
+            // One statement text whatever the batch's size, so it stays
+            // prepared.
+            let seqs: Vec<Value> = seqs.iter().map(|&s| Value::BigInt(Some(s))).collect();
+            txn.execute(Statement::from_sql_and_values(
+                backend,
+                "UPDATE outbox SET sent_at = $1 WHERE seq = ANY($2)",
+                [
+                    Utc::now().into(),
+                    Value::Array(ArrayType::BigInt, Some(Box::new(seqs))),
+                ],
+            ))
+            .await?;
             return Ok(());
         }
         let update = Query::update()
