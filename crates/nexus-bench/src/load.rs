@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -243,8 +244,24 @@ impl Http {
         Ok((status, bytes))
     }
 
-    /// Whether the call answered `expected`.
+    /// Whether the call answered `expected`. The first few failures of a
+    /// run are printed with their answers, so that an error in a line can
+    /// be told from the others.
     pub async fn ok(&self, method: Method, path: &str, body: Option<Bytes>, expected: u16) -> bool {
-        matches!(self.call(method, path, body).await, Ok((s, _)) if s == expected)
+        static PRINTED: AtomicU64 = AtomicU64::new(0);
+        let answer = self.call(method.clone(), path, body).await;
+        if matches!(&answer, Ok((s, _)) if *s == expected) {
+            return true;
+        }
+        if PRINTED.fetch_add(1, Ordering::Relaxed) < 10 {
+            match answer {
+                Ok((status, bytes)) => eprintln!(
+                    "nexus-bench: {method} {path}: {status} {}",
+                    String::from_utf8_lossy(&bytes)
+                ),
+                Err(e) => eprintln!("nexus-bench: {method} {path}: {e:#}"),
+            }
+        }
+        false
     }
 }

@@ -17,6 +17,23 @@ pub async fn map_users(url: &str, ids: &[String]) -> anyhow::Result<()> {
     map_ids(url, "nexus_bench_users", ids).await
 }
 
+/// Refreshes the planner's statistics of every table of the stack's
+/// databases, once seeding wrote them: pgbench's runs start with the same
+/// statistics, and a server whose autovacuum is off (or has not come round
+/// yet) would otherwise plan Nexus's statements for the empty tables the
+/// migrations made.
+///
+/// # Errors
+/// A database refused.
+pub async fn analyze(urls: impl IntoIterator<Item = &String>) -> anyhow::Result<()> {
+    for url in urls {
+        let db = Database::connect(url.as_str()).await?;
+        db.execute_unprepared("ANALYZE").await?;
+        let _ = db.close().await;
+    }
+    Ok(())
+}
+
 /// `ids` by number (0.. in the given order) in the bench's own `table`.
 ///
 /// # Errors
@@ -54,7 +71,9 @@ const USER_N: &str = "(SELECT id FROM nexus_bench_users WHERE n = :n)";
 
 /// A no-op login as identity issues it: the one-statement read of the user
 /// with everything its answer needs, then the conditional login-time update
-/// that writes the outbox row. Each client keeps to its own users.
+/// that writes the outbox row. Each client keeps to its own users. The row
+/// is written as sent: the relay leaves it alone, as the payload is not an
+/// event any consumer could read.
 pub fn login_script() -> String {
     let read =
         identity_service::adapters::db::login::read::postgres_statement().replace("$1", USER_N);
@@ -63,9 +82,10 @@ pub fn login_script() -> String {
          {read} \\gset\n\
          WITH u AS (UPDATE users SET last_login = GREATEST(last_login, now()) \
          WHERE id = :id AND version = :version RETURNING id) \
-         INSERT INTO outbox (event_id, subject, event_type, source, occurred_at, traceparent, payload) \
+         INSERT INTO outbox (event_id, subject, event_type, source, occurred_at, traceparent, payload, \
+         sent_at) \
          SELECT gen_random_uuid()::text, 'nexus.identity.user.logged_in', 'user.logged_in', \
-         'identity', now(), NULL, '\\x0a2430313233343536'::bytea FROM u;\n"
+         'identity', now(), NULL, '\\x0a2430313233343536'::bytea, now() FROM u;\n"
     )
 }
 

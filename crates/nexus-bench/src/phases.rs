@@ -83,6 +83,7 @@ pub async fn run(args: &Args, stack: &Stack) -> anyhow::Result<(String, u64)> {
     let many = args.clients.max(1);
     println!("seeding {n} users");
     let ids = Arc::new(seed(&http, n).await?);
+    pg::analyze(stack.identity_db.iter().chain(&stack.tenant_access_db)).await?;
     let state: Arc<Vec<AtomicBool>> =
         Arc::new((0..ids.len()).map(|_| AtomicBool::new(false)).collect());
     let mut run = Run {
