@@ -76,18 +76,11 @@ pub async fn list_groups(
     params: &Params,
     base: &str,
 ) -> Result<Value, Failure> {
-    let ListQuery {
-        filter,
-        page,
-        sort_by,
-        order,
-        attributes,
-        excluded,
-    } = ListQuery::from_params(params)?;
-    let with_members = shows_members(&attributes, &excluded);
+    let query = ListQuery::from_params(params)?;
+    let with_members = shows_members(&query.attributes, &query.excluded);
 
-    let key = filter.as_ref().and_then(Filter::lookup_key);
-    let reads_members = filter.is_some()
+    let key = query.filter.as_ref().and_then(Filter::lookup_key);
+    let reads_members = query.filter.is_some()
         && key.is_none()
         && params
             .get("filter")
@@ -101,7 +94,7 @@ pub async fn list_groups(
     let mut matches = Vec::with_capacity(candidates.len());
     for group in &candidates {
         let document = group_to_scim(&nexus_group(group), base, true);
-        let keep = match &filter {
+        let keep = match &query.filter {
             Some(filter) if !answered => filter.matches(&document, &GROUP_RESOURCE)?,
             _ => true,
         };
@@ -109,12 +102,13 @@ pub async fn list_groups(
             matches.push(document);
         }
     }
-    if let Some(sort_by) = &sort_by {
-        sort_resources(&mut matches, sort_by, order, &GROUP_RESOURCE);
+    if let Some(sort_by) = &query.sort_by {
+        sort_resources(&mut matches, sort_by, query.order, &GROUP_RESOURCE);
     }
     let by_id: HashMap<String, &pb::DirectoryGroup> =
         candidates.iter().map(|g| (g.id.to_string(), g)).collect();
-    let chosen: Vec<pb::DirectoryGroup> = page
+    let chosen: Vec<pb::DirectoryGroup> = query
+        .page
         .slice(&matches)
         .iter()
         .filter_map(|d| d["id"].as_str().and_then(|id| by_id.get(id)))
@@ -129,11 +123,20 @@ pub async fn list_groups(
         .iter()
         .map(|g| {
             let document = group_to_scim(&nexus_group(g), base, with_members);
-            let document = present_group(document, &attributes);
-            project(&document, &GROUP_RESOURCE, &attributes, &excluded)
+            let document = present_group(document, &query.attributes);
+            project(
+                &document,
+                &GROUP_RESOURCE,
+                &query.attributes,
+                &query.excluded,
+            )
         })
         .collect();
-    Ok(list_response(resources, matches.len(), page.start_index))
+    Ok(list_response(
+        resources,
+        matches.len(),
+        query.page.start_index,
+    ))
 }
 
 /// The groups a filter can match: the lookup's answer, or every group up to the bound.

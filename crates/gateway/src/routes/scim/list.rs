@@ -27,20 +27,13 @@ pub async fn list_users(
     params: &Params,
     base: &str,
 ) -> Result<Value, Failure> {
-    let ListQuery {
-        filter,
-        page,
-        sort_by,
-        order,
-        attributes,
-        excluded,
-    } = ListQuery::from_params(params)?;
+    let query = ListQuery::from_params(params)?;
 
-    let candidates = candidates(directory, filter.as_ref()).await?;
+    let candidates = candidates(directory, query.filter.as_ref()).await?;
     let mut matches = Vec::with_capacity(candidates.len());
     for user in &candidates {
         let document = to_scim(&nexus_user(user), base);
-        let keep = match &filter {
+        let keep = match &query.filter {
             Some(filter) => filter.matches(&document, &USER_RESOURCE)?,
             None => true,
         };
@@ -48,15 +41,27 @@ pub async fn list_users(
             matches.push(document);
         }
     }
-    if let Some(sort_by) = &sort_by {
-        sort_resources(&mut matches, sort_by, order, &USER_RESOURCE);
+    if let Some(sort_by) = &query.sort_by {
+        sort_resources(&mut matches, sort_by, query.order, &USER_RESOURCE);
     }
-    let resources = page
+    let resources = query
+        .page
         .slice(&matches)
         .iter()
-        .map(|d| project(&present(d.clone()), &USER_RESOURCE, &attributes, &excluded))
+        .map(|d| {
+            project(
+                &present(d.clone()),
+                &USER_RESOURCE,
+                &query.attributes,
+                &query.excluded,
+            )
+        })
         .collect();
-    Ok(list_response(resources, matches.len(), page.start_index))
+    Ok(list_response(
+        resources,
+        matches.len(),
+        query.page.start_index,
+    ))
 }
 
 /// The users a filter can match: the lookup's answer, or every user up to the bound.

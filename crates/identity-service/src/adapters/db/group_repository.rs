@@ -15,7 +15,7 @@ use sea_orm::{
 
 use super::entities::{memberships, organizations, users};
 use super::group_members::{is_group, members_by_group, to_group};
-use super::organization_repository::record_org;
+use super::organization_repository::{insert_organization, record_org};
 use super::queries::lock_user;
 use super::rows::{organization_to_domain, organization_to_model};
 use super::{SeaOrmIdentityStore, is_unique_violation, record, save_user, touch, unavailable};
@@ -180,24 +180,7 @@ impl DirectoryGroupRepository for SeaOrmIdentityStore {
         ctx: &ChangeContext<'_>,
     ) -> Result<DirectoryGroup, DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
-        let draft = Organization {
-            id: 0,
-            fields: group.fields.clone(),
-            created: ctx.now,
-            modified: ctx.now,
-            created_by: ctx.actor.to_owned(),
-            modified_by: ctx.actor.to_owned(),
-            version: 1,
-        };
-        let mut active = organization_to_model(&draft)
-            .into_active_model()
-            .reset_all();
-        active.id = ActiveValue::NotSet;
-        let row = active
-            .insert(&txn)
-            .await
-            .map_err(|e| write_error(&e, &draft))?;
-        let org = organization_to_domain(row)?;
+        let org = insert_organization(&txn, &group.fields, ctx, write_error).await?;
         add_members(&txn, org.id, &group.members, ctx).await?;
         record_org(&txn, ctx, OrganizationEvent::Created(org.clone())).await?;
         let created = read_back(&txn, org).await?;

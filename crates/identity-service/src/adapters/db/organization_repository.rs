@@ -44,6 +44,31 @@ pub(super) async fn record_org(
         .map_err(|e| unavailable(&e))
 }
 
+/// Inserts a new organization made by `ctx` with `fields` (its id from the
+/// database, version 1); `refused` says why the database refused the row.
+pub(super) async fn insert_organization(
+    txn: &DatabaseTransaction,
+    fields: &OrganizationFields,
+    ctx: &ChangeContext<'_>,
+    refused: impl FnOnce(&sea_orm::DbErr, &Organization) -> DirectoryError,
+) -> Result<Organization, DirectoryError> {
+    let draft = Organization {
+        id: 0,
+        fields: fields.clone(),
+        created: ctx.now,
+        modified: ctx.now,
+        created_by: ctx.actor.to_owned(),
+        modified_by: ctx.actor.to_owned(),
+        version: 1,
+    };
+    let mut active = organization_to_model(&draft)
+        .into_active_model()
+        .reset_all();
+    active.id = ActiveValue::NotSet;
+    let row = active.insert(txn).await.map_err(|e| refused(&e, &draft))?;
+    organization_to_domain(row)
+}
+
 #[async_trait]
 impl OrganizationRepository for SeaOrmIdentityStore {
     async fn create_organization(
@@ -52,24 +77,8 @@ impl OrganizationRepository for SeaOrmIdentityStore {
         ctx: &ChangeContext<'_>,
     ) -> Result<Organization, DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
-        let draft = Organization {
-            id: 0,
-            fields: fields.clone(),
-            created: ctx.now,
-            modified: ctx.now,
-            created_by: ctx.actor.to_owned(),
-            modified_by: ctx.actor.to_owned(),
-            version: 1,
-        };
-        let mut active = organization_to_model(&draft)
-            .into_active_model()
-            .reset_all();
-        active.id = ActiveValue::NotSet;
-        let row = active
-            .insert(&txn)
-            .await
-            .map_err(|e| name_taken(&e, &fields.name))?;
-        let org = organization_to_domain(row)?;
+        let org =
+            insert_organization(&txn, fields, ctx, |e, _| name_taken(e, &fields.name)).await?;
         record_org(&txn, ctx, OrganizationEvent::Created(org.clone())).await?;
         self.commit(txn).await?;
         Ok(org)
