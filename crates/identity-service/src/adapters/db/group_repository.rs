@@ -15,7 +15,7 @@ use sea_orm::{
 
 use super::entities::{memberships, organizations, users};
 use super::group_members::{is_group, members_by_group, to_group};
-use super::organization_repository::{insert_organization, record_org};
+use super::organization_repository::{delete_organization, insert_organization, record_org};
 use super::queries::lock_user;
 use super::rows::{organization_to_domain, organization_to_model};
 use super::{SeaOrmIdentityStore, is_unique_violation, record, save_user, touch, unavailable};
@@ -309,7 +309,7 @@ impl DirectoryGroupRepository for SeaOrmIdentityStore {
         ctx: &ChangeContext<'_>,
     ) -> Result<(), DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
-        let mut org = locked_group(&txn, id).await?;
+        let org = locked_group(&txn, id).await?;
         check_version(&org, expected_version)?;
         let users = users::Entity::find()
             .filter(users::Column::OrganizationId.eq(id))
@@ -331,14 +331,7 @@ impl DirectoryGroupRepository for SeaOrmIdentityStore {
             .collect();
         members.sort_by(|a, b| a.as_str().cmp(b.as_str()));
         remove_members(&txn, id, &members, ctx).await?;
-        organizations::Entity::delete_by_id(id)
-            .exec(&txn)
-            .await
-            .map_err(|e| unavailable(&e))?;
-        org.version += 1;
-        org.modified = ctx.now;
-        org.modified_by = ctx.actor.to_owned();
-        record_org(&txn, ctx, OrganizationEvent::Deleted(org)).await?;
+        delete_organization(&txn, org, ctx).await?;
         self.commit(txn).await
     }
 }

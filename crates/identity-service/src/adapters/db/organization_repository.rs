@@ -69,6 +69,23 @@ pub(super) async fn insert_organization(
     organization_to_domain(row)
 }
 
+/// Deletes the organization `org` (its members and users already gone) and
+/// records its deletion by `ctx`, at the next version.
+pub(super) async fn delete_organization(
+    txn: &DatabaseTransaction,
+    mut org: Organization,
+    ctx: &ChangeContext<'_>,
+) -> Result<(), DirectoryError> {
+    organizations::Entity::delete_by_id(org.id)
+        .exec(txn)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    org.version += 1;
+    org.modified = ctx.now;
+    org.modified_by = ctx.actor.to_owned();
+    record_org(txn, ctx, OrganizationEvent::Deleted(org)).await
+}
+
 #[async_trait]
 impl OrganizationRepository for SeaOrmIdentityStore {
     async fn create_organization(
@@ -135,7 +152,7 @@ impl OrganizationRepository for SeaOrmIdentityStore {
         ctx: &ChangeContext<'_>,
     ) -> Result<(), DirectoryError> {
         let txn = self.db.begin().await.map_err(|e| unavailable(&e))?;
-        let mut org = organization(&txn, id).await?.ok_or_else(|| not_found(id))?;
+        let org = organization(&txn, id).await?.ok_or_else(|| not_found(id))?;
         let members = memberships::Entity::find()
             .filter(memberships::Column::OrganizationId.eq(id))
             .count(&txn)
@@ -151,14 +168,7 @@ impl OrganizationRepository for SeaOrmIdentityStore {
                 "organization {id} still has {members} memberships and {users} users; remove them first"
             )));
         }
-        organizations::Entity::delete_by_id(id)
-            .exec(&txn)
-            .await
-            .map_err(|e| unavailable(&e))?;
-        org.version += 1;
-        org.modified = ctx.now;
-        org.modified_by = ctx.actor.to_owned();
-        record_org(&txn, ctx, OrganizationEvent::Deleted(org)).await?;
+        delete_organization(&txn, org, ctx).await?;
         self.commit(txn).await
     }
 
